@@ -1,0 +1,430 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pcap2table/pcap2table"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/sniff"
+	"github.com/pcap2table/pcap2table/writers"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// exitCode is the process exit status. These values are documented in
+// README.md and docs/errors.md.
+type exitCode int
+
+const (
+	exitOK          exitCode = 0
+	exitError       exitCode = 1   // the conversion failed; no output file is left
+	exitUsage       exitCode = 2   // bad flags or arguments
+	exitPartial     exitCode = 3   // an input was cut short or corrupt; everything before it was converted
+	exitInterrupted exitCode = 130 // SIGINT/SIGTERM: outputs are valid and hold what was converted
+)
+
+// env is what the commands see of the process, swappable in tests.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	// isTerminal reports whether a writer is a terminal.
+	isTerminal func(any) bool
+}
+
+func osEnv() *env {
+	return &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: func(w any) bool {
+		f, ok := w.(*os.File)
+		return ok && term.IsTerminal(int(f.Fd()))
+	}}
+}
+
+// Main runs the tool with args and returns the exit code.
+func Main(args []string) exitCode {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process at once
+	}()
+	return run(ctx, osEnv(), args)
+}
+
+type usageErr struct{ error }
+
+func run(ctx context.Context, e *env, args []string) exitCode {
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue *pcap2table.UsageError
+	var ce codeErr
+	switch {
+	case errors.As(err, &ce):
+		if ce.msg != "" {
+			fmt.Fprintln(e.stderr, ce.msg)
+		}
+		return ce.code
+	case errors.As(err, &ue), isCobraUsage(err):
+		fmt.Fprintf(e.stderr, "pcap2table: %v\n", strings.TrimPrefix(err.Error(), "pcap2table: "))
+		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return exitUsage
+	}
+	fmt.Fprintln(e.stderr, oneLine(err))
+	return exitError
+}
+
+// codeErr carries an exit code and a message already formatted.
+type codeErr struct {
+	code exitCode
+	msg  string
+}
+
+func (c codeErr) Error() string { return c.msg }
+
+func isCobraUsage(err error) bool {
+	var u usageErr
+	if errors.As(err, &u) {
+		return true
+	}
+	s := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "unknown command"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if !strings.HasPrefix(s, "pcap2table") {
+		s = "pcap2table: " + s
+	}
+	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+type convertFlags struct {
+	output      string
+	format      string
+	columns     string
+	tables      string
+	timeFormat  string
+	compression string
+	quiet       bool
+}
+
+func newRoot(e *env) *cobra.Command {
+	var f convertFlags
+	root := &cobra.Command{
+		Use:   "pcap2table [flags] CAPTURE...",
+		Short: "Turn packet captures into analysis tables (Parquet, Arrow IPC, CSV, JSONL)",
+		Long: `pcap2table reads pcap and pcapng captures (either byte order, µs or ns,
+plain or gzip/zstd/xz/bzip2-compressed, '-' for stdin) and writes one row per
+packet. Several captures are merged in timestamp order.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 partial input (a capture was cut short
+or corrupt; every packet before the damage was converted), 130 interrupted
+(the output is valid and holds what was converted).`,
+		Example: `  pcap2table dump.pcap -o out.parquet
+  pcap2table dump.pcapng | jq -c 'select(.dst_port == 53)'
+  tcpdump -w - | pcap2table - -o live.arrows
+  pcap2table a.pcap b.pcap.gz c.pcapng.zst -o all.csv --time-format epoch`,
+		Version:       pcap2table.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr{errors.New("no capture given (use - for stdin)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return convert(cmd.Context(), e, &f, args)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr{err} })
+	fl := root.Flags()
+	fl.StringVarP(&f.output, "output", "o", "", "output file; the extension picks the format (.parquet, .arrow/.feather, .arrows, .csv, .jsonl/.ndjson). Default: JSONL on stdout")
+	fl.StringVar(&f.format, "format", "", "output format: "+strings.Join(writers.Names(), ", "))
+	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to write, in this order (default: all; see 'pcap2table schema packets')")
+	fl.StringVar(&f.tables, "tables", "packets", "tables to write (this version: packets)")
+	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
+	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
+	root.AddCommand(newSchemaCmd(e), newStatsCmd(e))
+	return root
+}
+
+func convert(ctx context.Context, e *env, f *convertFlags, args []string) error {
+	for _, t := range strings.Split(f.tables, ",") {
+		if t = strings.TrimSpace(t); t != "packets" {
+			return usageErr{fmt.Errorf("unknown table %q (this version writes: packets)", t)}
+		}
+	}
+	tf, err := writers.ParseTimeFormat(f.timeFormat)
+	if err != nil {
+		return usageErr{err}
+	}
+	o := pcap2table.Options{
+		Output:      f.output,
+		Stdout:      e.stdout,
+		Stdin:       e.stdin,
+		Format:      f.format,
+		TimeFormat:  tf,
+		Compression: f.compression,
+	}
+	if f.columns != "" {
+		o.Columns = strings.Split(f.columns, ",")
+	}
+	// Binary formats on a terminal would only garble it.
+	if f.output == "" && e.isTerminal(e.stdout) {
+		name := f.format
+		if name == "" {
+			name = "jsonl"
+		}
+		if fm, ok := writers.Lookup(name); ok && fm.Binary {
+			return usageErr{fmt.Errorf("refusing to write %s to a terminal: use -o FILE or redirect stdout", name)}
+		}
+	}
+	warnings := 0
+	o.OnWarning = func(err error) {
+		warnings++
+		if !f.quiet {
+			fmt.Fprintf(e.stderr, "pcap2table: warning: %v\n", oneLine(err))
+		}
+	}
+	stopProgress := func() {}
+	if !f.quiet && e.isTerminal(e.stderr) {
+		o.Progress = &pcap2table.Progress{}
+		stopProgress = showProgress(e.stderr, o.Progress)
+	}
+	_, err = pcap2table.Convert(ctx, args, o)
+	stopProgress()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pcap2table.ErrInterrupted):
+		return codeErr{exitInterrupted, "pcap2table: interrupted; the output holds what was converted"}
+	case errors.Is(err, pcap2table.ErrPartial):
+		// Warnings were printed as they happened.
+		msg := ""
+		if f.quiet {
+			msg = oneLine(err)
+		}
+		return codeErr{exitPartial, msg}
+	}
+	var nc *sniff.NotCaptureError
+	var ie *parsers.InputError
+	if errors.As(err, &nc) || errors.As(err, &ie) {
+		return codeErr{exitError, oneLine(err)}
+	}
+	return err
+}
+
+// showProgress draws a progress bar on a terminal: bytes read of the total,
+// packets per second and ETA. It returns a function that clears it.
+func showProgress(w io.Writer, p *pcap2table.Progress) func() {
+	total := p.BytesTotal.Load()
+	if total <= 0 {
+		total = -1 // unknown (stdin): a spinner
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetPredictTime(true),
+	)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if tot := p.BytesTotal.Load(); tot > 0 && bar.GetMax64() != tot {
+					bar.ChangeMax64(tot)
+				}
+				pps := float64(p.Packets.Load()) / time.Since(start).Seconds()
+				bar.Describe(fmt.Sprintf("%d packets, %.0f packets/s", p.Packets.Load(), pps))
+				_ = bar.Set64(p.BytesRead.Load())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		_ = bar.Clear()
+	}
+}
+
+func newSchemaCmd(e *env) *cobra.Command {
+	var asJSON, asMarkdown bool
+	c := &cobra.Command{
+		Use:   "schema [TABLE]",
+		Short: "Print the columns of a table (default: packets)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "packets"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			s := pcap2table.Schema(name)
+			if s == nil {
+				return usageErr{fmt.Errorf("unknown table %q (tables: %s)", name, strings.Join(pcap2table.TableNames(), ", "))}
+			}
+			switch {
+			case asJSON:
+				type col struct {
+					Name     string `json:"name"`
+					Type     string `json:"type"`
+					Nullable bool   `json:"nullable"`
+					Doc      string `json:"doc"`
+				}
+				var cols []col
+				for _, c := range s.Columns {
+					cols = append(cols, col{c.Name, c.Type.String(), c.Nullable, c.Doc})
+				}
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]any{"table": s.Name, "version": s.Version, "columns": cols})
+			case asMarkdown:
+				_, err := io.WriteString(e.stdout, s.Markdown())
+				return err
+			}
+			fmt.Fprintf(e.stdout, "table %s (schema version %d)\n", s.Name, s.Version)
+			for _, c := range s.Columns {
+				null := ""
+				if c.Nullable {
+					null = "null"
+				}
+				fmt.Fprintf(e.stdout, "  %-14s %-20s %-5s %s\n", c.Name, c.Type, null, c.Doc)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&asMarkdown, "markdown", false, "print Markdown")
+	return c
+}
+
+func newStatsCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "stats CAPTURE...",
+		Short: "Summarize captures (like capinfos): format, link types, packets, time span, bytes, decode errors",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr{errors.New("no capture given")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := pcap2table.Scan(cmd.Context(), args, pcap2table.Options{Stdin: e.stdin})
+			if st == nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if jerr := enc.Encode(st); jerr != nil {
+					return jerr
+				}
+			} else {
+				for _, f := range st.Files {
+					printStats(e.stdout, f)
+				}
+				if len(st.Files) > 1 {
+					printStats(e.stdout, &st.Total)
+				}
+			}
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, pcap2table.ErrPartial):
+				return codeErr{exitPartial, oneLine(err)}
+			case errors.Is(err, pcap2table.ErrInterrupted):
+				return codeErr{exitInterrupted, ""}
+			}
+			return err
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func fmtTS(ns int64) string {
+	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+}
+
+func printStats(w io.Writer, f *pcap2table.FileStats) {
+	fmt.Fprintf(w, "%s\n", f.Name)
+	if f.Format != "" {
+		comp := ""
+		if len(f.Compression) > 0 {
+			comp = " in " + strings.Join(f.Compression, " in ")
+		}
+		fmt.Fprintf(w, "  format:               %s (%s)%s\n", f.Format, f.Detail, comp)
+	}
+	fmt.Fprintf(w, "  link types:           %s\n", strings.Join(f.LinkTypes, ", "))
+	fmt.Fprintf(w, "  packets:              %d\n", f.Packets)
+	if f.Packets > 0 {
+		fmt.Fprintf(w, "  first packet:         %s\n", fmtTS(f.MinTS))
+		fmt.Fprintf(w, "  last packet:          %s\n", fmtTS(f.MaxTS))
+		fmt.Fprintf(w, "  duration:             %.9f s\n", float64(f.MaxTS-f.MinTS)/1e9)
+	}
+	fmt.Fprintf(w, "  bytes on the wire:    %d\n", f.WireBytes)
+	fmt.Fprintf(w, "  bytes captured:       %d", f.CapBytes)
+	if f.CapBytes < f.WireBytes {
+		fmt.Fprintf(w, " (%d short: packets cut by the snaplen)", f.WireBytes-f.CapBytes)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  caplen < length:      %d packets\n", f.Truncated)
+	fmt.Fprintf(w, "  timestamps backwards: %d\n", f.Backwards)
+	var nerr uint64
+	for _, v := range f.DecodeErrs {
+		nerr += v
+	}
+	fmt.Fprintf(w, "  decode errors:        %d\n", nerr)
+	for _, k := range sortedKeys(f.DecodeErrs) {
+		fmt.Fprintf(w, "    %-30s %d\n", k, f.DecodeErrs[k])
+	}
+	if f.Error != "" {
+		fmt.Fprintf(w, "  stopped early:        %s\n", f.Error)
+	}
+}
+
+func sortedKeys(m map[string]uint64) []string {
+	var k []string
+	for x := range m {
+		k = append(k, x)
+	}
+	for i := 1; i < len(k); i++ {
+		for j := i; j > 0 && k[j] < k[j-1]; j-- {
+			k[j], k[j-1] = k[j-1], k[j]
+		}
+	}
+	return k
+}

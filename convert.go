@@ -1,0 +1,516 @@
+package pcap2table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/sniff"
+	"github.com/pcap2table/pcap2table/table"
+	"github.com/pcap2table/pcap2table/writers"
+)
+
+// Version is the tool version, written into every output's metadata.
+var Version = "0.1.0-dev"
+
+// Errors returned by Convert and Scan (wrapped; test with errors.Is).
+var (
+	// ErrPartial: an input was cut short or corrupt. Every packet before the
+	// damage was converted and the output is complete and valid.
+	ErrPartial = errors.New("partial input")
+	// ErrInterrupted: the context was canceled. The output is valid and
+	// holds what was converted before.
+	ErrInterrupted = errors.New("interrupted")
+)
+
+// DefaultBatchRows is the number of rows per batch.
+const DefaultBatchRows = 8192
+
+// Options configure Convert and Scan.
+type Options struct {
+	// Output is the output file; "" writes to Stdout.
+	Output string
+	// Stdout receives the table when Output is "".
+	Stdout io.Writer
+	// Stdin is read for the input "-".
+	Stdin io.Reader
+	// Format is a writers format name ("parquet", "arrow", "arrows", "csv",
+	// "jsonl"); "" picks it from Output's extension, or JSONL for Stdout.
+	Format string
+	// Columns selects and orders the packets table's columns; nil: all.
+	Columns []string
+	// TimeFormat for CSV and JSONL.
+	TimeFormat writers.TimeFormat
+	// Compression is passed to the writer ("" = its default).
+	Compression string
+	// BatchRows is the number of rows per batch (default DefaultBatchRows).
+	BatchRows int
+	// RowGroupRows bounds Parquet row groups (default 1 Mi rows).
+	RowGroupRows int
+	// OnWarning is called (from the reading goroutine) for each input that
+	// is cut short or corrupt, as soon as it is found.
+	OnWarning func(error)
+	// Progress, if not nil, is updated while reading.
+	Progress *Progress
+}
+
+// Progress counts what was read so far; fields are updated atomically.
+type Progress struct {
+	BytesRead  atomic.Int64 // bytes of input files read (compressed size)
+	BytesTotal atomic.Int64 // total size of the input files, 0 if unknown
+	Packets    atomic.Int64
+}
+
+// FileStats summarizes one input.
+type FileStats struct {
+	Name        string            `json:"file"`
+	Format      string            `json:"format"`
+	Detail      string            `json:"detail"`
+	Compression []string          `json:"compression,omitempty"`
+	LinkTypes   []string          `json:"link_types"`
+	SnapLen     uint32            `json:"snaplen"`
+	Packets     uint64            `json:"packets"`
+	FirstTS     int64             `json:"first_ts_ns"`
+	LastTS      int64             `json:"last_ts_ns"`
+	MinTS       int64             `json:"-"`
+	MaxTS       int64             `json:"-"`
+	WireBytes   uint64            `json:"bytes_on_wire"`
+	CapBytes    uint64            `json:"bytes_captured"`
+	Truncated   uint64            `json:"packets_truncated"` // caplen < length
+	Backwards   uint64            `json:"timestamps_backwards"`
+	DecodeErrs  map[string]uint64 `json:"decode_errors"`
+	Error       string            `json:"error,omitempty"` // why the file stopped early
+	ErrorOffset int64             `json:"error_offset,omitempty"`
+}
+
+// Stats is what Convert and Scan saw.
+type Stats struct {
+	Files []*FileStats `json:"files"`
+	Total FileStats    `json:"total"`
+	Rows  uint64       `json:"rows_written"`
+}
+
+type input struct {
+	name   string
+	closer io.Closer
+	stream *sniff.Stream
+	reader parsers.Reader
+}
+
+type countingReader struct {
+	r io.Reader
+	p *Progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.BytesRead.Add(int64(n))
+	return n, err
+}
+
+// openInputs opens and sniffs every input before anything is written, so
+// that a bad input is refused without leaving an output behind.
+func openInputs(names []string, o *Options) ([]*input, error) {
+	var ins []*input
+	fail := func(err error) ([]*input, error) {
+		closeInputs(ins)
+		return nil, err
+	}
+	stdinUsed := false
+	for i, name := range names {
+		var r io.Reader
+		in := &input{name: name}
+		if name == "-" {
+			if stdinUsed {
+				return fail(fmt.Errorf("pcap2table: stdin (-) given twice"))
+			}
+			stdinUsed = true
+			r = o.Stdin
+			if r == nil {
+				r = os.Stdin
+			}
+		} else {
+			f, err := os.Open(name)
+			if err != nil {
+				return fail(fmt.Errorf("pcap2table: %w", err))
+			}
+			if st, err := f.Stat(); err == nil && st.IsDir() {
+				f.Close()
+				return fail(fmt.Errorf("pcap2table: %s: is a directory", name))
+			} else if err == nil && o.Progress != nil {
+				o.Progress.BytesTotal.Add(st.Size())
+			}
+			in.closer, r = f, f
+		}
+		if o.Progress != nil {
+			r = &countingReader{r: r, p: o.Progress}
+		}
+		ins = append(ins, in)
+		s, err := sniff.Open(r, parsers.ReadBufferSize)
+		if err != nil {
+			return fail(fmt.Errorf("pcap2table: %s: %w", name, err))
+		}
+		in.stream = s
+		rd, err := parsers.Open(s, i, name)
+		if err != nil {
+			var ie *parsers.InputError
+			if errors.As(err, &ie) {
+				return fail(fmt.Errorf("pcap2table: %w", err))
+			}
+			return fail(err)
+		}
+		in.reader = rd
+	}
+	return ins, nil
+}
+
+func closeInputs(ins []*input) {
+	for _, in := range ins {
+		if in.stream != nil {
+			in.stream.Close()
+		}
+		if in.closer != nil {
+			in.closer.Close()
+		}
+	}
+}
+
+// sink receives batches; nil for Scan.
+type sink struct {
+	w    writers.Writer
+	file *writers.File
+}
+
+// Convert converts the inputs to one packets table. It returns the stats
+// and nil, or an error wrapping ErrPartial (some input was damaged: the
+// output is complete for what could be read), ErrInterrupted (ctx was
+// canceled: the output is valid and holds what was converted), or another
+// error (no output file is left behind).
+func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
+	if len(inputs) == 0 {
+		return nil, errors.New("pcap2table: no input")
+	}
+	format, err := pickFormat(&o)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := parsers.PacketsSchema.Projection(o.Columns)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := openInputs(inputs, &o)
+	if err != nil {
+		return nil, err
+	}
+	defer closeInputs(ins)
+
+	var out io.Writer = o.Stdout
+	var file *writers.File
+	if o.Output != "" {
+		file, err = writers.Create(o.Output)
+		if err != nil {
+			return nil, err
+		}
+		out = file
+	} else if out == nil {
+		out = os.Stdout
+	}
+	wopts := writers.Options{
+		Columns:      cols,
+		TimeFormat:   o.TimeFormat,
+		Compression:  o.Compression,
+		RowGroupRows: o.RowGroupRows,
+		Metadata: map[string]string{
+			"pcap2table.version":        Version,
+			"pcap2table.table":          parsers.PacketsSchema.Name,
+			"pcap2table.schema_version": strconv.Itoa(parsers.PacketsSchema.Version),
+		},
+	}
+	w, err := format.New(out, parsers.PacketsSchema, wopts)
+	if err != nil {
+		if file != nil {
+			file.Abort()
+		}
+		return nil, err
+	}
+	st, err := run(ctx, ins, &o, &sink{w: w, file: file})
+	if err != nil && !errors.Is(err, ErrPartial) && !errors.Is(err, ErrInterrupted) {
+		return st, err
+	}
+	return st, err
+}
+
+// Scan reads and decodes the inputs without writing a table, for stats.
+func Scan(ctx context.Context, inputs []string, o Options) (*Stats, error) {
+	if len(inputs) == 0 {
+		return nil, errors.New("pcap2table: no input")
+	}
+	ins, err := openInputs(inputs, &o)
+	if err != nil {
+		return nil, err
+	}
+	defer closeInputs(ins)
+	return run(ctx, ins, &o, nil)
+}
+
+func pickFormat(o *Options) (writers.Format, error) {
+	if o.Format != "" {
+		f, ok := writers.Lookup(o.Format)
+		if !ok {
+			return f, &UsageError{Msg: fmt.Sprintf("unknown format %q (want one of %v)", o.Format, writers.Names())}
+		}
+		return f, nil
+	}
+	if o.Output == "" {
+		f, _ := writers.Lookup("jsonl")
+		return f, nil
+	}
+	f, ok := writers.ByExtension(o.Output)
+	if !ok {
+		return f, &UsageError{Msg: fmt.Sprintf("cannot tell the format from %q: use an extension (.parquet, .arrow, .arrows, .csv, .jsonl) or --format", o.Output)}
+	}
+	return f, nil
+}
+
+// UsageError is an error in how the tool was called.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return "pcap2table: " + e.Msg }
+
+// linkTypeName names a link type for stats.
+func linkTypeName(t layers.LinkType) string {
+	switch t {
+	case 12, 14:
+		return "Raw IP (" + strconv.Itoa(int(t)) + ")"
+	case 50:
+		return "PPP in HDLC (50)"
+	case 51:
+		return "PPPoE (51)"
+	}
+	if layers.LinkTypeMetadata[t].Name != "" && t.String() != "" {
+		return t.String() + " (" + strconv.Itoa(int(t)) + ")"
+	}
+	return "unknown (" + strconv.Itoa(int(t)) + ")"
+}
+
+// run is the pipeline: read, merge and decode here; encode on another
+// goroutine. The first error wins.
+func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error) {
+	batchRows := o.BatchRows
+	if batchRows <= 0 {
+		batchRows = DefaultBatchRows
+	}
+	names := make([]string, len(ins))
+	srcs := make([]parsers.Source, len(ins))
+	st := &Stats{Files: make([]*FileStats, len(ins))}
+	for i, in := range ins {
+		names[i] = in.name
+		srcs[i] = in.reader
+		info := in.reader.Info()
+		st.Files[i] = &FileStats{Name: in.name, Format: info.Format, Detail: info.Detail,
+			Compression: info.Wrappers, SnapLen: info.SnapLen, DecodeErrs: map[string]uint64{}}
+	}
+	var partial []error
+	merge := parsers.NewMerge(srcs, func(i int, err error) {
+		fs := st.Files[i]
+		fs.Error = err.Error()
+		var ie *parsers.InputError
+		if errors.As(err, &ie) {
+			fs.ErrorOffset = ie.Offset
+		}
+		partial = append(partial, err)
+		if o.OnWarning != nil {
+			o.OnWarning(err)
+		}
+	})
+
+	// Encoding goroutine.
+	var (
+		full    chan *table.Batch
+		free    chan *table.Batch
+		wg      sync.WaitGroup
+		werr    error
+		werrSet atomic.Bool
+	)
+	const depth = 4
+	if sk != nil {
+		full = make(chan *table.Batch, depth)
+		free = make(chan *table.Batch, depth+1)
+		for i := 0; i < depth+1; i++ {
+			free <- table.NewBatch(parsers.PacketsSchema, batchRows)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range full {
+				if werr == nil {
+					if err := sk.w.Write(b); err != nil {
+						werr = err
+						werrSet.Store(true)
+					}
+				}
+				b.Reset()
+				free <- b
+			}
+		}()
+	}
+
+	var (
+		pkt   parsers.Packet
+		row   parsers.PacketRow
+		dec   parsers.Decoder
+		batch *table.Batch
+		rows  uint64
+		rerr  error
+	)
+	if sk != nil {
+		batch = <-free
+	}
+	lastTS := make([]int64, len(ins))
+	for i := range lastTS {
+		lastTS[i] = -1 << 63
+	}
+	for {
+		err := merge.Next(&pkt)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			rerr = err
+			break
+		}
+		dec.Decode(&pkt, &row)
+		fs := st.Files[pkt.File]
+		fs.count(&pkt, &row, lastTS)
+		if sk == nil {
+			continue
+		}
+		row.AppendTo(batch, names)
+		if batch.Len() >= batchRows {
+			rows += uint64(batch.Len())
+			full <- batch
+			batch = <-free
+			if o.Progress != nil {
+				o.Progress.Packets.Store(int64(rows))
+			}
+			if werrSet.Load() {
+				break
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		} else if sk == nil && fs.Packets%8192 == 0 && ctx.Err() != nil {
+			break
+		}
+	}
+	if sk != nil {
+		if batch.Len() > 0 {
+			rows += uint64(batch.Len())
+			full <- batch
+		}
+		close(full)
+		wg.Wait()
+		st.Rows = rows
+		if o.Progress != nil {
+			o.Progress.Packets.Store(int64(rows))
+		}
+	}
+	for i, in := range ins {
+		for _, lt := range in.reader.Info().LinkTypes {
+			st.Files[i].LinkTypes = append(st.Files[i].LinkTypes, linkTypeName(lt))
+		}
+	}
+	st.total()
+
+	// Finalize the output: valid in every outcome but a write error.
+	if sk != nil {
+		err := werr
+		if cerr := sk.w.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && rerr == nil && sk.file != nil {
+			err = sk.file.Commit()
+		}
+		if err != nil || rerr != nil {
+			if sk.file != nil {
+				sk.file.Abort()
+			}
+			if err == nil {
+				err = rerr
+			}
+			return st, err
+		}
+	}
+	if rerr != nil {
+		return st, rerr
+	}
+	if ctx.Err() != nil {
+		return st, fmt.Errorf("pcap2table: %w after %d packets", ErrInterrupted, st.Total.Packets)
+	}
+	if len(partial) > 0 {
+		return st, fmt.Errorf("pcap2table: %w: %w", ErrPartial, errors.Join(partial...))
+	}
+	return st, nil
+}
+
+func (fs *FileStats) count(p *parsers.Packet, r *parsers.PacketRow, lastTS []int64) {
+	if fs.Packets == 0 {
+		fs.FirstTS, fs.MinTS, fs.MaxTS = p.Timestamp, p.Timestamp, p.Timestamp
+	}
+	fs.Packets++
+	fs.LastTS = p.Timestamp
+	fs.MinTS = min(fs.MinTS, p.Timestamp)
+	fs.MaxTS = max(fs.MaxTS, p.Timestamp)
+	fs.WireBytes += uint64(p.Length)
+	fs.CapBytes += uint64(p.CapLen)
+	if p.CapLen < p.Length {
+		fs.Truncated++
+	}
+	if p.Timestamp < lastTS[p.File] {
+		fs.Backwards++
+	}
+	lastTS[p.File] = p.Timestamp
+	if r.Has(parsers.ColDecodeError) {
+		fs.DecodeErrs[r.DecodeError]++
+	}
+}
+
+func (s *Stats) total() {
+	t := &s.Total
+	t.Name = "total"
+	t.DecodeErrs = map[string]uint64{}
+	lts := map[string]bool{}
+	for _, f := range s.Files {
+		if f.Packets > 0 {
+			if t.Packets == 0 {
+				t.MinTS, t.MaxTS = f.MinTS, f.MaxTS
+			}
+			t.MinTS = min(t.MinTS, f.MinTS)
+			t.MaxTS = max(t.MaxTS, f.MaxTS)
+		}
+		t.Packets += f.Packets
+		t.WireBytes += f.WireBytes
+		t.CapBytes += f.CapBytes
+		t.Truncated += f.Truncated
+		t.Backwards += f.Backwards
+		for k, v := range f.DecodeErrs {
+			t.DecodeErrs[k] += v
+		}
+		for _, l := range f.LinkTypes {
+			lts[l] = true
+		}
+	}
+	t.FirstTS, t.LastTS = t.MinTS, t.MaxTS
+	for l := range lts {
+		t.LinkTypes = append(t.LinkTypes, l)
+	}
+	sort.Strings(t.LinkTypes)
+}

@@ -1,0 +1,251 @@
+package parsers
+
+import (
+	"net/netip"
+
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// Column indexes of the packets table, in schema order.
+const (
+	ColFile = iota
+	ColFrame
+	ColTS
+	ColCapLen
+	ColLength
+	ColInterface
+	ColLinkType
+	ColEthSrc
+	ColEthDst
+	ColEthType
+	ColVLAN
+	ColVLANInner
+	ColMPLSLabel
+	ColTunnel
+	ColTunnelID
+	ColIPVersion
+	ColSrcIP
+	ColDstIP
+	ColIPProto
+	ColIPTTL
+	ColIPLen
+	ColIPID
+	ColFragOffset
+	ColMoreFrags
+	ColSrcPort
+	ColDstPort
+	ColTCPFlags
+	ColTCPSeq
+	ColTCPAck
+	ColTCPWin
+	ColICMPType
+	ColICMPCode
+	ColPayloadLen
+	ColFlowID
+	ColCommunityID
+	ColDecodeError
+	numPacketCols
+)
+
+// PacketsSchema is the packets table: one row per packet, in capture order
+// (several inputs: merged in timestamp order).
+var PacketsSchema = &table.Schema{
+	Name:    "packets",
+	Version: 1,
+	Doc: "One row per packet, in capture order (several inputs are merged in timestamp order, ties in input order). " +
+		"IP, port and ICMP columns describe the innermost IP packet; `tunnel` and `tunnel_id` say how it was carried. " +
+		"Null means absent (the header was not in the packet or could not be decoded); zero means zero.",
+	Columns: []table.Column{
+		{Name: "file", Type: table.String, Hint: table.Dict, Doc: "Input file name as given on the command line (`-` for stdin)."},
+		{Name: "frame", Type: table.Uint64, Hint: table.Delta, Doc: "1-based index of the packet within its file (tshark's `frame.number`)."},
+		{Name: "ts", Type: table.Timestamp, Hint: table.Delta, Doc: "Capture timestamp, exact to the nanosecond (pcapng `if_tsresol`/`if_tsoffset` applied)."},
+		{Name: "caplen", Type: table.Uint32, Doc: "Bytes captured."},
+		{Name: "length", Type: table.Uint32, Doc: "Bytes on the wire (the original length); larger than `caplen` when the snaplen cut the packet."},
+		{Name: "interface", Type: table.Uint32, Hint: table.Dict, Doc: "pcapng interface id, counted across sections as Wireshark does; 0 for pcap."},
+		{Name: "linktype", Type: table.Uint16, Hint: table.Dict, Doc: "LINKTYPE_ value of the packet's interface (1 Ethernet, 113 Linux SLL, 276 SLL2, 101 raw IP, 0 NULL, 127 radiotap, ...)."},
+		{Name: "eth_src", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Source MAC (`aa:bb:cc:dd:ee:ff`) of the innermost Ethernet header; for Linux SLL the link-layer address; for 802.11 data frames the source address (SA)."},
+		{Name: "eth_dst", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Destination MAC of the innermost Ethernet header; for 802.11 data frames the destination address (DA). Null for Linux SLL."},
+		{Name: "eth_type", Type: table.Uint16, Nullable: true, Hint: table.Dict, Doc: "EtherType of the payload of the innermost Ethernet (or SLL, or 802.11 LLC/SNAP) header, after any VLAN tags (0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP, ...)."},
+		{Name: "vlan", Type: table.Uint16, Nullable: true, Doc: "VLAN id of the outermost 802.1Q/802.1ad tag."},
+		{Name: "vlan_inner", Type: table.Uint16, Nullable: true, Doc: "VLAN id of the second tag (QinQ)."},
+		{Name: "mpls_label", Type: table.Uint32, Nullable: true, Doc: "Outermost MPLS label."},
+		{Name: "tunnel", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Innermost encapsulation that carried the innermost IP packet: `gre`, `erspan`, `vxlan`, `geneve`, `ipip` (IPv4 or IPv6 in IPv4 or IPv6), `gtpu`, `teredo`."},
+		{Name: "tunnel_id", Type: table.Uint32, Nullable: true, Doc: "Identifier of that tunnel: GRE key, ERSPAN session id, VXLAN/Geneve VNI, GTP-U TEID. Null when the tunnel has none."},
+		{Name: "ip_version", Type: table.Uint8, Nullable: true, Hint: table.Dict, Doc: "4 or 6."},
+		{Name: "src_ip", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Source address of the innermost IP packet (RFC 5952 text form for IPv6)."},
+		{Name: "dst_ip", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Destination address of the innermost IP packet."},
+		{Name: "ip_proto", Type: table.Uint8, Nullable: true, Hint: table.Dict, Doc: "Transport protocol number; for IPv6, the one after the extension headers."},
+		{Name: "ip_ttl", Type: table.Uint8, Nullable: true, Doc: "IPv4 TTL or IPv6 hop limit."},
+		{Name: "ip_len", Type: table.Uint16, Nullable: true, Doc: "Total length of the IP packet as its header says (IPv6: payload length + 40)."},
+		{Name: "ip_id", Type: table.Uint32, Nullable: true, Doc: "IPv4 identification; for IPv6, the fragment header's identification (null without one)."},
+		{Name: "frag_offset", Type: table.Uint16, Nullable: true, Doc: "Fragment offset in bytes (IPv4, or IPv6 with a fragment header)."},
+		{Name: "more_frags", Type: table.Bool, Nullable: true, Doc: "More-fragments flag (IPv4, or IPv6 with a fragment header)."},
+		{Name: "src_port", Type: table.Uint16, Nullable: true, Doc: "TCP, UDP or SCTP source port. Null for non-first fragments."},
+		{Name: "dst_port", Type: table.Uint16, Nullable: true, Doc: "TCP, UDP or SCTP destination port."},
+		{Name: "tcp_flags", Type: table.Uint16, Nullable: true, Doc: "TCP flags as tshark's `tcp.flags` bitmask (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20, ECE 0x40, CWR 0x80, AE 0x100, reserved 0xe00). 0 is a packet with no flags; null is not TCP."},
+		{Name: "tcp_seq", Type: table.Uint32, Nullable: true, Doc: "Raw TCP sequence number."},
+		{Name: "tcp_ack", Type: table.Uint32, Nullable: true, Doc: "Raw TCP acknowledgment number."},
+		{Name: "tcp_win", Type: table.Uint16, Nullable: true, Doc: "Raw TCP window field (not scaled)."},
+		{Name: "icmp_type", Type: table.Uint8, Nullable: true, Doc: "ICMP or ICMPv6 type."},
+		{Name: "icmp_code", Type: table.Uint8, Nullable: true, Doc: "ICMP or ICMPv6 code."},
+		{Name: "payload_len", Type: table.Uint32, Nullable: true, Doc: "Bytes after the transport header as the IP/UDP lengths say (TCP: tshark's `tcp.len`); for other IP protocols and non-first fragments, the IP payload length."},
+		{Name: "flow_id", Type: table.Uint64, Nullable: true, Doc: "Deterministic 64-bit id of the packet's flow, joining the flows table. Filled when the flows table is enabled."},
+		{Name: "community_id", Type: table.String, Nullable: true, Doc: "Community ID v1 of the packet's flow (seed 0). Filled when the flows table is enabled."},
+		{Name: "decode_error", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Why decoding stopped early (`<layer>: <reason>`); null when every header present was decoded or the next protocol is simply not one this tool decodes."},
+	},
+}
+
+// PacketRow is the decoded view of one packet, filled by a Decoder and
+// reused for every packet. Nullable fields are valid only when their
+// column's bit is set (see Has).
+type PacketRow struct {
+	File       int
+	Frame      uint64
+	TS         int64
+	CapLen     uint32
+	Length     uint32
+	Interface  uint32
+	LinkType   uint16
+	EthSrc     [6]byte
+	EthDst     [6]byte
+	EthType    uint16
+	VLAN       uint16
+	VLANInner  uint16
+	MPLSLabel  uint32
+	Tunnel     string // a constant; never allocated per packet
+	TunnelID   uint32
+	IPVersion  uint8
+	SrcIP      netip.Addr
+	DstIP      netip.Addr
+	IPProto    uint8
+	IPTTL      uint8
+	IPLen      uint16
+	IPID       uint32
+	FragOffset uint16
+	MoreFrags  bool
+	SrcPort    uint16
+	DstPort    uint16
+	TCPFlags   uint16
+	TCPSeq     uint32
+	TCPAck     uint32
+	TCPWin     uint16
+	ICMPType   uint8
+	ICMPCode   uint8
+	PayloadLen uint32
+	FlowID     uint64
+	// CommunityID holds the base64 text "1:..." (30 bytes) when set.
+	CommunityID [30]byte
+	DecodeError string // a constant; never allocated per packet
+
+	has uint64 // bit i set: nullable column i is present
+}
+
+// Has reports whether column col is non-null in the row.
+func (r *PacketRow) Has(col int) bool { return r.has&(1<<col) != 0 }
+
+// Set marks column col as present.
+func (r *PacketRow) Set(col int) { r.has |= 1 << col }
+
+// Clear marks column col as null.
+func (r *PacketRow) Clear(col int) { r.has &^= 1 << col }
+
+const hexDigits = "0123456789abcdef"
+
+func appendMAC(b []byte, m *[6]byte) []byte {
+	for i, x := range m {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hexDigits[x>>4], hexDigits[x&15])
+	}
+	return b
+}
+
+// AppendTo appends the row to a batch of PacketsSchema. files holds the
+// input names, indexed by File. It does not allocate once the batch has
+// grown to its working size.
+func (r *PacketRow) AppendTo(b *table.Batch, files []string) {
+	c := b.Cols
+	c[ColFile].AppendString(files[r.File])
+	c[ColFrame].AppendUint(r.Frame)
+	c[ColTS].AppendInt(r.TS)
+	c[ColCapLen].AppendUint(uint64(r.CapLen))
+	c[ColLength].AppendUint(uint64(r.Length))
+	c[ColInterface].AppendUint(uint64(r.Interface))
+	c[ColLinkType].AppendUint(uint64(r.LinkType))
+	if r.Has(ColEthSrc) {
+		v := &c[ColEthSrc]
+		v.Str = appendMAC(v.Str, &r.EthSrc)
+		v.EndString()
+	} else {
+		c[ColEthSrc].AppendNull()
+	}
+	if r.Has(ColEthDst) {
+		v := &c[ColEthDst]
+		v.Str = appendMAC(v.Str, &r.EthDst)
+		v.EndString()
+	} else {
+		c[ColEthDst].AppendNull()
+	}
+	r.appendUint(c, ColEthType, uint64(r.EthType))
+	r.appendUint(c, ColVLAN, uint64(r.VLAN))
+	r.appendUint(c, ColVLANInner, uint64(r.VLANInner))
+	r.appendUint(c, ColMPLSLabel, uint64(r.MPLSLabel))
+	if r.Has(ColTunnel) {
+		c[ColTunnel].AppendString(r.Tunnel)
+	} else {
+		c[ColTunnel].AppendNull()
+	}
+	r.appendUint(c, ColTunnelID, uint64(r.TunnelID))
+	r.appendUint(c, ColIPVersion, uint64(r.IPVersion))
+	r.appendAddr(c, ColSrcIP, r.SrcIP)
+	r.appendAddr(c, ColDstIP, r.DstIP)
+	r.appendUint(c, ColIPProto, uint64(r.IPProto))
+	r.appendUint(c, ColIPTTL, uint64(r.IPTTL))
+	r.appendUint(c, ColIPLen, uint64(r.IPLen))
+	r.appendUint(c, ColIPID, uint64(r.IPID))
+	r.appendUint(c, ColFragOffset, uint64(r.FragOffset))
+	if r.Has(ColMoreFrags) {
+		c[ColMoreFrags].AppendBool(r.MoreFrags)
+	} else {
+		c[ColMoreFrags].AppendNull()
+	}
+	r.appendUint(c, ColSrcPort, uint64(r.SrcPort))
+	r.appendUint(c, ColDstPort, uint64(r.DstPort))
+	r.appendUint(c, ColTCPFlags, uint64(r.TCPFlags))
+	r.appendUint(c, ColTCPSeq, uint64(r.TCPSeq))
+	r.appendUint(c, ColTCPAck, uint64(r.TCPAck))
+	r.appendUint(c, ColTCPWin, uint64(r.TCPWin))
+	r.appendUint(c, ColICMPType, uint64(r.ICMPType))
+	r.appendUint(c, ColICMPCode, uint64(r.ICMPCode))
+	r.appendUint(c, ColPayloadLen, uint64(r.PayloadLen))
+	r.appendUint(c, ColFlowID, r.FlowID)
+	if r.Has(ColCommunityID) {
+		c[ColCommunityID].AppendBytes(r.CommunityID[:])
+	} else {
+		c[ColCommunityID].AppendNull()
+	}
+	if r.Has(ColDecodeError) {
+		c[ColDecodeError].AppendString(r.DecodeError)
+	} else {
+		c[ColDecodeError].AppendNull()
+	}
+}
+
+func (r *PacketRow) appendUint(c []table.Vector, col int, x uint64) {
+	if r.Has(col) {
+		c[col].AppendUint(x)
+	} else {
+		c[col].AppendNull()
+	}
+}
+
+func (r *PacketRow) appendAddr(c []table.Vector, col int, a netip.Addr) {
+	v := &c[col]
+	if r.Has(col) {
+		v.Str = a.AppendTo(v.Str)
+		v.EndString()
+	} else {
+		v.AppendNull()
+	}
+}

@@ -1,0 +1,229 @@
+package sniff
+
+import (
+	"bufio"
+	"compress/bzip2"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// Kind says what a format is.
+type Kind uint8
+
+// Kinds of formats.
+const (
+	Unknown    Kind = iota
+	Capture         // a packet capture the parsers read
+	Compressed      // a compression wrapper to unwrap and sniff again
+	Other           // a known format that is not a capture
+)
+
+// Format is one registered format.
+type Format struct {
+	Name  string // "pcap", "pcapng", "gzip", "Parquet file", ...
+	Kind  Kind
+	Magic string // '?' matches any byte
+	// Offset is where Magic starts in the stream.
+	Offset int
+	// Open unwraps a Compressed stream.
+	Open func(io.Reader) (io.ReadCloser, error)
+}
+
+var (
+	formatsMu sync.Mutex
+	formats   []Format
+)
+
+// Register adds a format to the registry. Formats registered first win.
+func Register(f Format) {
+	formatsMu.Lock()
+	formats = append(formats, f)
+	formatsMu.Unlock()
+}
+
+func init() {
+	for _, f := range []Format{
+		{Name: "pcap", Kind: Capture, Magic: "\xd4\xc3\xb2\xa1"},  // µs, little-endian
+		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\xc3\xd4"},  // µs, big-endian
+		{Name: "pcap", Kind: Capture, Magic: "\x4d\x3c\xb2\xa1"},  // ns, little-endian
+		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\x3c\x4d"},  // ns, big-endian
+		{Name: "pcap", Kind: Capture, Magic: "\x34\xcd\xb2\xa1"},  // Kuznetzov (modified) pcap, LE
+		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\xcd\x34"},  // Kuznetzov (modified) pcap, BE
+		{Name: "pcapng", Kind: Capture, Magic: "\x0a\x0d\x0d\x0a"}, // section header block
+		{Name: "gzip", Kind: Compressed, Magic: "\x1f\x8b", Open: openGzip},
+		{Name: "zstd", Kind: Compressed, Magic: "\x28\xb5\x2f\xfd", Open: openZstd},
+		{Name: "xz", Kind: Compressed, Magic: "\xfd7zXZ\x00", Open: openXz},
+		{Name: "bzip2", Kind: Compressed, Magic: "BZh", Open: openBzip2},
+		{Name: "Parquet file", Kind: Other, Magic: "PAR1"},
+		{Name: "Arrow IPC file", Kind: Other, Magic: "ARROW1"},
+		{Name: "Arrow IPC stream", Kind: Other, Magic: "\xff\xff\xff\xff????\x10\x00\x00\x00"},
+		{Name: "snoop capture (unsupported; convert it with editcap -F pcap)", Kind: Other, Magic: "snoop\x00\x00\x00"},
+		{Name: "ERF capture (unsupported; convert it with editcap -F pcap)", Kind: Other, Magic: "\x00\x00\x00\x00\x00\x00\x00\x00\x01"},
+		{Name: "zip archive", Kind: Other, Magic: "PK\x03\x04"},
+		{Name: "ELF executable", Kind: Other, Magic: "\x7fELF"},
+		{Name: "PDF document", Kind: Other, Magic: "%PDF"},
+		{Name: "PNG image", Kind: Other, Magic: "\x89PNG"},
+		{Name: "SQLite database", Kind: Other, Magic: "SQLite format 3\x00"},
+		{Name: "tar archive", Kind: Other, Magic: "ustar", Offset: 257},
+	} {
+		Register(f)
+	}
+}
+
+// PeekSize is how many bytes Detect needs to see every registered magic.
+const PeekSize = 512
+
+func match(magic string, b []byte) bool {
+	if len(b) < len(magic) {
+		return false
+	}
+	for i := 0; i < len(magic); i++ {
+		if magic[i] != '?' && magic[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Detect returns the registered format that head starts with. The zero
+// Format (Kind Unknown) means no magic matched.
+func Detect(head []byte) Format {
+	formatsMu.Lock()
+	defer formatsMu.Unlock()
+	for _, f := range formats {
+		if f.Offset <= len(head) && match(f.Magic, head[f.Offset:]) {
+			return f
+		}
+	}
+	return Format{}
+}
+
+// NotCaptureError says that a stream is not a capture, and what it looks like.
+type NotCaptureError struct {
+	Looks string // "Parquet file", "text", "empty file", "bytes 00 01 ..."
+}
+
+func (e *NotCaptureError) Error() string { return "not a capture: " + e.Looks }
+
+// Describe says in a few words what head looks like, for an error message.
+func Describe(head []byte) string {
+	if len(head) == 0 {
+		return "empty file"
+	}
+	if f := Detect(head); f.Kind != Unknown {
+		return f.Name
+	}
+	if looksText(head) {
+		return "text"
+	}
+	n := min(len(head), 8)
+	return fmt.Sprintf("first bytes % x", head[:n])
+}
+
+func looksText(b []byte) bool {
+	if len(b) > 256 {
+		b = b[:256]
+	}
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			return len(b) < 4 // a rune cut by the window end is fine
+		}
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
+			return false
+		}
+		b = b[size:]
+	}
+	return true
+}
+
+// Stream is an opened capture stream: the decompressed bytes, buffered.
+type Stream struct {
+	*bufio.Reader
+	Format   Format   // the capture format: "pcap" or "pcapng"
+	Wrappers []string // compression layers unwrapped, outermost first
+	closers  []io.Closer
+}
+
+// Close releases the decompressors. It does not close the underlying reader.
+func (s *Stream) Close() error {
+	var err error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		err = errors.Join(err, s.closers[i].Close())
+	}
+	s.closers = nil
+	return err
+}
+
+// maxWrappers bounds nested compression (a .gz of a .gz of ...).
+const maxWrappers = 4
+
+// Open sniffs r, unwraps compression, and returns a buffered stream of the
+// capture with bufSize bytes of buffer. It returns a *NotCaptureError when
+// the bytes are not a capture.
+func Open(r io.Reader, bufSize int) (*Stream, error) {
+	s := &Stream{}
+	for depth := 0; ; depth++ {
+		br := bufio.NewReaderSize(r, bufSize)
+		head, err := br.Peek(PeekSize)
+		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+			s.Close()
+			return nil, fmt.Errorf("sniff: %w", err)
+		}
+		f := Detect(head)
+		switch f.Kind {
+		case Capture:
+			s.Reader, s.Format = br, f
+			return s, nil
+		case Compressed:
+			if depth >= maxWrappers {
+				s.Close()
+				return nil, &NotCaptureError{Looks: fmt.Sprintf("more than %d nested compression layers", maxWrappers)}
+			}
+			rc, err := f.Open(br)
+			if err != nil {
+				s.Close()
+				return nil, fmt.Errorf("sniff: %s: %w", f.Name, err)
+			}
+			s.closers = append(s.closers, rc)
+			s.Wrappers = append(s.Wrappers, f.Name)
+			r = rc
+		default:
+			s.Close()
+			looks := Describe(head)
+			if len(s.Wrappers) > 0 {
+				looks += " inside " + s.Wrappers[len(s.Wrappers)-1]
+			}
+			return nil, &NotCaptureError{Looks: looks}
+		}
+	}
+}
+
+func openGzip(r io.Reader) (io.ReadCloser, error) { return gzip.NewReader(r) }
+
+func openZstd(r io.Reader) (io.ReadCloser, error) {
+	// Bounded window: a hostile frame cannot make the decoder allocate
+	// more than 128 MiB.
+	d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(128<<20))
+	if err != nil {
+		return nil, err
+	}
+	return d.IOReadCloser(), nil
+}
+
+func openXz(r io.Reader) (io.ReadCloser, error) {
+	x, err := xz.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(x), nil
+}
+
+func openBzip2(r io.Reader) (io.ReadCloser, error) { return io.NopCloser(bzip2.NewReader(r)), nil }

@@ -1,0 +1,143 @@
+package table
+
+// Vector is one column of a batch. Values are kept in the slice that fits
+// the column's Type; the others stay empty:
+//
+//	Bool, Uint8..Uint64  U64 (Bool: 0 or 1)
+//	Int64, Timestamp     I64
+//	Float64              F64
+//	String               Str (bytes of all values) and Off (len N+1)
+//
+// A null row stores the zero value and Valid[i] == false, so every slice is
+// indexed by row.
+type Vector struct {
+	Type  Type
+	Valid []bool
+	U64   []uint64
+	I64   []int64
+	F64   []float64
+	Str   []byte
+	Off   []int32
+}
+
+// Len is the number of rows in the vector.
+func (v *Vector) Len() int { return len(v.Valid) }
+
+// Reset empties the vector and keeps its memory.
+func (v *Vector) Reset() {
+	v.Valid = v.Valid[:0]
+	v.U64 = v.U64[:0]
+	v.I64 = v.I64[:0]
+	v.F64 = v.F64[:0]
+	v.Str = v.Str[:0]
+	v.Off = append(v.Off[:0], 0)
+}
+
+// AppendUint appends an unsigned (or Bool) value.
+func (v *Vector) AppendUint(x uint64) {
+	v.U64 = append(v.U64, x)
+	v.Valid = append(v.Valid, true)
+}
+
+// AppendBool appends a Bool value.
+func (v *Vector) AppendBool(b bool) {
+	var x uint64
+	if b {
+		x = 1
+	}
+	v.AppendUint(x)
+}
+
+// AppendInt appends an Int64 or Timestamp value.
+func (v *Vector) AppendInt(x int64) {
+	v.I64 = append(v.I64, x)
+	v.Valid = append(v.Valid, true)
+}
+
+// AppendFloat appends a Float64 value.
+func (v *Vector) AppendFloat(x float64) {
+	v.F64 = append(v.F64, x)
+	v.Valid = append(v.Valid, true)
+}
+
+// AppendBytes appends a String value; b is copied.
+func (v *Vector) AppendBytes(b []byte) {
+	v.Str = append(v.Str, b...)
+	v.Off = append(v.Off, int32(len(v.Str)))
+	v.Valid = append(v.Valid, true)
+}
+
+// AppendString appends a String value.
+func (v *Vector) AppendString(s string) {
+	v.Str = append(v.Str, s...)
+	v.Off = append(v.Off, int32(len(v.Str)))
+	v.Valid = append(v.Valid, true)
+}
+
+// EndString closes a String value whose bytes the caller appended to Str
+// directly (for example with netip.Addr.AppendTo), avoiding a copy.
+func (v *Vector) EndString() {
+	v.Off = append(v.Off, int32(len(v.Str)))
+	v.Valid = append(v.Valid, true)
+}
+
+// AppendNull appends a null.
+func (v *Vector) AppendNull() {
+	switch v.Type {
+	case Int64, Timestamp:
+		v.I64 = append(v.I64, 0)
+	case Float64:
+		v.F64 = append(v.F64, 0)
+	case String:
+		v.Off = append(v.Off, int32(len(v.Str)))
+	default:
+		v.U64 = append(v.U64, 0)
+	}
+	v.Valid = append(v.Valid, false)
+}
+
+// Bytes returns the i-th String value. It aliases the vector's memory.
+func (v *Vector) Bytes(i int) []byte { return v.Str[v.Off[i]:v.Off[i+1]] }
+
+// Batch is a set of rows of one table, stored column by column.
+type Batch struct {
+	Schema *Schema
+	Cols   []Vector
+}
+
+// NewBatch returns an empty batch with room for capacity rows.
+func NewBatch(s *Schema, capacity int) *Batch {
+	b := &Batch{Schema: s, Cols: make([]Vector, len(s.Columns))}
+	for i, c := range s.Columns {
+		v := &b.Cols[i]
+		v.Type = c.Type
+		v.Valid = make([]bool, 0, capacity)
+		switch c.Type {
+		case Int64, Timestamp:
+			v.I64 = make([]int64, 0, capacity)
+		case Float64:
+			v.F64 = make([]float64, 0, capacity)
+		case String:
+			v.Off = make([]int32, 1, capacity+1)
+			v.Str = make([]byte, 0, capacity*16)
+		default:
+			v.U64 = make([]uint64, 0, capacity)
+		}
+	}
+	return b
+}
+
+// Len is the number of rows in the batch.
+func (b *Batch) Len() int {
+	if len(b.Cols) == 0 {
+		return 0
+	}
+	return b.Cols[0].Len()
+}
+
+// Reset empties the batch and keeps its memory.
+func (b *Batch) Reset() {
+	for i := range b.Cols {
+		b.Cols[i].Reset()
+	}
+}

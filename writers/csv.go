@@ -1,0 +1,129 @@
+package writers
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// csvWriter writes RFC 4180 CSV with a header line. Null is an empty
+// field; an empty string is "" (quoted), so the two stay distinct.
+type csvWriter struct {
+	w    *bufio.Writer
+	s    *table.Schema
+	cols []int
+	tf   TimeFormat
+	buf  []byte
+	err  error
+}
+
+// NewCSV returns a CSV writer.
+func NewCSV(w io.Writer, s *table.Schema, o Options) (Writer, error) {
+	c := &csvWriter{w: bufio.NewWriterSize(w, 1<<20), s: s, cols: o.columns(s), tf: o.TimeFormat}
+	for i, ci := range c.cols {
+		if i > 0 {
+			c.buf = append(c.buf, ',')
+		}
+		c.buf = appendCSVField(c.buf, []byte(s.Columns[ci].Name))
+	}
+	c.buf = append(c.buf, '\n')
+	_, c.err = c.w.Write(c.buf)
+	return c, c.err
+}
+
+func needsQuote(b []byte) bool {
+	if len(b) == 0 {
+		return true // distinguishes "" from null
+	}
+	if b[0] == ' ' || b[0] == '\t' || b[len(b)-1] == ' ' || b[len(b)-1] == '\t' {
+		return true
+	}
+	for _, c := range b {
+		if c == ',' || c == '"' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+func appendCSVField(b, f []byte) []byte {
+	if !needsQuote(f) {
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	for _, c := range f {
+		if c == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, c)
+	}
+	return append(b, '"')
+}
+
+func (c *csvWriter) Write(b *table.Batch) error {
+	if c.err != nil {
+		return c.err
+	}
+	n := b.Len()
+	for r := 0; r < n; r++ {
+		buf := c.buf[:0]
+		for i, ci := range c.cols {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			v := &b.Cols[ci]
+			if !v.Valid[r] {
+				continue
+			}
+			buf = appendValue(buf, v, r, c.tf, false)
+		}
+		buf = append(buf, '\n')
+		c.buf = buf
+		if _, err := c.w.Write(buf); err != nil {
+			c.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// appendValue appends a non-null value as text. For JSON, strings are
+// quoted and escaped and timestamps in text forms are quoted.
+func appendValue(buf []byte, v *table.Vector, r int, tf TimeFormat, json bool) []byte {
+	switch v.Type {
+	case table.Bool:
+		if v.U64[r] != 0 {
+			return append(buf, "true"...)
+		}
+		return append(buf, "false"...)
+	case table.Uint8, table.Uint16, table.Uint32, table.Uint64:
+		return strconv.AppendUint(buf, v.U64[r], 10)
+	case table.Int64:
+		return strconv.AppendInt(buf, v.I64[r], 10)
+	case table.Float64:
+		return strconv.AppendFloat(buf, v.F64[r], 'g', -1, 64)
+	case table.Timestamp:
+		if json && tf == RFC3339 {
+			buf = append(buf, '"')
+			buf = appendTime(buf, v.I64[r], tf)
+			return append(buf, '"')
+		}
+		return appendTime(buf, v.I64[r], tf)
+	case table.String:
+		if json {
+			return appendJSONString(buf, v.Bytes(r))
+		}
+		return appendCSVField(buf, v.Bytes(r))
+	}
+	return buf
+}
+
+func (c *csvWriter) Close() error {
+	if c.err != nil {
+		return c.err
+	}
+	c.err = c.w.Flush()
+	return c.err
+}

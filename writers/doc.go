@@ -1,0 +1,10 @@
+// Package writers encodes table batches as Parquet, Arrow IPC (file and
+// stream), CSV and JSONL. A writer knows tables only through package table.
+//
+// Every writer has the same shape as encoding/csv.Writer and arrow-go's IPC
+// writers: Write(batch) encodes one batch and Close writes the footer. The
+// first error is sticky: every later call returns it. A writer never
+// retains a batch after Write returns, so the caller may reuse it. Close
+// does not close the underlying io.Writer; output files are made atomic by
+// File (a temporary name renamed on Commit).
+package writers

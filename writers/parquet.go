@@ -1,0 +1,206 @@
+package writers
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// orderedGroup is a parquet group node that keeps its fields in schema
+// order (parquet.Group is a map and sorts fields by name).
+type orderedGroup struct {
+	parquet.Group
+	fields []parquet.Field
+}
+
+func (g *orderedGroup) Fields() []parquet.Field { return g.fields }
+
+type namedField struct {
+	parquet.Node
+	name string
+}
+
+func (f *namedField) Name() string { return f.name }
+
+// Value is only used by parquet-go's reflection-based row writing, which
+// this package does not use.
+func (f *namedField) Value(reflect.Value) reflect.Value { return reflect.Value{} }
+
+func parquetCodec(name string) (compress.Codec, error) {
+	switch name {
+	case "", "zstd":
+		return &parquet.Zstd, nil
+	case "snappy":
+		return &parquet.Snappy, nil
+	case "gzip":
+		return &parquet.Gzip, nil
+	case "lz4":
+		return &parquet.Lz4Raw, nil
+	case "none", "uncompressed":
+		return &parquet.Uncompressed, nil
+	}
+	return nil, fmt.Errorf("writers: unknown parquet compression %q (want zstd, snappy, gzip, lz4 or none)", name)
+}
+
+func parquetNode(c *table.Column) parquet.Node {
+	var n parquet.Node
+	switch c.Type {
+	case table.Bool:
+		n = parquet.Leaf(parquet.BooleanType)
+	case table.Uint8:
+		n = parquet.Uint(8)
+	case table.Uint16:
+		n = parquet.Uint(16)
+	case table.Uint32:
+		n = parquet.Uint(32)
+	case table.Uint64:
+		n = parquet.Uint(64)
+	case table.Int64:
+		n = parquet.Int(64)
+	case table.Float64:
+		n = parquet.Leaf(parquet.DoubleType)
+	case table.String:
+		n = parquet.String()
+	case table.Timestamp:
+		n = parquet.TimestampAdjusted(parquet.Nanosecond, true)
+	}
+	switch c.Hint {
+	case table.Dict:
+		n = parquet.Encoded(n, &parquet.RLEDictionary)
+	case table.Delta:
+		if c.Type != table.String && c.Type != table.Bool && c.Type != table.Float64 {
+			n = parquet.Encoded(n, &parquet.DeltaBinaryPacked)
+		}
+	}
+	if c.Nullable {
+		n = parquet.Optional(n)
+	}
+	return n
+}
+
+// parquetWriter writes column by column: each batch becomes one run of
+// values per column, with no reflection and no per-row allocation.
+type parquetWriter struct {
+	w        *parquet.Writer
+	cols     []int
+	schema   *table.Schema
+	vals     []parquet.Value
+	rows     int // rows in the current row group
+	maxRows  int
+	err      error
+	nullable []bool
+}
+
+// NewParquet returns a Parquet writer: zstd by default, dictionary-encoded
+// strings and enums, delta-encoded frame numbers and timestamps, row
+// groups of about RowGroupRows rows.
+func NewParquet(w io.Writer, s *table.Schema, o Options) (Writer, error) {
+	codec, err := parquetCodec(o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	cols := o.columns(s)
+	g := &orderedGroup{Group: parquet.Group{}}
+	nullable := make([]bool, len(cols))
+	for i, ci := range cols {
+		c := &s.Columns[ci]
+		g.fields = append(g.fields, &namedField{Node: parquetNode(c), name: c.Name})
+		nullable[i] = c.Nullable
+	}
+	opts := []parquet.WriterOption{
+		parquet.NewSchema(s.Name, g),
+		parquet.Compression(codec),
+		parquet.CreatedBy("pcap2table", "", ""),
+	}
+	for k, v := range o.Metadata {
+		opts = append(opts, parquet.KeyValueMetadata(k, v))
+	}
+	pw := &parquetWriter{
+		w:        parquet.NewWriter(w, opts...),
+		cols:     cols,
+		schema:   s,
+		maxRows:  o.RowGroupRows,
+		nullable: nullable,
+	}
+	if pw.maxRows <= 0 {
+		pw.maxRows = 1 << 20
+	}
+	return pw, nil
+}
+
+func (p *parquetWriter) Write(b *table.Batch) error {
+	if p.err != nil {
+		return p.err
+	}
+	n := b.Len()
+	for off := 0; off < n; {
+		m := min(n-off, p.maxRows-p.rows)
+		if err := p.writeRange(b, off, off+m); err != nil {
+			p.err = fmt.Errorf("writers: parquet: %w", err)
+			return p.err
+		}
+		off += m
+		p.rows += m
+		if p.rows >= p.maxRows {
+			if err := p.w.Flush(); err != nil {
+				p.err = fmt.Errorf("writers: parquet: %w", err)
+				return p.err
+			}
+			p.rows = 0
+		}
+	}
+	return nil
+}
+
+func (p *parquetWriter) writeRange(b *table.Batch, lo, hi int) error {
+	cws := p.w.ColumnWriters()
+	for j, ci := range p.cols {
+		v := &b.Cols[ci]
+		def := 0
+		if p.nullable[j] {
+			def = 1
+		}
+		vals := p.vals[:0]
+		for r := lo; r < hi; r++ {
+			if !v.Valid[r] {
+				vals = append(vals, parquet.NullValue().Level(0, 0, j))
+				continue
+			}
+			var x parquet.Value
+			switch v.Type {
+			case table.Bool:
+				x = parquet.BooleanValue(v.U64[r] != 0)
+			case table.Uint8, table.Uint16, table.Uint32:
+				x = parquet.Int32Value(int32(uint32(v.U64[r])))
+			case table.Uint64:
+				x = parquet.Int64Value(int64(v.U64[r]))
+			case table.Int64, table.Timestamp:
+				x = parquet.Int64Value(v.I64[r])
+			case table.Float64:
+				x = parquet.DoubleValue(v.F64[r])
+			case table.String:
+				x = parquet.ByteArrayValue(v.Bytes(r))
+			}
+			vals = append(vals, x.Level(0, def, j))
+		}
+		p.vals = vals
+		if _, err := cws[j].WriteRowValues(vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parquetWriter) Close() error {
+	if p.err != nil {
+		return p.err
+	}
+	if err := p.w.Close(); err != nil {
+		p.err = fmt.Errorf("writers: parquet: %w", err)
+	}
+	return p.err
+}

@@ -1,0 +1,187 @@
+package writers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// Writer encodes batches of one table.
+type Writer interface {
+	// Write encodes b. The writer does not keep b.
+	Write(b *table.Batch) error
+	// Close flushes and writes the format's footer, if any.
+	Close() error
+}
+
+// TimeFormat selects how text formats write timestamps.
+type TimeFormat uint8
+
+// Time formats.
+const (
+	RFC3339 TimeFormat = iota // 2024-01-02T03:04:05.123456789Z, always 9 digits
+	Epoch                     // 1704164645.123456789 (seconds, exact decimal)
+	EpochNs                   // 1704164645123456789
+	EpochUs                   // 1704164645123456 (floored)
+)
+
+// ParseTimeFormat parses a --time-format value.
+func ParseTimeFormat(s string) (TimeFormat, error) {
+	switch s {
+	case "rfc3339", "":
+		return RFC3339, nil
+	case "epoch":
+		return Epoch, nil
+	case "epoch_ns":
+		return EpochNs, nil
+	case "epoch_us":
+		return EpochUs, nil
+	}
+	return 0, fmt.Errorf("writers: unknown time format %q (want rfc3339, epoch, epoch_ns or epoch_us)", s)
+}
+
+// Options configure a writer.
+type Options struct {
+	// Columns are the indexes of the schema's columns to write, in order.
+	// Nil writes every column.
+	Columns []int
+	// TimeFormat is used by CSV and JSONL.
+	TimeFormat TimeFormat
+	// Compression: Parquet zstd (default), snappy, gzip, lz4, none;
+	// Arrow IPC none (default), zstd, lz4.
+	Compression string
+	// Metadata is written as key-value metadata (Parquet, Arrow).
+	Metadata map[string]string
+	// RowGroupRows bounds Parquet row groups (default 1 Mi rows).
+	RowGroupRows int
+}
+
+func (o *Options) columns(s *table.Schema) []int {
+	if o.Columns != nil {
+		return o.Columns
+	}
+	c := make([]int, len(s.Columns))
+	for i := range c {
+		c[i] = i
+	}
+	return c
+}
+
+// Format is a registered output format.
+type Format struct {
+	Name string
+	Exts []string // file extensions, with the dot
+	// Binary formats are refused on a terminal.
+	Binary bool
+	New    func(w io.Writer, s *table.Schema, o Options) (Writer, error)
+}
+
+var formats []Format
+
+// Register adds an output format.
+func Register(f Format) { formats = append(formats, f) }
+
+func init() {
+	Register(Format{Name: "parquet", Exts: []string{".parquet", ".pq"}, Binary: true, New: NewParquet})
+	Register(Format{Name: "arrow", Exts: []string{".arrow", ".feather", ".ipc"}, Binary: true, New: NewArrowFile})
+	Register(Format{Name: "arrows", Exts: []string{".arrows"}, Binary: true, New: NewArrowStream})
+	Register(Format{Name: "csv", Exts: []string{".csv"}, New: NewCSV})
+	Register(Format{Name: "jsonl", Exts: []string{".jsonl", ".ndjson", ".json"}, New: NewJSONL})
+}
+
+// Names lists the registered format names.
+func Names() []string {
+	n := make([]string, len(formats))
+	for i, f := range formats {
+		n[i] = f.Name
+	}
+	return n
+}
+
+// Lookup finds a format by name.
+func Lookup(name string) (Format, bool) {
+	for _, f := range formats {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Format{}, false
+}
+
+// ByExtension finds a format from a file name's extension.
+func ByExtension(path string) (Format, bool) {
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, f := range formats {
+		for _, e := range f.Exts {
+			if e == ext {
+				return f, true
+			}
+		}
+	}
+	return Format{}, false
+}
+
+// File is an output file written under a temporary name in the same folder
+// and renamed to its final name by Commit, so that a failed run leaves no
+// half-written file under the final name.
+type File struct {
+	*os.File
+	final string
+	done  bool
+}
+
+// Create opens a temporary file beside path.
+func Create(path string) (*File, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("writers: %w", err)
+	}
+	return &File{File: f, final: path}, nil
+}
+
+// TempName is the temporary name of the file.
+func (f *File) TempName() string { return f.File.Name() }
+
+// Commit syncs and closes the file and renames it to its final name.
+func (f *File) Commit() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	tmp := f.File.Name()
+	err := f.File.Sync()
+	if cerr := f.File.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, f.final)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writers: %s: %w", f.final, err)
+	}
+	return nil
+}
+
+// Abort closes and removes the temporary file. It is a no-op after Commit.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.File.Name())
+}
