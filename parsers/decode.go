@@ -16,7 +16,6 @@ type Decoder struct {
 	sll    layers.LinuxSLL
 	sll2   layers.LinuxSLL2
 	ip4    layers.IPv4
-	ip6    layers.IPv6
 	ext    layers.IPv6ExtensionSkipper
 	frag6  layers.IPv6Fragment
 	tcp    layers.TCP
@@ -93,7 +92,7 @@ const (
 )
 
 // maxDepth bounds nested headers (hostile captures nest tunnels forever).
-const maxDepth = 40
+const maxDepth = 512
 
 func firstStep(lt layers.LinkType) step {
 	switch lt {
@@ -136,6 +135,9 @@ func (d *Decoder) Decode(p *Packet, row *PacketRow) {
 		Length:    p.Length,
 		Interface: p.Interface,
 		LinkType:  uint16(p.LinkType),
+	}
+	if !p.NoTimestamp {
+		row.Set(ColTS)
 	}
 	st := firstStep(p.LinkType)
 	if st == stDone {
@@ -276,7 +278,15 @@ func (d *Decoder) run(st step, data []byte, row *PacketRow) {
 			case 10, 23, 24, 28, 30: // AF_INET6 on Linux, Windows, BSDs, macOS
 				st = stIPv6
 			default:
-				return
+				// Some writers put an EtherType in the low 16 bits (Wireshark accepts it).
+				switch uint16(fam) {
+				case 0x0800:
+					st = stIPv4
+				case 0x86dd:
+					st = stIPv6
+				default:
+					return
+				}
 			}
 		case stRawIP:
 			if len(data) == 0 {
@@ -424,33 +434,36 @@ func (d *Decoder) run(st step, data []byte, row *PacketRow) {
 			}
 			st = stTransport
 		case stIPv6:
-			if err := d.ip6.DecodeFromBytes(data, d); err != nil {
+			// The 40-byte fixed header is decoded here: gopacket's IPv6
+			// refuses a zero payload length without a jumbo option (a
+			// Teredo bubble has one) and folds hop-by-hop into the header.
+			if len(data) < 40 {
 				if len(data) > 0 && data[0]>>4 != 6 {
 					row.fail(errIPv6Bad)
-				} else if len(data) < 40 {
-					row.fail(errIPv6Trunc)
 				} else {
-					row.fail(errIPv6Bad)
+					row.fail(errIPv6Trunc)
 				}
 				return
 			}
-			ip := &d.ip6
+			if data[0]>>4 != 6 {
+				row.fail(errIPv6Bad)
+				return
+			}
+			plen := binary.BigEndian.Uint16(data[4:])
 			row.IPVersion = 6
-			row.SrcIP = netip.AddrFrom16([16]byte(ip.SrcIP.To16()))
-			row.DstIP = netip.AddrFrom16([16]byte(ip.DstIP.To16()))
-			row.IPTTL = ip.HopLimit
-			row.IPLen = ip.Length + 40
+			row.SrcIP = netip.AddrFrom16([16]byte(data[8:24]))
+			row.DstIP = netip.AddrFrom16([16]byte(data[24:40]))
+			row.IPProto = data[6]
+			row.IPTTL = data[7]
+			row.IPLen = plen + 40
 			row.has |= 1<<ColIPVersion | 1<<ColSrcIP | 1<<ColDstIP | 1<<ColIPProto | 1<<ColIPTTL | 1<<ColIPLen
 			row.has &^= 1<<ColIPID | 1<<ColFragOffset | 1<<ColMoreFrags
 			row.clearTransport()
-			ipPayload = int(ip.Length)
-			next := ip.NextHeader
-			if ip.HopByHop != nil {
-				next = ip.HopByHop.NextHeader
-				ipPayload -= len(ip.HopByHop.Contents)
+			ipPayload = int(plen)
+			data = data[40:]
+			if plen != 0 && int(plen) < len(data) {
+				data = data[:plen] // drop Ethernet padding
 			}
-			row.IPProto = uint8(next)
-			data = ip.Payload
 			st = stTransport
 		case stIPv6Ext:
 			if err := d.ext.DecodeFromBytes(data, d); err != nil {

@@ -58,7 +58,7 @@ var PacketsSchema = &table.Schema{
 	Columns: []table.Column{
 		{Name: "file", Type: table.String, Hint: table.Dict, Doc: "Input file name as given on the command line (`-` for stdin)."},
 		{Name: "frame", Type: table.Uint64, Hint: table.Delta, Doc: "1-based index of the packet within its file (tshark's `frame.number`)."},
-		{Name: "ts", Type: table.Timestamp, Hint: table.Delta, Doc: "Capture timestamp, exact to the nanosecond (pcapng `if_tsresol`/`if_tsoffset` applied)."},
+		{Name: "ts", Type: table.Timestamp, Nullable: true, Hint: table.Delta, Doc: "Capture timestamp, exact to the nanosecond (pcapng `if_tsresol`/`if_tsoffset` applied). Null only for pcapng simple packet blocks, which carry no timestamp."},
 		{Name: "caplen", Type: table.Uint32, Doc: "Bytes captured."},
 		{Name: "length", Type: table.Uint32, Doc: "Bytes on the wire (the original length); larger than `caplen` when the snaplen cut the packet."},
 		{Name: "interface", Type: table.Uint32, Hint: table.Dict, Doc: "pcapng interface id, counted across sections as Wireshark does; 0 for pcap."},
@@ -168,7 +168,11 @@ func (r *PacketRow) AppendTo(b *table.Batch, files []string) {
 	c := b.Cols
 	c[ColFile].AppendString(files[r.File])
 	c[ColFrame].AppendUint(r.Frame)
-	c[ColTS].AppendInt(r.TS)
+	if r.Has(ColTS) {
+		c[ColTS].AppendInt(r.TS)
+	} else {
+		c[ColTS].AppendNull()
+	}
 	c[ColCapLen].AppendUint(uint64(r.CapLen))
 	c[ColLength].AppendUint(uint64(r.Length))
 	c[ColInterface].AppendUint(uint64(r.Interface))

@@ -306,6 +306,8 @@ func (r *ngReader) packet(p *Packet, typ uint32, b []byte, off int64) error {
 		Frame:     r.frame,
 		File:      r.file,
 		Offset:    off,
+
+		NoTimestamp: typ == ngSPB,
 	}
 	return nil
 }

@@ -21,6 +21,9 @@ type Packet struct {
 	Frame     uint64 // 1-based index within its file (tshark's frame.number)
 	File      int    // index into the list of inputs
 	Offset    int64  // byte offset of the packet's record in the (decompressed) file
+	// NoTimestamp is set for pcapng simple packet blocks, which have none
+	// (Timestamp is then 0).
+	NoTimestamp bool
 }
 
 // Source yields packets. Next returns io.EOF at the end of the input, and a

@@ -50,12 +50,12 @@ func Register(f Format) {
 
 func init() {
 	for _, f := range []Format{
-		{Name: "pcap", Kind: Capture, Magic: "\xd4\xc3\xb2\xa1"},  // µs, little-endian
-		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\xc3\xd4"},  // µs, big-endian
-		{Name: "pcap", Kind: Capture, Magic: "\x4d\x3c\xb2\xa1"},  // ns, little-endian
-		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\x3c\x4d"},  // ns, big-endian
-		{Name: "pcap", Kind: Capture, Magic: "\x34\xcd\xb2\xa1"},  // Kuznetzov (modified) pcap, LE
-		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\xcd\x34"},  // Kuznetzov (modified) pcap, BE
+		{Name: "pcap", Kind: Capture, Magic: "\xd4\xc3\xb2\xa1"},   // µs, little-endian
+		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\xc3\xd4"},   // µs, big-endian
+		{Name: "pcap", Kind: Capture, Magic: "\x4d\x3c\xb2\xa1"},   // ns, little-endian
+		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\x3c\x4d"},   // ns, big-endian
+		{Name: "pcap", Kind: Capture, Magic: "\x34\xcd\xb2\xa1"},   // Kuznetzov (modified) pcap, LE
+		{Name: "pcap", Kind: Capture, Magic: "\xa1\xb2\xcd\x34"},   // Kuznetzov (modified) pcap, BE
 		{Name: "pcapng", Kind: Capture, Magic: "\x0a\x0d\x0d\x0a"}, // section header block
 		{Name: "gzip", Kind: Compressed, Magic: "\x1f\x8b", Open: openGzip},
 		{Name: "zstd", Kind: Compressed, Magic: "\x28\xb5\x2f\xfd", Open: openZstd},
