@@ -287,18 +287,20 @@ func (e *UsageError) Error() string { return "pcap2table: " + e.Msg }
 
 // linkTypeName names a link type for stats.
 func linkTypeName(t layers.LinkType) string {
+	n := strconv.Itoa(int(t))
 	switch t {
 	case 12, 14:
-		return "Raw IP (" + strconv.Itoa(int(t)) + ")"
+		return "Raw IP (" + n + ")"
 	case 50:
-		return "PPP in HDLC (50)"
+		return "PPP in HDLC (" + n + ")"
 	case 51:
-		return "PPPoE (51)"
+		return "PPPoE (" + n + ")"
 	}
-	if layers.LinkTypeMetadata[t].Name != "" && t.String() != "" {
-		return t.String() + " (" + strconv.Itoa(int(t)) + ")"
+	// LinkTypeMetadata is a fixed-size array: index it only within bounds.
+	if int(t) < len(layers.LinkTypeMetadata) && layers.LinkTypeMetadata[t].Name != "" {
+		return layers.LinkTypeMetadata[t].Name + " (" + n + ")"
 	}
-	return "unknown (" + strconv.Itoa(int(t)) + ")"
+	return "unknown (" + n + ")"
 }
 
 // run is the pipeline: read, merge and decode here; encode on another

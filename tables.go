@@ -29,3 +29,17 @@ func TableNames() []string {
 
 // Tables returns every table schema.
 func Tables() []*table.Schema { return tables }
+
+// SchemaMarkdown documents every table (the content of docs/schema.md).
+func SchemaMarkdown() string {
+	s := "# Table schemas\n\n" +
+		"Generated from the schema definitions by `go test -run TestSchemaDoc -update`; a test keeps it current.\n\n" +
+		"Types map to each format as follows: unsigned integers stay unsigned (Parquet INT(n, unsigned), Arrow uint8..uint64, DuckDB UTINYINT..UBIGINT); " +
+		"`timestamp[ns, UTC]` is Parquet TIMESTAMP(NANOS, isAdjustedToUTC) and Arrow timestamp[ns, tz=UTC] (DuckDB reads it as TIMESTAMP WITH TIME ZONE, in µs); " +
+		"in CSV and JSONL it is fixed-width RFC 3339 with 9 fractional digits unless `--time-format` says otherwise. " +
+		"Null is an empty field in CSV (an empty string is `\"\"`) and `null` in JSONL.\n\n"
+	for _, t := range tables {
+		s += t.Markdown() + "\n"
+	}
+	return s
+}

@@ -85,7 +85,7 @@ func parquetNode(c *table.Column) parquet.Node {
 // parquetWriter writes column by column: each batch becomes one run of
 // values per column, with no reflection and no per-row allocation.
 type parquetWriter struct {
-	w        *parquet.Writer
+	w        *parquet.GenericWriter[any]
 	cols     []int
 	schema   *table.Schema
 	vals     []parquet.Value
@@ -120,7 +120,7 @@ func NewParquet(w io.Writer, s *table.Schema, o Options) (Writer, error) {
 		opts = append(opts, parquet.KeyValueMetadata(k, v))
 	}
 	pw := &parquetWriter{
-		w:        parquet.NewWriter(w, opts...),
+		w:        parquet.NewGenericWriter[any](w, opts...),
 		cols:     cols,
 		schema:   s,
 		maxRows:  o.RowGroupRows,

@@ -1,0 +1,177 @@
+package pcap2table_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/pcap2table/pcap2table"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and docs/schema.md")
+
+const captures = "testdata/captures/"
+
+// TestGolden converts a few real captures to JSONL and compares with the
+// reviewed files in testdata/golden (regenerate with go test -update).
+func TestGolden(t *testing.T) {
+	for _, name := range []string{
+		"tcpdump--tests--vxlan.pcap",                                 // VXLAN, inner ARP and ICMP
+		"zeek--testing--btest--Traces--http-qinq-0.pcap",             // QinQ, HTTP
+		"arkime--tests--pcap--6-4-gre-ppp-udp-4-dns.pcap",            // VLAN, 6in4-ish nesting, GRE, PPP
+		"pcapplusplus--Tests--Pcap__Test--PcapExamples--sll2.pcap",   // Linux SLL2
+		"tcpdump--tests--ipv6-routing-header.pcap",                   // IPv6 routing header, ICMPv6
+		"pcapng-test-generator--output_be--advanced--test100.pcapng", // big-endian pcapng, simple packet blocks
+		"pcap-analyzer--assets--frag_tcp_80_ipv4.pcap",               // IPv4 fragments
+		"tcpdump--tests--dsa.pcap",                                   // an unsupported link type
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := pcap2table.Convert(context.Background(), []string{captures + name}, pcap2table.Options{Stdout: &out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata/golden", name+".jsonl")
+			if *update {
+				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				gl, wl := strings.Split(out.String(), "\n"), strings.Split(string(want), "\n")
+				for i := range min(len(gl), len(wl)) {
+					if gl[i] != wl[i] {
+						t.Fatalf("line %d differs:\n got %s\nwant %s", i+1, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("got %d lines, want %d", len(gl), len(wl))
+			}
+		})
+	}
+}
+
+// TestSchemaDoc keeps docs/schema.md equal to what the schemas generate.
+func TestSchemaDoc(t *testing.T) {
+	got := pcap2table.SchemaMarkdown()
+	if *update {
+		if err := os.WriteFile("docs/schema.md", []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile("docs/schema.md")
+	if err != nil || string(want) != got {
+		t.Fatal("docs/schema.md is stale: run go test -run TestSchemaDoc -update")
+	}
+}
+
+func TestMergeOrderAndPartial(t *testing.T) {
+	// A real capture split into its odd and even frames and merged again
+	// gives back the original order (the capture is in strict time order).
+	src := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
+	dir := t.TempDir()
+	odd, even := filepath.Join(dir, "odd.pcap"), filepath.Join(dir, "even.pcap")
+	splitAlternate(t, src, odd, even)
+	var whole, merged bytes.Buffer
+	cols := []string{"ts", "src_ip", "dst_ip", "src_port", "dst_port", "length"}
+	if _, err := pcap2table.Convert(context.Background(), []string{src}, pcap2table.Options{Stdout: &whole, Columns: cols, Format: "csv"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := pcap2table.Convert(context.Background(), []string{odd, even}, pcap2table.Options{Stdout: &merged, Columns: append(cols, "file"), Format: "csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Total.Packets != 4631 || len(st.Files) != 2 || st.Files[0].Packets != 2316 {
+		t.Fatalf("stats %+v", st.Total)
+	}
+	// Expected: the original rows, each tagged with its file, stably sorted
+	// by (ts, input index): ties keep input order.
+	type row struct {
+		line, file string
+		idx        int
+	}
+	var want []row
+	for i, l := range strings.Split(strings.TrimSpace(whole.String()), "\n")[1:] {
+		r := row{line: l, file: odd, idx: 0}
+		if i%2 == 1 {
+			r.file, r.idx = even, 1
+		}
+		want = append(want, r)
+	}
+	sort.SliceStable(want, func(a, b int) bool {
+		ta, tb := want[a].line[:30], want[b].line[:30] // fixed-width RFC 3339
+		if ta != tb {
+			return ta < tb
+		}
+		return want[a].idx < want[b].idx
+	})
+	ml := strings.Split(strings.TrimSpace(merged.String()), "\n")[1:]
+	if len(ml) != len(want) {
+		t.Fatalf("%d merged rows, want %d", len(ml), len(want))
+	}
+	for i, w := range want {
+		if ml[i] != w.line+","+w.file {
+			t.Fatalf("row %d: merged %s, want %s,%s", i+1, ml[i], w.line, w.file)
+		}
+	}
+
+	// A capture cut short: the whole packets are kept, ErrPartial names
+	// the file and offset.
+	var out bytes.Buffer
+	st, err = pcap2table.Convert(context.Background(), []string{captures + "pcapplusplus--Tests--Fuzzers--RegressionTests--regression_samples--radiuslayer"},
+		pcap2table.Options{Stdout: &out})
+	if !errors.Is(err, pcap2table.ErrPartial) || !strings.Contains(err.Error(), "offset 440") {
+		t.Fatalf("err %v", err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 5 || st.Total.Packets != 5 {
+		t.Fatalf("%d rows, want 5", n)
+	}
+}
+
+// splitAlternate writes the odd and even frames of a pcap into two files
+// with gopacket's pcapgo writer.
+func splitAlternate(t *testing.T, src, odd, even string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, err := pcapgo.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws [2]*pcapgo.Writer
+	for i, name := range []string{odd, even} {
+		f, err := os.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		ws[i] = pcapgo.NewWriter(f)
+		if err := ws[i].WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := 0; ; n++ {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if err := ws[n%2].WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Converts real captures to every format and reads them back with real
+# consumers: jq (every JSONL line), DuckDB, polars and Arrow JS (check.mjs).
+# Needs: go, jq, node, and `npm ci` done in test/consumers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+go build -o "$out/pcap2table" ./cmd/pcap2table
+C=testdata/captures
+declare -A inputs=(
+  [example]="$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
+  [wireshark]="$C/pcap-parser--assets--wireshark_samples-test.pcapng"
+  [nano]="$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--nanosecs_big_endian.pcap $C/tcpdump--tests--tcp-handshake-nano.pcap"
+  [multi]="$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng $C/zeek--testing--btest--Traces--pcapng-multi-interface.pcapng $C/pcapng-test-generator--output_be--advanced--test100.pcapng"
+  [tunnels]="$C/tcpdump--tests--vxlan.pcap $C/arkime--tests--pcap--6-4-gre-ppp-udp-4-dns.pcap $C/zeek--testing--btest--Traces--http-qinq-0.pcap $C/zeek--testing--btest--Traces--mpls-in-vlan.pcap $C/tcpdump--tests--pptp.pcap"
+)
+names=()
+for name in "${!inputs[@]}"; do
+  # shellcheck disable=SC2086
+  set -- ${inputs[$name]}
+  b="$out/$name"
+  "$out/pcap2table" -q "$@" -o "$b.parquet"
+  "$out/pcap2table" -q "$@" -o "$b.arrow"
+  "$out/pcap2table" -q "$@" -o "$b.arrows"
+  "$out/pcap2table" -q "$@" -o "$b.csv" --time-format epoch_ns
+  "$out/pcap2table" -q "$@" -o "$b.jsonl"
+  "$out/pcap2table" -q "$@" --columns ts --time-format epoch_ns > "$b.ns.jsonl"
+  wc -l < "$b.jsonl" | tr -d ' ' > "$b.count"
+  # every JSONL line parses with jq, and there is one per packet
+  lines=$(jq -c 'select(.frame >= 1)' "$b.jsonl" | wc -l)
+  [ "$lines" = "$(cat "$b.count")" ] || { echo "FAIL $name: jq parsed $lines of $(cat "$b.count") lines"; exit 1; }
+  names+=("$name")
+done
+# the packet counts are the inputs' packet counts (capinfos via the shared refs)
+[ "$(cat "$out/example.count")" = 4631 ] || { echo "FAIL example: $(cat "$out/example.count") rows, want 4631"; exit 1; }
+[ "$(cat "$out/wireshark.count")" = 5898 ] || { echo "FAIL wireshark: $(cat "$out/wireshark.count") rows, want 5898"; exit 1; }
+node test/consumers/check.mjs "$out" "${names[@]}"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of pcap2table on a fresh Debian machine with Go: installs
+# what the tests need (jq from Debian; DuckDB, polars and Arrow JS from npm),
+# then checks formatting, vet, staticcheck, unit/conformance/golden tests,
+# short fuzzing of every parser, and reads outputs back with real consumers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v jq >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null
+fi
+if ! command -v node >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+(cd test/consumers && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './test/*'))
+[ -z "$unformatted" ] || { echo "gofmt needed: $unformatted"; exit 1; }
+echo "== go vet"
+go vet ./...
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+echo "== go test"
+go test -count=1 ./...
+
+echo "== fuzz (a few seconds each)"
+fuzz() { go test -run='^$' -fuzz="^$2\$" -fuzztime="${FUZZTIME:-5s}" "$1" >/dev/null || { echo "fuzz $2 failed"; go test -run='^$' -fuzz="^$2\$" -fuzztime=1x "$1"; exit 1; }; echo "ok $2"; }
+fuzz ./sniff FuzzOpen
+fuzz ./parsers FuzzPcap
+fuzz ./parsers FuzzPcapng
+fuzz ./parsers FuzzDecode
+
+echo "== real consumers"
+scripts/consumers.sh
+echo "all tests passed"
