@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -204,7 +205,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	}
 	cols, err := parsers.PacketsSchema.Projection(o.Columns)
 	if err != nil {
-		return nil, err
+		return nil, &UsageError{Msg: strings.TrimPrefix(err.Error(), "table: ")}
 	}
 	ins, err := openInputs(inputs, &o)
 	if err != nil {

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+const captures = "../../testdata/captures/"
+
+func testEnv(stdin []byte, tty bool) (*env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &env{stdin: bytes.NewReader(stdin), stdout: &out, stderr: &errb,
+		isTerminal: func(any) bool { return tty }}, &out, &errb
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte("not a capture\n"), 0o644)
+	example := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		tty     bool
+		code    exitCode
+		stderr  string
+		outFile string // must not exist afterwards
+	}{
+		{"ok", []string{example, "-o", filepath.Join(dir, "ok.csv")}, false, exitOK, "", ""},
+		{"no args", nil, false, exitUsage, "no capture given", ""},
+		{"bad flag", []string{"--nope", example}, false, exitUsage, "unknown flag", ""},
+		{"bad column", []string{example, "--columns", "frame,nope"}, false, exitUsage, `no column "nope"`, ""},
+		{"bad table", []string{example, "--tables", "dns"}, false, exitUsage, `unknown table "dns"`, ""},
+		{"bad extension", []string{example, "-o", filepath.Join(dir, "x.txt")}, false, exitUsage, "cannot tell the format", ""},
+		{"parquet to a terminal", []string{example, "--format", "parquet"}, true, exitUsage, "refusing to write parquet to a terminal", ""},
+		{"text input", []string{text, "-o", filepath.Join(dir, "t.parquet")}, false, exitError, "notes.txt: not a capture: text", filepath.Join(dir, "t.parquet")},
+		{"missing input", []string{filepath.Join(dir, "nope.pcap")}, false, exitError, "no such file", ""},
+		{"bad version", []string{captures + "libpcap--tests--pcapng-invalid-vers-2.pcapng", "-o", filepath.Join(dir, "v.parquet")}, false, exitError, "offset 12: unsupported: pcapng section version 1.1", filepath.Join(dir, "v.parquet")},
+		{"truncated", []string{captures + "dpkt--examples--data--truncated_dns_2.pcap"}, false, exitPartial, "offset 240: cut short", ""},
+		{"corrupt", []string{captures + "pcapplusplus--Tests--Fuzzers--RegressionTests--regression_samples--radiuslayer"}, false, exitPartial, "offset 440: corrupt: frame 6: caplen 4261478435 exceeds 262144", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, errb := testEnv(nil, tc.tty)
+			code := run(context.Background(), e, tc.args)
+			if code != tc.code || !strings.Contains(errb.String(), tc.stderr) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, stderr containing %q", code, errb.String(), tc.code, tc.stderr)
+			}
+			if strings.Count(strings.TrimSpace(errb.String()), "\n") > 1 {
+				t.Errorf("stderr is not one line (plus a hint): %q", errb.String())
+			}
+			if tc.outFile != "" {
+				if _, err := os.Stat(tc.outFile); !os.IsNotExist(err) {
+					t.Errorf("%s exists after a failed run", tc.outFile)
+				}
+			}
+			leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+			if len(leftovers) > 0 {
+				t.Errorf("temporary files left: %v", leftovers)
+			}
+		})
+	}
+}
+
+// TestCutMidPacket cuts a real capture in the middle of a packet: every
+// whole packet is converted, the warning names the offset, exit 3.
+func TestCutMidPacket(t *testing.T) {
+	data, err := os.ReadFile(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Walk the record headers independently of the reader under test.
+	off, whole := 24, 0
+	cut := len(data) / 2
+	for off+16 <= len(data) {
+		n := 16 + int(binary.LittleEndian.Uint32(data[off+8:]))
+		if off+n > cut {
+			break
+		}
+		off += n
+		whole++
+	}
+	cut = off + 16 + 10 // inside the next packet's data
+	path := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(path, data[:cut], 0o644)
+	e, out, errb := testEnv(nil, false)
+	code := run(context.Background(), e, []string{path, "--columns", "frame"})
+	if code != exitPartial {
+		t.Fatalf("exit %d, want 3; stderr %s", code, errb)
+	}
+	if got := strings.Count(out.String(), "\n"); got != whole {
+		t.Fatalf("%d rows, want the %d whole packets", got, whole)
+	}
+	if want := "offset " + strconv.Itoa(off) + ": cut short"; !strings.Contains(errb.String(), want) {
+		t.Fatalf("stderr %q lacks %q", errb, want)
+	}
+}
+
+// TestInterrupt sends SIGINT to a run reading an endless stream on stdin:
+// it exits 130 and leaves a valid Parquet file holding what was converted.
+func TestInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "pcap2table")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	src, err := os.ReadFile(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "live.parquet")
+	cmd := exec.Command(bin, "-", "-o", out)
+	stdin, _ := cmd.StdinPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// An endless capture: the header once, then the records over and over.
+	go func() {
+		stdin.Write(src[:24])
+		for {
+			if _, err := stdin.Write(src[24:]); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	stdin.Close()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want 130; stderr %s", err, stderr.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatalf("no output after SIGINT: %v", err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatalf("output is not valid Parquet: %v", err)
+	}
+	if pf.NumRows() < 4631 {
+		t.Fatalf("%d rows after 1.5 s, want at least one copy of the capture", pf.NumRows())
+	}
+	t.Logf("interrupted after %d rows", pf.NumRows())
+}
