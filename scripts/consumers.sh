@@ -35,4 +35,14 @@ done
 # the packet counts are the inputs' packet counts (capinfos via the shared refs)
 [ "$(cat "$out/example.count")" = 4631 ] || { echo "FAIL example: $(cat "$out/example.count") rows, want 4631"; exit 1; }
 [ "$(cat "$out/wireshark.count")" = 5898 ] || { echo "FAIL wireshark: $(cat "$out/wireshark.count") rows, want 5898"; exit 1; }
+# SIGINT mid-way through an endless stdin stream: exit 130, and DuckDB
+# reads the Parquet file that is left.
+src=$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap
+{ head -c 24 "$src"; while tail -c +25 "$src"; do :; done; } 2>/dev/null | "$out/pcap2table" -q - -o "$out/interrupted.parquet" &
+pid=$(jobs -p | tail -1)
+sleep 2
+pkill -INT -f "$out/pcap2table -q - -o" || true
+rc=0; wait "$pid" || rc=$?
+[ "$rc" = 130 ] || { echo "FAIL interrupted run exited $rc, want 130"; exit 1; }
 node test/consumers/check.mjs "$out" "${names[@]}"
+node test/consumers/interrupted.mjs "$out/interrupted.parquet"
