@@ -59,6 +59,8 @@ type Options struct {
 	// OnWarning is called (from the reading goroutine) for each input that
 	// is cut short or corrupt, as soon as it is found.
 	OnWarning func(error)
+	// Fsync makes the output file durable (fsync before the rename).
+	Fsync bool
 	// Progress, if not nil, is updated while reading.
 	Progress *Progress
 }
@@ -188,6 +190,7 @@ func closeInputs(ins []*input) {
 type sink struct {
 	w    writers.Writer
 	file *writers.File
+	cols []int // the columns the writer reads
 }
 
 // Convert converts the inputs to one packets table. It returns the stats
@@ -220,6 +223,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 		if err != nil {
 			return nil, err
 		}
+		file.Sync = o.Fsync
 		out = file
 	} else if out == nil {
 		out = os.Stdout
@@ -242,7 +246,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 		}
 		return nil, err
 	}
-	st, err := run(ctx, ins, &o, &sink{w: w, file: file})
+	st, err := run(ctx, ins, &o, &sink{w: w, file: file, cols: cols})
 	if err != nil && !errors.Is(err, ErrPartial) && !errors.Is(err, ErrInterrupted) {
 		return st, err
 	}
@@ -307,6 +311,10 @@ func linkTypeName(t layers.LinkType) string {
 // run is the pipeline: read, merge and decode here; encode on another
 // goroutine. The first error wins.
 func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error) {
+	want := parsers.AllColumns
+	if sk != nil && sk.cols != nil {
+		want = parsers.ColumnMask(sk.cols)
+	}
 	batchRows := o.BatchRows
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
@@ -396,7 +404,7 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		if sk == nil {
 			continue
 		}
-		row.AppendTo(batch, names)
+		row.AppendTo(batch, names, want)
 		if batch.Len() >= batchRows {
 			rows += uint64(batch.Len())
 			full <- batch

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"math/bits"
 	"net/netip"
 
 	"github.com/pcap2table/pcap2table/table"
@@ -161,11 +162,29 @@ func appendMAC(b []byte, m *[6]byte) []byte {
 	return b
 }
 
-// AppendTo appends the row to a batch of PacketsSchema. files holds the
-// input names, indexed by File. It does not allocate once the batch has
-// grown to its working size.
-func (r *PacketRow) AppendTo(b *table.Batch, files []string) {
+// AllColumns selects every column for AppendTo.
+const AllColumns = ^uint64(0)
+
+// ColumnMask returns the AppendTo mask selecting the given column indexes.
+func ColumnMask(cols []int) uint64 {
+	var m uint64
+	for _, c := range cols {
+		m |= 1 << c
+	}
+	return m
+}
+
+// AppendTo appends the row to a batch of PacketsSchema, filling only the
+// columns whose bit is set in want (the others stay empty: no writer reads
+// them). files holds the input names, indexed by File. It does not
+// allocate once the batch has grown to its working size.
+func (r *PacketRow) AppendTo(b *table.Batch, files []string, want uint64) {
+	b.N++
 	c := b.Cols
+	if want != AllColumns {
+		r.appendSome(c, files, want)
+		return
+	}
 	c[ColFile].AppendString(files[r.File])
 	c[ColFrame].AppendUint(r.Frame)
 	if r.Has(ColTS) {
@@ -234,6 +253,131 @@ func (r *PacketRow) AppendTo(b *table.Batch, files []string) {
 	} else {
 		c[ColDecodeError].AppendNull()
 	}
+}
+
+// appendSome is AppendTo for a subset of the columns.
+func (r *PacketRow) appendSome(c []table.Vector, files []string, want uint64) {
+	for m := want; m != 0; m &= m - 1 {
+		col := bits.TrailingZeros64(m)
+		if col >= numPacketCols {
+			return
+		}
+		r.appendCol(c, files, col)
+	}
+}
+
+// appendCol appends one column of the row.
+func (r *PacketRow) appendCol(c []table.Vector, files []string, col int) {
+	switch col {
+	case ColFile:
+		c[col].AppendString(files[r.File])
+	case ColFrame:
+		c[col].AppendUint(r.Frame)
+	case ColTS:
+		if r.Has(ColTS) {
+			c[col].AppendInt(r.TS)
+		} else {
+			c[col].AppendNull()
+		}
+	case ColCapLen:
+		c[col].AppendUint(uint64(r.CapLen))
+	case ColLength:
+		c[col].AppendUint(uint64(r.Length))
+	case ColInterface:
+		c[col].AppendUint(uint64(r.Interface))
+	case ColLinkType:
+		c[col].AppendUint(uint64(r.LinkType))
+	case ColEthSrc, ColEthDst:
+		v := &c[col]
+		if !r.Has(col) {
+			v.AppendNull()
+		} else if col == ColEthSrc {
+			v.Str = appendMAC(v.Str, &r.EthSrc)
+			v.EndString()
+		} else {
+			v.Str = appendMAC(v.Str, &r.EthDst)
+			v.EndString()
+		}
+	case ColTunnel:
+		if r.Has(col) {
+			c[col].AppendString(r.Tunnel)
+		} else {
+			c[col].AppendNull()
+		}
+	case ColSrcIP:
+		r.appendAddr(c, col, r.SrcIP)
+	case ColDstIP:
+		r.appendAddr(c, col, r.DstIP)
+	case ColMoreFrags:
+		if r.Has(col) {
+			c[col].AppendBool(r.MoreFrags)
+		} else {
+			c[col].AppendNull()
+		}
+	case ColCommunityID:
+		if r.Has(col) {
+			c[col].AppendBytes(r.CommunityID[:])
+		} else {
+			c[col].AppendNull()
+		}
+	case ColDecodeError:
+		if r.Has(col) {
+			c[col].AppendString(r.DecodeError)
+		} else {
+			c[col].AppendNull()
+		}
+	default:
+		r.appendUint(c, col, r.uintCol(col))
+	}
+}
+
+// uintCol returns the value of an unsigned column.
+func (r *PacketRow) uintCol(col int) uint64 {
+	switch col {
+	case ColEthType:
+		return uint64(r.EthType)
+	case ColVLAN:
+		return uint64(r.VLAN)
+	case ColVLANInner:
+		return uint64(r.VLANInner)
+	case ColMPLSLabel:
+		return uint64(r.MPLSLabel)
+	case ColTunnelID:
+		return uint64(r.TunnelID)
+	case ColIPVersion:
+		return uint64(r.IPVersion)
+	case ColIPProto:
+		return uint64(r.IPProto)
+	case ColIPTTL:
+		return uint64(r.IPTTL)
+	case ColIPLen:
+		return uint64(r.IPLen)
+	case ColIPID:
+		return uint64(r.IPID)
+	case ColFragOffset:
+		return uint64(r.FragOffset)
+	case ColSrcPort:
+		return uint64(r.SrcPort)
+	case ColDstPort:
+		return uint64(r.DstPort)
+	case ColTCPFlags:
+		return uint64(r.TCPFlags)
+	case ColTCPSeq:
+		return uint64(r.TCPSeq)
+	case ColTCPAck:
+		return uint64(r.TCPAck)
+	case ColTCPWin:
+		return uint64(r.TCPWin)
+	case ColICMPType:
+		return uint64(r.ICMPType)
+	case ColICMPCode:
+		return uint64(r.ICMPCode)
+	case ColPayloadLen:
+		return uint64(r.PayloadLen)
+	case ColFlowID:
+		return r.FlowID
+	}
+	return 0
 }
 
 func (r *PacketRow) appendUint(c []table.Vector, col int, x uint64) {

@@ -99,10 +99,12 @@ func (v *Vector) AppendNull() {
 // Bytes returns the i-th String value. It aliases the vector's memory.
 func (v *Vector) Bytes(i int) []byte { return v.Str[v.Off[i]:v.Off[i+1]] }
 
-// Batch is a set of rows of one table, stored column by column.
+// Batch is a set of rows of one table, stored column by column. A filler
+// may leave columns that no writer reads empty; N counts the rows.
 type Batch struct {
 	Schema *Schema
 	Cols   []Vector
+	N      int
 }
 
 // NewBatch returns an empty batch with room for capacity rows.
@@ -128,16 +130,12 @@ func NewBatch(s *Schema, capacity int) *Batch {
 }
 
 // Len is the number of rows in the batch.
-func (b *Batch) Len() int {
-	if len(b.Cols) == 0 {
-		return 0
-	}
-	return b.Cols[0].Len()
-}
+func (b *Batch) Len() int { return b.N }
 
 // Reset empties the batch and keeps its memory.
 func (b *Batch) Reset() {
 	for i := range b.Cols {
 		b.Cols[i].Reset()
 	}
+	b.N = 0
 }

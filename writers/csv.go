@@ -14,14 +14,14 @@ type csvWriter struct {
 	w    *bufio.Writer
 	s    *table.Schema
 	cols []int
-	tf   TimeFormat
+	enc  textEnc
 	buf  []byte
 	err  error
 }
 
 // NewCSV returns a CSV writer.
 func NewCSV(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	c := &csvWriter{w: bufio.NewWriterSize(w, 1<<20), s: s, cols: o.columns(s), tf: o.TimeFormat}
+	c := &csvWriter{w: bufio.NewWriterSize(w, 1<<20), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}}
 	for i, ci := range c.cols {
 		if i > 0 {
 			c.buf = append(c.buf, ',')
@@ -77,7 +77,7 @@ func (c *csvWriter) Write(b *table.Batch) error {
 			if !v.Valid[r] {
 				continue
 			}
-			buf = appendValue(buf, v, r, c.tf, false)
+			buf = c.enc.appendValue(buf, v, r, false)
 		}
 		buf = append(buf, '\n')
 		c.buf = buf
@@ -91,7 +91,7 @@ func (c *csvWriter) Write(b *table.Batch) error {
 
 // appendValue appends a non-null value as text. For JSON, strings are
 // quoted and escaped and timestamps in text forms are quoted.
-func appendValue(buf []byte, v *table.Vector, r int, tf TimeFormat, json bool) []byte {
+func (e *textEnc) appendValue(buf []byte, v *table.Vector, r int, json bool) []byte {
 	switch v.Type {
 	case table.Bool:
 		if v.U64[r] != 0 {
@@ -105,12 +105,12 @@ func appendValue(buf []byte, v *table.Vector, r int, tf TimeFormat, json bool) [
 	case table.Float64:
 		return strconv.AppendFloat(buf, v.F64[r], 'g', -1, 64)
 	case table.Timestamp:
-		if json && tf == RFC3339 {
+		if json && e.tf == RFC3339 {
 			buf = append(buf, '"')
-			buf = appendTime(buf, v.I64[r], tf)
+			buf = e.appendTime(buf, v.I64[r])
 			return append(buf, '"')
 		}
-		return appendTime(buf, v.I64[r], tf)
+		return e.appendTime(buf, v.I64[r])
 	case table.String:
 		if json {
 			return appendJSONString(buf, v.Bytes(r))

@@ -15,14 +15,14 @@ type jsonlWriter struct {
 	w    *bufio.Writer
 	keys [][]byte // `"name":` per column
 	cols []int
-	tf   TimeFormat
+	enc  textEnc
 	buf  []byte
 	err  error
 }
 
 // NewJSONL returns a JSONL writer.
 func NewJSONL(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	j := &jsonlWriter{w: bufio.NewWriterSize(w, 1<<20), cols: o.columns(s), tf: o.TimeFormat}
+	j := &jsonlWriter{w: bufio.NewWriterSize(w, 1<<20), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}}
 	for i, ci := range j.cols {
 		var k []byte
 		if i == 0 {
@@ -50,7 +50,7 @@ func (j *jsonlWriter) Write(b *table.Batch) error {
 				buf = append(buf, "null"...)
 				continue
 			}
-			buf = appendValue(buf, v, r, j.tf, true)
+			buf = j.enc.appendValue(buf, v, r, true)
 		}
 		buf = append(buf, '}', '\n')
 		j.buf = buf

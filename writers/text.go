@@ -35,6 +35,33 @@ func appendTime(b []byte, ns int64, tf TimeFormat) []byte {
 	return time.Unix(0, ns).UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
 }
 
+// textEnc formats values as text for CSV and JSONL. It caches the date
+// and time of the last second formatted: consecutive packets mostly share
+// it, and time.AppendFormat is the costliest step of a row.
+type textEnc struct {
+	tf     TimeFormat
+	sec    int64
+	prefix []byte // "2006-01-02T15:04:05." of sec
+}
+
+func (e *textEnc) appendTime(b []byte, ns int64) []byte {
+	if e.tf != RFC3339 {
+		return appendTime(b, ns, e.tf)
+	}
+	sec, frac := ns/1e9, ns%1e9
+	if frac < 0 {
+		sec--
+		frac += 1e9
+	}
+	if sec != e.sec || e.prefix == nil {
+		e.sec = sec
+		e.prefix = time.Unix(sec, 0).UTC().AppendFormat(e.prefix[:0], "2006-01-02T15:04:05.")
+	}
+	b = append(b, e.prefix...)
+	b = appendFrac9(b, frac)
+	return append(b, 'Z')
+}
+
 func appendFrac9(b []byte, frac int64) []byte {
 	var d [9]byte
 	for i := 8; i >= 0; i-- {

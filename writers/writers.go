@@ -134,6 +134,11 @@ type File struct {
 	*os.File
 	final string
 	done  bool
+	// Sync makes Commit fsync the file before renaming it, so that it also
+	// survives a power loss or kernel crash (the rename alone already
+	// guarantees that the final name holds a whole file or none after any
+	// failure of the process).
+	Sync bool
 }
 
 // Create opens a temporary file beside path.
@@ -155,14 +160,18 @@ func Create(path string) (*File, error) {
 // TempName is the temporary name of the file.
 func (f *File) TempName() string { return f.File.Name() }
 
-// Commit syncs and closes the file and renames it to its final name.
+// Commit closes the file (after an fsync if Sync is set) and renames it to
+// its final name.
 func (f *File) Commit() error {
 	if f.done {
 		return nil
 	}
 	f.done = true
 	tmp := f.File.Name()
-	err := f.File.Sync()
+	var err error
+	if f.Sync {
+		err = f.File.Sync()
+	}
 	if cerr := f.File.Close(); err == nil {
 		err = cerr
 	}

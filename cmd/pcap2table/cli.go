@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -127,6 +128,8 @@ type convertFlags struct {
 	timeFormat  string
 	compression string
 	quiet       bool
+	cpuprofile  string
+	fsync       bool
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -167,6 +170,9 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
 	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
+	fl.BoolVar(&f.fsync, "fsync", false, "fsync the output before renaming it into place (durable across a power loss; slower)")
+	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) to this file")
+	_ = fl.MarkHidden("cpuprofile")
 	root.AddCommand(newSchemaCmd(e), newStatsCmd(e))
 	return root
 }
@@ -188,6 +194,7 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		Format:      f.format,
 		TimeFormat:  tf,
 		Compression: f.compression,
+		Fsync:       f.fsync,
 	}
 	if f.columns != "" {
 		o.Columns = strings.Split(f.columns, ",")
@@ -213,6 +220,16 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 	if !f.quiet && e.isTerminal(e.stderr) {
 		o.Progress = &pcap2table.Progress{}
 		stopProgress = showProgress(e.stderr, o.Progress)
+	}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	_, err = pcap2table.Convert(ctx, args, o)
 	stopProgress()

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Benchmarks pcap2table against the read+decode floor and tshark, all in
+# one run on the same generated capture, and prints ratios (machines here
+# are noisy: compare ratios measured side by side, not absolute times).
+#   bench/run.sh            2 M packets (generated once into bench/out/)
+#   N=200000 bench/run.sh   a quicker run
+#   RSS10M=1 bench/run.sh   also the 10 M-packet peak-RSS run (Parquet)
+#   TSHARK=0 bench/run.sh   skip tshark (it takes about a minute)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-2000000}
+out=bench/out
+mkdir -p "$out"
+cap=$out/bench-$N.pcap
+go build -o "$out/pcap2table" ./cmd/pcap2table
+go build -o "$out/floor" ./bench/floor
+[ -f "$cap" ] || go run ./bench/gen -n "$N" -o "$cap"
+# The columns tshark extracts below, in pcap2table's names.
+COLS=frame,ts,length,src_ip,dst_ip,ip_proto,src_port,dst_port,tcp_flags
+RUNS=${RUNS:-3}
+
+# median wall seconds and max RSS (MiB) of RUNS runs of a command
+measure() {
+  local name=$1; shift
+  local times=() rss=0
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || { echo "$name failed:"; cat "$out/err.txt"; exit 1; }
+    read -r t m < "$out/time.txt"
+    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
+  done
+  local med
+  med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+  echo "$name $med $((rss / 1024))" >> "$out/results.txt"
+}
+: > "$out/results.txt"
+cat "$cap" > /dev/null # page cache
+measure floor "$out/floor" "$cap"
+for f in csv jsonl arrow arrows parquet; do
+  measure "$f" "$out/pcap2table" -q "$cap" --columns "$COLS" -o "$out/o.$f"
+done
+for f in csv jsonl arrow parquet; do
+  measure "$f-all-columns" "$out/pcap2table" -q "$cap" -o "$out/o.$f"
+done
+if [ "${TSHARK:-1}" = 1 ] && command -v tshark >/dev/null; then
+  RUNS=1 measure tshark tshark -n -r "$cap" -T fields -E separator=, \
+    -e frame.number -e frame.time_epoch -e frame.len -e ip.src -e ip.dst -e ip.proto \
+    -e tcp.srcport -e tcp.dstport -e tcp.flags
+fi
+if [ "${RSS10M:-0}" = 1 ]; then
+  big=$out/bench-10000000-snap128.pcap
+  [ -f "$big" ] || go run ./bench/gen -n 10000000 -snaplen 128 -o "$big"
+  RUNS=1 measure parquet-10M-all-columns "$out/pcap2table" -q "$big" -o "$out/o10m.parquet"
+fi
+rm -f "$out"/o.* "$out"/o10m.parquet
+floor=$(awk '$1=="floor"{print $2}' "$out/results.txt")
+tshark=$(awk '$1=="tshark"{print $2}' "$out/results.txt")
+echo "capture: $N packets, $(($(stat -c %s "$cap") / 1048576)) MiB; go $(go env GOVERSION); $(nproc) cores"
+printf '%-26s %8s %10s %12s %9s\n' run seconds "x floor" "x faster" "RSS MiB"
+while read -r name t m; do
+  r=$(awk -v a="$t" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
+  s=""
+  [ -n "$tshark" ] && s=$(awk -v a="$t" -v b="$tshark" 'BEGIN{printf "%.0f", b/a}')
+  printf '%-26s %8s %10s %12s %9s\n' "$name" "$t" "$r" "$s" "$m"
+done < "$out/results.txt"
