@@ -21,6 +21,11 @@ type pcapReader struct {
 	frame    uint64
 	info     *Info
 	err      error // sticky
+	// win holds bytes already in the read buffer, from the current offset:
+	// records are parsed from it without a bufio call each; used counts the
+	// bytes of win consumed but not yet discarded from the bufio.Reader.
+	win  []byte
+	used int
 }
 
 func newPcapReader(br byteReader, file int, info *Info) (*pcapReader, error) {
@@ -76,6 +81,44 @@ func (r *pcapReader) Next(p *Packet) error {
 }
 
 func (r *pcapReader) next(p *Packet) error {
+	hl := r.hdrLen
+	if left := len(r.win) - r.used; left < hl || r.order.Uint32(r.win[r.used+8:]) > MaxCapLen ||
+		left < hl+int(r.order.Uint32(r.win[r.used+8:])) {
+		// Not a whole, plausible record in the window: refill checks it.
+		if err := r.refill(); err != nil {
+			return err
+		}
+	}
+	off := r.br.off + int64(r.used)
+	h := r.win[r.used:]
+	sec := int64(r.order.Uint32(h[0:]))
+	frac := int64(r.order.Uint32(h[4:]))
+	caplen := r.order.Uint32(h[8:])
+	length := r.order.Uint32(h[12:])
+	n := hl + int(caplen)
+	r.used += n
+	r.frame++
+	*p = Packet{
+		Data:      h[hl:n:n],
+		Timestamp: sec*1e9 + frac*r.fracMul,
+		CapLen:    caplen,
+		Length:    length,
+		LinkType:  r.linkType,
+		Frame:     r.frame,
+		File:      r.file,
+		Offset:    off,
+	}
+	return nil
+}
+
+// refill makes the next whole record available in win, or reports why it
+// is not there: the end of the input, a cut-short record, or an
+// impossible caplen.
+func (r *pcapReader) refill() error {
+	if err := r.br.discard(r.used); err != nil {
+		return r.br.errf(r.br.off, ErrTruncated, "%v", err)
+	}
+	r.used, r.win = 0, nil
 	off := r.br.off
 	h, err := r.br.peek(r.hdrLen)
 	if err == io.EOF {
@@ -84,10 +127,7 @@ func (r *pcapReader) next(p *Packet) error {
 	if err != nil {
 		return r.br.errf(off, ErrTruncated, "packet record header of frame %d has %d of %d bytes", r.frame+1, len(h), r.hdrLen)
 	}
-	sec := int64(r.order.Uint32(h[0:]))
-	frac := int64(r.order.Uint32(h[4:]))
 	caplen := r.order.Uint32(h[8:])
-	length := r.order.Uint32(h[12:])
 	if caplen > MaxCapLen {
 		return r.br.errf(off, ErrCorrupt, "frame %d: caplen %d exceeds %d", r.frame+1, caplen, MaxCapLen)
 	}
@@ -99,19 +139,7 @@ func (r *pcapReader) next(p *Packet) error {
 		}
 		return r.br.errf(off, ErrTruncated, "frame %d: %v", r.frame+1, err)
 	}
-	if err := r.br.discard(n); err != nil {
-		return r.br.errf(off, ErrTruncated, "frame %d: %v", r.frame+1, err)
-	}
-	r.frame++
-	*p = Packet{
-		Data:      rec[r.hdrLen:n:n],
-		Timestamp: sec*1e9 + frac*r.fracMul,
-		CapLen:    caplen,
-		Length:    length,
-		LinkType:  r.linkType,
-		Frame:     r.frame,
-		File:      r.file,
-		Offset:    off,
-	}
+	// Take every buffered byte as the window (at least this record).
+	r.win, _ = r.br.r.Peek(max(r.br.r.Buffered(), n))
 	return nil
 }

@@ -102,6 +102,7 @@ type byteReader struct {
 		Peek(int) ([]byte, error)
 		Discard(int) (int, error)
 		Read([]byte) (int, error)
+		Buffered() int
 	}
 	off  int64
 	name string
