@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/pcap2table/pcap2table/parsers"
@@ -106,6 +107,35 @@ type input struct {
 	closer io.Closer
 	stream *sniff.Stream
 	reader parsers.Reader
+	// live: stdin, a pipe or a device; its reads may block for as long as
+	// the capture is idle.
+	live bool
+}
+
+// errStopped ends the reads of a live input when the run is interrupted.
+var errStopped = errors.New("stopped")
+
+// interruptible reads r on its own goroutine through a pipe, so that a
+// read blocked on an idle live input ends when ctx is done.
+func interruptible(ctx context.Context, r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		buf := make([]byte, 256<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				if _, werr := pw.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+	}()
+	context.AfterFunc(ctx, func() { pr.CloseWithError(errStopped) })
+	return pr
 }
 
 type countingReader struct {
@@ -121,7 +151,7 @@ func (c *countingReader) Read(b []byte) (int, error) {
 
 // openInputs opens and sniffs every input before anything is written, so
 // that a bad input is refused without leaving an output behind.
-func openInputs(names []string, o *Options) ([]*input, error) {
+func openInputs(ctx context.Context, names []string, o *Options) ([]*input, error) {
 	var ins []*input
 	fail := func(err error) ([]*input, error) {
 		closeInputs(ins)
@@ -140,6 +170,7 @@ func openInputs(names []string, o *Options) ([]*input, error) {
 			if r == nil {
 				r = os.Stdin
 			}
+			in.live = true
 		} else {
 			f, err := os.Open(name)
 			if err != nil {
@@ -148,10 +179,15 @@ func openInputs(names []string, o *Options) ([]*input, error) {
 			if st, err := f.Stat(); err == nil && st.IsDir() {
 				f.Close()
 				return fail(fmt.Errorf("pcap2table: %s: is a directory", name))
+			} else if err == nil && !st.Mode().IsRegular() {
+				in.live = true // a named pipe or a device
 			} else if err == nil && o.Progress != nil {
 				o.Progress.BytesTotal.Add(st.Size())
 			}
 			in.closer, r = f, f
+		}
+		if in.live {
+			r = interruptible(ctx, r)
 		}
 		if o.Progress != nil {
 			r = &countingReader{r: r, p: o.Progress}
@@ -210,7 +246,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	if err != nil {
 		return nil, &UsageError{Msg: strings.TrimPrefix(err.Error(), "table: ")}
 	}
-	ins, err := openInputs(inputs, &o)
+	ins, err := openInputs(ctx, inputs, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -228,11 +264,16 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	} else if out == nil {
 		out = os.Stdout
 	}
+	live := false
+	for _, in := range ins {
+		live = live || in.live
+	}
 	wopts := writers.Options{
-		Columns:      cols,
-		TimeFormat:   o.TimeFormat,
-		Compression:  o.Compression,
-		RowGroupRows: o.RowGroupRows,
+		FlushEachBatch: live,
+		Columns:        cols,
+		TimeFormat:     o.TimeFormat,
+		Compression:    o.Compression,
+		RowGroupRows:   o.RowGroupRows,
 		Metadata: map[string]string{
 			"pcap2table.version":        Version,
 			"pcap2table.table":          parsers.PacketsSchema.Name,
@@ -258,7 +299,7 @@ func Scan(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("pcap2table: no input")
 	}
-	ins, err := openInputs(inputs, &o)
+	ins, err := openInputs(ctx, inputs, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -331,6 +372,9 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 	}
 	var partial []error
 	merge := parsers.NewMerge(srcs, func(i int, err error) {
+		if ctx.Err() != nil {
+			return // the interruption closed a live input: not damage
+		}
 		fs := st.Files[i]
 		fs.Error = err.Error()
 		var ie *parsers.InputError
@@ -381,9 +425,42 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		batch *table.Batch
 		rows  uint64
 		rerr  error
+		// A live input (stdin, a pipe) may trickle: a ticker hands a
+		// partial batch to the writer after a quiet half second, so rows
+		// show up while the capture runs. mu guards batch then.
+		mu   sync.Mutex
+		live bool
+		sent atomic.Int64 // batches handed over, to see activity
 	)
+	for _, in := range ins {
+		live = live || in.live
+	}
 	if sk != nil {
 		batch = <-free
+	}
+	if sk != nil && live {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			t := time.NewTicker(500 * time.Millisecond)
+			defer t.Stop()
+			last := sent.Load()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+				mu.Lock()
+				if n := sent.Load(); n == last && batch != nil && batch.Len() > 0 {
+					full <- batch
+					batch = <-free
+					sent.Add(1)
+				}
+				last = sent.Load()
+				mu.Unlock()
+			}
+		}()
 	}
 	lastTS := make([]int64, len(ins))
 	for i := range lastTS {
@@ -402,13 +479,24 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		fs := st.Files[pkt.File]
 		fs.count(&pkt, &row, lastTS)
 		if sk == nil {
+			if fs.Packets%8192 == 0 && ctx.Err() != nil {
+				break
+			}
 			continue
+		}
+		if live {
+			mu.Lock()
 		}
 		row.AppendTo(batch, names, want)
 		if batch.Len() >= batchRows {
-			rows += uint64(batch.Len())
 			full <- batch
 			batch = <-free
+			sent.Add(1)
+		}
+		if live {
+			mu.Unlock()
+		}
+		if rows++; rows%uint64(batchRows) == 0 {
 			if o.Progress != nil {
 				o.Progress.Packets.Store(int64(rows))
 			}
@@ -418,15 +506,15 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 			if ctx.Err() != nil {
 				break
 			}
-		} else if sk == nil && fs.Packets%8192 == 0 && ctx.Err() != nil {
-			break
 		}
 	}
 	if sk != nil {
+		mu.Lock()
 		if batch.Len() > 0 {
-			rows += uint64(batch.Len())
 			full <- batch
 		}
+		batch = nil
+		mu.Unlock()
 		close(full)
 		wg.Wait()
 		st.Rows = rows

@@ -17,11 +17,13 @@ type csvWriter struct {
 	enc  textEnc
 	buf  []byte
 	err  error
+
+	flushEach bool
 }
 
 // NewCSV returns a CSV writer.
 func NewCSV(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	c := &csvWriter{w: bufio.NewWriterSize(w, 1<<20), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}}
+	c := &csvWriter{w: bufio.NewWriterSize(w, 1<<20), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
 	for i, ci := range c.cols {
 		if i > 0 {
 			c.buf = append(c.buf, ',')
@@ -86,7 +88,10 @@ func (c *csvWriter) Write(b *table.Batch) error {
 			return err
 		}
 	}
-	return nil
+	if c.flushEach {
+		c.err = c.w.Flush()
+	}
+	return c.err
 }
 
 // appendValue appends a non-null value as text. For JSON, strings are

@@ -18,11 +18,13 @@ type jsonlWriter struct {
 	enc  textEnc
 	buf  []byte
 	err  error
+
+	flushEach bool
 }
 
 // NewJSONL returns a JSONL writer.
 func NewJSONL(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	j := &jsonlWriter{w: bufio.NewWriterSize(w, 1<<20), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}}
+	j := &jsonlWriter{w: bufio.NewWriterSize(w, 1<<20), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
 	for i, ci := range j.cols {
 		var k []byte
 		if i == 0 {
@@ -59,7 +61,10 @@ func (j *jsonlWriter) Write(b *table.Batch) error {
 			return err
 		}
 	}
-	return nil
+	if j.flushEach {
+		j.err = j.w.Flush()
+	}
+	return j.err
 }
 
 func (j *jsonlWriter) Close() error {

@@ -60,6 +60,9 @@ type Options struct {
 	Metadata map[string]string
 	// RowGroupRows bounds Parquet row groups (default 1 Mi rows).
 	RowGroupRows int
+	// FlushEachBatch makes text writers flush their buffer after every
+	// batch, for live inputs read by a consumer as they are written.
+	FlushEachBatch bool
 }
 
 func (o *Options) columns(s *table.Schema) []int {

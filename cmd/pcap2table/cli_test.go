@@ -106,17 +106,84 @@ func TestCutMidPacket(t *testing.T) {
 	}
 }
 
-// TestInterrupt sends SIGINT to a run reading an endless stream on stdin:
-// it exits 130 and leaves a valid Parquet file holding what was converted.
-func TestInterrupt(t *testing.T) {
+// buildBinary builds the command once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "pcap2table")
+	bin := filepath.Join(t.TempDir(), "pcap2table")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// TestLiveInput feeds a few packets through a pipe that stays open: the
+// rows come out while the capture is idle, and SIGINT on an idle input
+// ends the run with 130.
+func TestLiveInput(t *testing.T) {
+	bin := buildBinary(t)
+	src, err := os.ReadFile(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-", "--columns", "frame")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	off := 24
+	for i := 0; i < 5; i++ {
+		off += 16 + int(binary.LittleEndian.Uint32(src[off+8:]))
+	}
+	stdin.Write(src[:off]) // five whole packets; the pipe stays open
+	lines := make(chan string, 10)
+	go func() {
+		buf := make([]byte, 4096)
+		var acc string
+		for {
+			n, err := stdout.Read(buf)
+			acc += string(buf[:n])
+			for {
+				i := strings.IndexByte(acc, '\n')
+				if i < 0 {
+					break
+				}
+				lines <- acc[:i]
+				acc = acc[i+1:]
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	deadline := time.After(10 * time.Second)
+	for i := 1; i <= 5; i++ {
+		select {
+		case l := <-lines:
+			if want := `{"frame":` + strconv.Itoa(i) + `}`; l != want {
+				t.Fatalf("row %q, want %q", l, want)
+			}
+		case <-deadline:
+			t.Fatalf("row %d did not come out while the input was idle", i)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	stdin.Close()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v after SIGINT on an idle input, want 130", err)
+	}
+}
+
+// TestInterrupt sends SIGINT to a run reading an endless stream on stdin:
+// it exits 130 and leaves a valid Parquet file holding what was converted.
+func TestInterrupt(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
 	src, err := os.ReadFile(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
 	if err != nil {
 		t.Fatal(err)
