@@ -352,10 +352,6 @@ func linkTypeName(t layers.LinkType) string {
 // run is the pipeline: read, merge and decode here; encode on another
 // goroutine. The first error wins.
 func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error) {
-	want := parsers.AllColumns
-	if sk != nil && sk.cols != nil {
-		want = parsers.ColumnMask(sk.cols)
-	}
 	batchRows := o.BatchRows
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
@@ -420,11 +416,15 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 
 	var (
 		pkt   parsers.Packet
-		row   parsers.PacketRow
 		dec   parsers.Decoder
 		batch *table.Batch
 		rows  uint64
 		rerr  error
+		// Rows are decoded into rowbuf and moved into the batch column by
+		// column when it is full (parsers.AppendRows).
+		rowbuf = make([]parsers.PacketRow, batchRows)
+		nrow   int
+		scan   parsers.PacketRow // Scan decodes here
 		// A live input (stdin, a pipe) may trickle: a ticker hands a
 		// partial batch to the writer after a quiet half second, so rows
 		// show up while the capture runs. mu guards batch then.
@@ -452,7 +452,9 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 				case <-t.C:
 				}
 				mu.Lock()
-				if n := sent.Load(); n == last && batch != nil && batch.Len() > 0 {
+				if n := sent.Load(); n == last && batch != nil && nrow > 0 {
+					parsers.AppendRows(batch, rowbuf[:nrow], names, sk.cols)
+					nrow = 0
 					full <- batch
 					batch = <-free
 					sent.Add(1)
@@ -475,10 +477,10 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 			rerr = err
 			break
 		}
-		dec.Decode(&pkt, &row)
 		fs := st.Files[pkt.File]
-		fs.count(&pkt, &row, lastTS)
 		if sk == nil {
+			dec.Decode(&pkt, &scan)
+			fs.count(&pkt, &scan, lastTS)
 			if fs.Packets%8192 == 0 && ctx.Err() != nil {
 				break
 			}
@@ -487,8 +489,12 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		if live {
 			mu.Lock()
 		}
-		row.AppendTo(batch, names, want)
-		if batch.Len() >= batchRows {
+		row := &rowbuf[nrow]
+		dec.Decode(&pkt, row)
+		fs.count(&pkt, row, lastTS)
+		if nrow++; nrow == batchRows {
+			parsers.AppendRows(batch, rowbuf, names, sk.cols)
+			nrow = 0
 			full <- batch
 			batch = <-free
 			sent.Add(1)
@@ -510,6 +516,10 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 	}
 	if sk != nil {
 		mu.Lock()
+		if nrow > 0 {
+			parsers.AppendRows(batch, rowbuf[:nrow], names, sk.cols)
+			nrow = 0
+		}
 		if batch.Len() > 0 {
 			full <- batch
 		}

@@ -6,12 +6,18 @@
 #   N=200000 bench/run.sh   a quicker run
 #   RSS10M=1 bench/run.sh   also the 10 M-packet peak-RSS run (Parquet)
 #   TSHARK=0 bench/run.sh   skip tshark (it takes about a minute)
+#   OUT=bench/out bench/run.sh  write the outputs to disk instead of tmpfs
+# Outputs go to tmpfs (/dev/shm) by default and are removed after each run:
+# this measures the tool, not the disk's writeback, which made disk runs
+# here vary by 2x from one run to the next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-2000000}
 out=bench/out
 mkdir -p "$out"
 cap=$out/bench-$N.pcap
+dst=${OUT:-/dev/shm/pcap2table-bench}
+mkdir -p "$dst"
 go build -o "$out/pcap2table" ./cmd/pcap2table
 go build -o "$out/floor" ./bench/floor
 [ -f "$cap" ] || go run ./bench/gen -n "$N" -o "$cap"
@@ -25,6 +31,7 @@ measure() {
   local times=() rss=0
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || { echo "$name failed:"; cat "$out/err.txt"; exit 1; }
+    rm -f "$dst"/o.*
     read -r t m < "$out/time.txt"
     times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
   done
@@ -36,10 +43,10 @@ measure() {
 cat "$cap" > /dev/null # page cache
 measure floor "$out/floor" "$cap"
 for f in csv jsonl arrow arrows parquet; do
-  measure "$f" "$out/pcap2table" -q "$cap" --columns "$COLS" -o "$out/o.$f"
+  measure "$f" "$out/pcap2table" -q "$cap" --columns "$COLS" -o "$dst/o.$f"
 done
 for f in csv jsonl arrow parquet; do
-  measure "$f-all-columns" "$out/pcap2table" -q "$cap" -o "$out/o.$f"
+  measure "$f-all-columns" "$out/pcap2table" -q "$cap" -o "$dst/o.$f"
 done
 if [ "${TSHARK:-1}" = 1 ] && command -v tshark >/dev/null; then
   RUNS=1 measure tshark tshark -n -r "$cap" -T fields -E separator=, \
@@ -49,11 +56,12 @@ fi
 if [ "${RSS10M:-0}" = 1 ]; then
   big=$out/bench-10000000-snap128.pcap
   [ -f "$big" ] || go run ./bench/gen -n 10000000 -snaplen 128 -o "$big"
-  RUNS=1 measure parquet-10M-all-columns "$out/pcap2table" -q "$big" -o "$out/o10m.parquet"
+  RUNS=1 measure parquet-10M-all-columns "$out/pcap2table" -q "$big" -o "$dst/o.10m.parquet"
 fi
-rm -f "$out"/o.* "$out"/o10m.parquet
+rm -rf "$dst"
 floor=$(awk '$1=="floor"{print $2}' "$out/results.txt")
 tshark=$(awk '$1=="tshark"{print $2}' "$out/results.txt")
+echo "outputs on: $dst ($(stat -f -c %T "$(dirname "$dst")" 2>/dev/null || echo ?))"
 echo "capture: $N packets, $(($(stat -c %s "$cap") / 1048576)) MiB; go $(go env GOVERSION); $(nproc) cores"
 printf '%-26s %8s %10s %12s %9s\n' run seconds "x floor" "x faster" "RSS MiB"
 while read -r name t m; do
