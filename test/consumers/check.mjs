@@ -37,6 +37,13 @@ for (const name of names) {
   const kv = await rows(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${q(base)}.parquet')`);
   check(kv.some(r => r.k === 'pcap2table.version'), `${name}: no pcap2table.version in parquet metadata`);
   check(kv.some(r => r.k === 'pcap2table.schema_version' && r.v === '1'), `${name}: no schema_version in parquet metadata`);
+  // Parquet layout: zstd, dictionary-encoded strings, row groups of at most 1 Mi rows.
+  const md = await rows(`SELECT path_in_schema AS col, compression, encodings, row_group_num_rows::BIGINT AS rg FROM parquet_metadata('${q(base)}.parquet')`);
+  check(md.every(r => r.compression === 'ZSTD'), `${name}: parquet compression ${[...new Set(md.map(r => r.compression))]}`);
+  for (const col of ['src_ip', 'dst_ip', 'file']) {
+    check(md.filter(r => r.col === col).every(r => String(r.encodings).includes('RLE_DICTIONARY')), `${name}: ${col} is not dictionary-encoded: ${md.find(r => r.col === col)?.encodings}`);
+  }
+  check(md.every(r => r.rg <= 1048576n), `${name}: a row group has more than 1 Mi rows`);
   // CSV (written with --time-format epoch_ns) holds the same values as Parquet.
   const cols = Object.keys(types).filter(k => k !== 'ts');
   const pq = cols.map(k => `CAST("${k}" AS VARCHAR) AS "${k}"`).join(', ');
