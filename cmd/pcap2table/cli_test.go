@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,4 +227,73 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("%d rows after 1.5 s, want at least one copy of the capture", pf.NumRows())
 	}
 	t.Logf("interrupted after %d rows", pf.NumRows())
+}
+
+func TestStats(t *testing.T) {
+	mpls := captures + "pcapplusplus--Tests--Packet__Test--PacketExamples--MplsPackets.pcap"
+	ng := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng"
+	e, out, errb := testEnv(nil, false)
+	if code := run(context.Background(), e, []string{"stats", "--json", mpls, ng}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	var st struct {
+		Files []struct {
+			File      string   `json:"file"`
+			Format    string   `json:"format"`
+			LinkTypes []string `json:"link_types"`
+			Packets   uint64   `json:"packets"`
+			Wire      uint64   `json:"bytes_on_wire"`
+			Captured  uint64   `json:"bytes_captured"`
+			Truncated uint64   `json:"packets_truncated"`
+		} `json:"files"`
+		Total struct {
+			Packets uint64 `json:"packets"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	// capinfos: MplsPackets.pcap has 2 packets, one cut by the snaplen;
+	// many_interfaces-1.pcapng has 64 packets on Ethernet and NULL interfaces.
+	f0, f1 := st.Files[0], st.Files[1]
+	if f0.Format != "pcap" || f0.Packets != 2 || f0.Truncated != 1 || f0.Captured >= f0.Wire {
+		t.Errorf("mpls: %+v", f0)
+	}
+	if f1.Format != "pcapng" || f1.Packets != 64 || len(f1.LinkTypes) < 2 {
+		t.Errorf("pcapng: %+v", f1)
+	}
+	if st.Total.Packets != 66 {
+		t.Errorf("total %d", st.Total.Packets)
+	}
+
+	e, out, _ = testEnv(nil, false)
+	if code := run(context.Background(), e, []string{"stats", captures + "dpkt--examples--data--truncated_dns_2.pcap"}); code != exitPartial {
+		t.Fatalf("exit %d on a cut-short file, want 3", code)
+	}
+	for _, want := range []string{"packets:              1", "(82 short: packets cut by the snaplen)", "stopped early:", "offset 240"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stats output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSchemaCommand(t *testing.T) {
+	e, out, _ := testEnv(nil, false)
+	if code := run(context.Background(), e, []string{"schema", "packets", "--json"}); code != exitOK {
+		t.Fatal(code)
+	}
+	var s struct {
+		Table   string `json:"table"`
+		Columns []struct {
+			Name string `json:"name"`
+			Type string `json:"type"`
+		} `json:"columns"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil || s.Table != "packets" || len(s.Columns) != 36 || s.Columns[2].Type != "timestamp[ns, UTC]" {
+		t.Fatalf("%v %+v", err, s)
+	}
+	e, _, errb := testEnv(nil, false)
+	if code := run(context.Background(), e, []string{"schema", "nope"}); code != exitUsage || !strings.Contains(errb.String(), `unknown table "nope"`) {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
 }
