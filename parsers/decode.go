@@ -532,13 +532,14 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 	switch row.IPProto {
 	case 6:
 		if err := d.tcp.DecodeFromBytes(data, d); err != nil {
+			// A header cut by the snaplen, or with a bad data offset: keep
+			// the ports if they are there, as tshark does.
+			if len(data) >= 4 {
+				row.SrcPort = binary.BigEndian.Uint16(data)
+				row.DstPort = binary.BigEndian.Uint16(data[2:])
+				row.has |= 1<<ColSrcPort | 1<<ColDstPort
+			}
 			if len(data) < 20 {
-				// A snaplen cut inside the header: keep the ports if they are there.
-				if len(data) >= 4 {
-					row.SrcPort = binary.BigEndian.Uint16(data)
-					row.DstPort = binary.BigEndian.Uint16(data[2:])
-					row.has |= 1<<ColSrcPort | 1<<ColDstPort
-				}
 				row.fail(errTCPTrunc)
 			} else {
 				row.fail(errTCPBad)

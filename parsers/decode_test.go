@@ -98,6 +98,7 @@ func TestDecodeEncapsulations(t *testing.T) {
 		{"sctp", layers.LinkTypeEthernet, eth(0x0800, ipv4(132, a1, a2, cat(be16(2905), be16(2905), be32(1), be32(0)))), "10.0.0.1", "10.0.0.2", 132, 2905, "", -1, -1, ""},
 		{"ppp in hdlc (50)", 50, cat([]byte{0xff, 0x03}, be16(0x0021), inner), "192.168.1.1", "192.168.1.2", 6, 1234, "", -1, -1, ""},
 		{"tcp cut by the snaplen", layers.LinkTypeEthernet, eth(0x0800, ipv4(6, a1, a2, tcp(443, 5555, 0x10, nil)))[:14+20+10], "10.0.0.1", "10.0.0.2", 6, 443, "", -1, -1, "tcp: truncated"},
+		{"tcp bad data offset", layers.LinkTypeEthernet, eth(0x0800, ipv4(6, a1, a2, cat(be16(22), be16(2222), be32(1), be32(2), []byte{3 << 4, 0x10}, be16(9), be32(0)))), "10.0.0.1", "10.0.0.2", 6, 22, "", -1, -1, "tcp: malformed header"},
 		{"ipv4 bad header length", layers.LinkTypeEthernet, eth(0x0800, []byte{0x41, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}), "", "", 0, -1, "", -1, -1, "ipv4: malformed header"},
 		{"unknown link type", 284, inner, "", "", 0, -1, "", -1, -1, "link: unsupported link type"},
 	} {

@@ -1,4 +1,3 @@
-// Command pcap2table converts packet captures into analysis tables.
 package main
 
 import "os"
