@@ -177,92 +177,13 @@ func ColumnMask(cols []int) uint64 {
 // AppendTo appends the row to a batch of PacketsSchema, filling only the
 // columns whose bit is set in want (the others stay empty: no writer reads
 // them). files holds the input names, indexed by File. It does not
-// allocate once the batch has grown to its working size.
+// allocate once the batch has grown to its working size. The pipeline
+// moves whole row buffers with AppendRows, which is faster; AppendTo is
+// for one row at a time.
 func (r *PacketRow) AppendTo(b *table.Batch, files []string, want uint64) {
 	b.N++
-	c := b.Cols
-	if want != AllColumns {
-		r.appendSome(c, files, want)
-		return
-	}
-	c[ColFile].AppendString(files[r.File])
-	c[ColFrame].AppendUint(r.Frame)
-	if r.Has(ColTS) {
-		c[ColTS].AppendInt(r.TS)
-	} else {
-		c[ColTS].AppendNull()
-	}
-	c[ColCapLen].AppendUint(uint64(r.CapLen))
-	c[ColLength].AppendUint(uint64(r.Length))
-	c[ColInterface].AppendUint(uint64(r.Interface))
-	c[ColLinkType].AppendUint(uint64(r.LinkType))
-	if r.Has(ColEthSrc) {
-		v := &c[ColEthSrc]
-		v.Str = appendMAC(v.Str, &r.EthSrc)
-		v.EndString()
-	} else {
-		c[ColEthSrc].AppendNull()
-	}
-	if r.Has(ColEthDst) {
-		v := &c[ColEthDst]
-		v.Str = appendMAC(v.Str, &r.EthDst)
-		v.EndString()
-	} else {
-		c[ColEthDst].AppendNull()
-	}
-	r.appendUint(c, ColEthType, uint64(r.EthType))
-	r.appendUint(c, ColVLAN, uint64(r.VLAN))
-	r.appendUint(c, ColVLANInner, uint64(r.VLANInner))
-	r.appendUint(c, ColMPLSLabel, uint64(r.MPLSLabel))
-	if r.Has(ColTunnel) {
-		c[ColTunnel].AppendString(r.Tunnel)
-	} else {
-		c[ColTunnel].AppendNull()
-	}
-	r.appendUint(c, ColTunnelID, uint64(r.TunnelID))
-	r.appendUint(c, ColIPVersion, uint64(r.IPVersion))
-	r.appendAddr(c, ColSrcIP, r.SrcIP)
-	r.appendAddr(c, ColDstIP, r.DstIP)
-	r.appendUint(c, ColIPProto, uint64(r.IPProto))
-	r.appendUint(c, ColIPTTL, uint64(r.IPTTL))
-	r.appendUint(c, ColIPLen, uint64(r.IPLen))
-	r.appendUint(c, ColIPID, uint64(r.IPID))
-	r.appendUint(c, ColFragOffset, uint64(r.FragOffset))
-	if r.Has(ColMoreFrags) {
-		c[ColMoreFrags].AppendBool(r.MoreFrags)
-	} else {
-		c[ColMoreFrags].AppendNull()
-	}
-	r.appendUint(c, ColSrcPort, uint64(r.SrcPort))
-	r.appendUint(c, ColDstPort, uint64(r.DstPort))
-	r.appendUint(c, ColTCPFlags, uint64(r.TCPFlags))
-	r.appendUint(c, ColTCPSeq, uint64(r.TCPSeq))
-	r.appendUint(c, ColTCPAck, uint64(r.TCPAck))
-	r.appendUint(c, ColTCPWin, uint64(r.TCPWin))
-	r.appendUint(c, ColICMPType, uint64(r.ICMPType))
-	r.appendUint(c, ColICMPCode, uint64(r.ICMPCode))
-	r.appendUint(c, ColPayloadLen, uint64(r.PayloadLen))
-	r.appendUint(c, ColFlowID, r.FlowID)
-	if r.Has(ColCommunityID) {
-		c[ColCommunityID].AppendBytes(r.CommunityID[:])
-	} else {
-		c[ColCommunityID].AppendNull()
-	}
-	if r.Has(ColDecodeError) {
-		c[ColDecodeError].AppendString(r.DecodeError)
-	} else {
-		c[ColDecodeError].AppendNull()
-	}
-}
-
-// appendSome is AppendTo for a subset of the columns.
-func (r *PacketRow) appendSome(c []table.Vector, files []string, want uint64) {
-	for m := want; m != 0; m &= m - 1 {
-		col := bits.TrailingZeros64(m)
-		if col >= numPacketCols {
-			return
-		}
-		r.appendCol(c, files, col)
+	for m := want & (1<<numPacketCols - 1); m != 0; m &= m - 1 {
+		r.appendCol(b.Cols, files, bits.TrailingZeros64(m))
 	}
 }
 
