@@ -16,19 +16,17 @@ import (
 )
 
 type flow struct {
-	v6              bool
-	proto           uint8 // 6, 17, 1
-	src, dst        [16]byte
-	sport, dport    uint16
-	seqC, seqS      uint32
-	step, steps     int
-	qname           []byte
-	id              uint16
-	smac, dmac      [6]byte
-	lastTs          int64
-	clientToServer  bool
-	payloadMax      int
-	icmpID, icmpSeq uint16
+	v6           bool
+	proto        uint8 // 6, 17, 1
+	src, dst     [16]byte
+	sport, dport uint16
+	seqC, seqS   uint32
+	step, steps  int
+	qname        []byte
+	id           uint16
+	smac, dmac   [6]byte
+	payloadMax   int
+	icmpID       uint16
 }
 
 var (
