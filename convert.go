@@ -287,11 +287,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 		}
 		return nil, err
 	}
-	st, err := run(ctx, ins, &o, &sink{w: w, file: file, cols: cols})
-	if err != nil && !errors.Is(err, ErrPartial) && !errors.Is(err, ErrInterrupted) {
-		return st, err
-	}
-	return st, err
+	return run(ctx, ins, &o, &sink{w: w, file: file, cols: cols})
 }
 
 // Scan reads and decodes the inputs without writing a table, for stats.

@@ -165,15 +165,6 @@ func appendMAC(b []byte, m *[6]byte) []byte {
 // AllColumns selects every column for AppendTo.
 const AllColumns = ^uint64(0)
 
-// ColumnMask returns the AppendTo mask selecting the given column indexes.
-func ColumnMask(cols []int) uint64 {
-	var m uint64
-	for _, c := range cols {
-		m |= 1 << c
-	}
-	return m
-}
-
 // AppendTo appends the row to a batch of PacketsSchema, filling only the
 // columns whose bit is set in want (the others stay empty: no writer reads
 // them). files holds the input names, indexed by File. It does not
@@ -248,57 +239,8 @@ func (r *PacketRow) appendCol(c []table.Vector, files []string, col int) {
 			c[col].AppendNull()
 		}
 	default:
-		r.appendUint(c, col, r.uintCol(col))
+		r.appendUint(c, col, packetUintGetters[col](r))
 	}
-}
-
-// uintCol returns the value of an unsigned column.
-func (r *PacketRow) uintCol(col int) uint64 {
-	switch col {
-	case ColEthType:
-		return uint64(r.EthType)
-	case ColVLAN:
-		return uint64(r.VLAN)
-	case ColVLANInner:
-		return uint64(r.VLANInner)
-	case ColMPLSLabel:
-		return uint64(r.MPLSLabel)
-	case ColTunnelID:
-		return uint64(r.TunnelID)
-	case ColIPVersion:
-		return uint64(r.IPVersion)
-	case ColIPProto:
-		return uint64(r.IPProto)
-	case ColIPTTL:
-		return uint64(r.IPTTL)
-	case ColIPLen:
-		return uint64(r.IPLen)
-	case ColIPID:
-		return uint64(r.IPID)
-	case ColFragOffset:
-		return uint64(r.FragOffset)
-	case ColSrcPort:
-		return uint64(r.SrcPort)
-	case ColDstPort:
-		return uint64(r.DstPort)
-	case ColTCPFlags:
-		return uint64(r.TCPFlags)
-	case ColTCPSeq:
-		return uint64(r.TCPSeq)
-	case ColTCPAck:
-		return uint64(r.TCPAck)
-	case ColTCPWin:
-		return uint64(r.TCPWin)
-	case ColICMPType:
-		return uint64(r.ICMPType)
-	case ColICMPCode:
-		return uint64(r.ICMPCode)
-	case ColPayloadLen:
-		return uint64(r.PayloadLen)
-	case ColFlowID:
-		return r.FlowID
-	}
-	return 0
 }
 
 func (r *PacketRow) appendUint(c []table.Vector, col int, x uint64) {

@@ -42,15 +42,14 @@ func AppendRows(b *table.Batch, rows []PacketRow, files []string, cols []int) {
 			for i := range rows {
 				rows[i].appendCol(b.Cols, files, col)
 			}
-		case ColFlowID:
-			fillUint(v, rows, col, func(r *PacketRow) uint64 { return r.FlowID })
 		default:
 			fillUint(v, rows, col, packetUintGetters[col])
 		}
 	}
 }
 
-// packetUintGetters read the nullable unsigned columns.
+// packetUintGetters read the nullable unsigned columns (for AppendRows
+// and AppendTo alike).
 var packetUintGetters = [numPacketCols]func(*PacketRow) uint64{
 	ColEthType:    func(r *PacketRow) uint64 { return uint64(r.EthType) },
 	ColVLAN:       func(r *PacketRow) uint64 { return uint64(r.VLAN) },
@@ -72,6 +71,7 @@ var packetUintGetters = [numPacketCols]func(*PacketRow) uint64{
 	ColICMPType:   func(r *PacketRow) uint64 { return uint64(r.ICMPType) },
 	ColICMPCode:   func(r *PacketRow) uint64 { return uint64(r.ICMPCode) },
 	ColPayloadLen: func(r *PacketRow) uint64 { return uint64(r.PayloadLen) },
+	ColFlowID:     func(r *PacketRow) uint64 { return r.FlowID },
 }
 
 // grow extends v.Valid by n rows and returns the first new index.

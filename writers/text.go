@@ -5,12 +5,10 @@ import (
 	"time"
 )
 
-// appendTime appends a timestamp (ns since the epoch, UTC) in format tf.
-// RFC 3339 always has 9 fractional digits, unlike time.RFC3339Nano.
-func appendTime(b []byte, ns int64, tf TimeFormat) []byte {
+// appendEpoch appends a timestamp (ns since the epoch, UTC) in one of the
+// epoch formats.
+func appendEpoch(b []byte, ns int64, tf TimeFormat) []byte {
 	switch tf {
-	case EpochNs:
-		return strconv.AppendInt(b, ns, 10)
 	case EpochUs:
 		us := ns / 1000
 		if ns < 0 && ns%1000 != 0 {
@@ -32,10 +30,11 @@ func appendTime(b []byte, ns int64, tf TimeFormat) []byte {
 		b = append(b, '.')
 		return appendFrac9(b, frac)
 	}
-	return time.Unix(0, ns).UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
+	return strconv.AppendInt(b, ns, 10) // EpochNs
 }
 
-// textEnc formats values as text for CSV and JSONL. It caches the date
+// textEnc formats values as text for CSV and JSONL. RFC 3339 always has 9
+// fractional digits, unlike time.RFC3339Nano. It caches the date
 // and time of the last second formatted: consecutive packets mostly share
 // it, and time.AppendFormat is the costliest step of a row.
 type textEnc struct {
@@ -46,7 +45,7 @@ type textEnc struct {
 
 func (e *textEnc) appendTime(b []byte, ns int64) []byte {
 	if e.tf != RFC3339 {
-		return appendTime(b, ns, e.tf)
+		return appendEpoch(b, ns, e.tf)
 	}
 	sec, frac := ns/1e9, ns%1e9
 	if frac < 0 {
