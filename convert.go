@@ -82,10 +82,11 @@ type FileStats struct {
 	LinkTypes   []string          `json:"link_types"`
 	SnapLen     uint32            `json:"snaplen"`
 	Packets     uint64            `json:"packets"`
-	FirstTS     int64             `json:"first_ts_ns"`
-	LastTS      int64             `json:"last_ts_ns"`
-	MinTS       int64             `json:"-"`
-	MaxTS       int64             `json:"-"`
+	FirstTS     int64             `json:"first_ts_ns"`    // of the first packet with a timestamp
+	LastTS      int64             `json:"last_ts_ns"`     // of the last one
+	Earliest    int64             `json:"earliest_ts_ns"` // differs from FirstTS when time goes backwards
+	Latest      int64             `json:"latest_ts_ns"`
+	NoTimestamp uint64            `json:"packets_without_timestamp"`
 	WireBytes   uint64            `json:"bytes_on_wire"`
 	CapBytes    uint64            `json:"bytes_captured"`
 	Truncated   uint64            `json:"packets_truncated"` // caplen < length
@@ -567,22 +568,26 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 }
 
 func (fs *FileStats) count(p *parsers.Packet, r *parsers.PacketRow, lastTS []int64) {
-	if fs.Packets == 0 {
-		fs.FirstTS, fs.MinTS, fs.MaxTS = p.Timestamp, p.Timestamp, p.Timestamp
-	}
 	fs.Packets++
-	fs.LastTS = p.Timestamp
-	fs.MinTS = min(fs.MinTS, p.Timestamp)
-	fs.MaxTS = max(fs.MaxTS, p.Timestamp)
+	if p.NoTimestamp {
+		fs.NoTimestamp++
+	} else {
+		if fs.Packets-fs.NoTimestamp == 1 {
+			fs.FirstTS, fs.Earliest, fs.Latest = p.Timestamp, p.Timestamp, p.Timestamp
+		}
+		fs.LastTS = p.Timestamp
+		fs.Earliest = min(fs.Earliest, p.Timestamp)
+		fs.Latest = max(fs.Latest, p.Timestamp)
+		if p.Timestamp < lastTS[p.File] {
+			fs.Backwards++
+		}
+		lastTS[p.File] = p.Timestamp
+	}
 	fs.WireBytes += uint64(p.Length)
 	fs.CapBytes += uint64(p.CapLen)
 	if p.CapLen < p.Length {
 		fs.Truncated++
 	}
-	if p.Timestamp < lastTS[p.File] {
-		fs.Backwards++
-	}
-	lastTS[p.File] = p.Timestamp
 	if r.Has(parsers.ColDecodeError) {
 		fs.DecodeErrs[r.DecodeError]++
 	}
@@ -594,14 +599,15 @@ func (s *Stats) total() {
 	t.DecodeErrs = map[string]uint64{}
 	lts := map[string]bool{}
 	for _, f := range s.Files {
-		if f.Packets > 0 {
-			if t.Packets == 0 {
-				t.MinTS, t.MaxTS = f.MinTS, f.MaxTS
+		if f.Packets > f.NoTimestamp {
+			if t.Packets == t.NoTimestamp {
+				t.Earliest, t.Latest = f.Earliest, f.Latest
 			}
-			t.MinTS = min(t.MinTS, f.MinTS)
-			t.MaxTS = max(t.MaxTS, f.MaxTS)
+			t.Earliest = min(t.Earliest, f.Earliest)
+			t.Latest = max(t.Latest, f.Latest)
 		}
 		t.Packets += f.Packets
+		t.NoTimestamp += f.NoTimestamp
 		t.WireBytes += f.WireBytes
 		t.CapBytes += f.CapBytes
 		t.Truncated += f.Truncated
@@ -613,7 +619,7 @@ func (s *Stats) total() {
 			lts[l] = true
 		}
 	}
-	t.FirstTS, t.LastTS = t.MinTS, t.MaxTS
+	t.FirstTS, t.LastTS = t.Earliest, t.Latest
 	for l := range lts {
 		t.LinkTypes = append(t.LinkTypes, l)
 	}

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -81,7 +83,7 @@ func run(ctx context.Context, e *env, args []string) exitCode {
 			fmt.Fprintln(e.stderr, ce.msg)
 		}
 		return ce.code
-	case errors.As(err, &ue), isCobraUsage(err):
+	case errors.As(err, &ue), errors.As(err, new(usageErr)):
 		fmt.Fprintf(e.stderr, "pcap2table: %v\n", strings.TrimPrefix(err.Error(), "pcap2table: "))
 		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return exitUsage
@@ -97,20 +99,6 @@ type codeErr struct {
 }
 
 func (c codeErr) Error() string { return c.msg }
-
-func isCobraUsage(err error) bool {
-	var u usageErr
-	if errors.As(err, &u) {
-		return true
-	}
-	s := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "unknown command"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
 
 func oneLine(err error) string {
 	s := err.Error()
@@ -303,7 +291,12 @@ func newSchemaCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "schema [TABLE]",
 		Short: "Print the columns of a table (default: packets)",
-		Args:  cobra.MaximumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErr{fmt.Errorf("schema takes one table name, got %d", len(args))}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "packets"
 			if len(args) == 1 {
@@ -408,10 +401,13 @@ func printStats(w io.Writer, f *pcap2table.FileStats) {
 	}
 	fmt.Fprintf(w, "  link types:           %s\n", strings.Join(f.LinkTypes, ", "))
 	fmt.Fprintf(w, "  packets:              %d\n", f.Packets)
-	if f.Packets > 0 {
-		fmt.Fprintf(w, "  first packet:         %s\n", fmtTS(f.MinTS))
-		fmt.Fprintf(w, "  last packet:          %s\n", fmtTS(f.MaxTS))
-		fmt.Fprintf(w, "  duration:             %.9f s\n", float64(f.MaxTS-f.MinTS)/1e9)
+	if f.Packets > f.NoTimestamp {
+		fmt.Fprintf(w, "  earliest packet:      %s\n", fmtTS(f.Earliest))
+		fmt.Fprintf(w, "  latest packet:        %s\n", fmtTS(f.Latest))
+		fmt.Fprintf(w, "  duration:             %.9f s\n", float64(f.Latest-f.Earliest)/1e9)
+	}
+	if f.NoTimestamp > 0 {
+		fmt.Fprintf(w, "  without timestamp:    %d packets (pcapng simple packet blocks)\n", f.NoTimestamp)
 	}
 	fmt.Fprintf(w, "  bytes on the wire:    %d\n", f.WireBytes)
 	fmt.Fprintf(w, "  bytes captured:       %d", f.CapBytes)
@@ -426,23 +422,10 @@ func printStats(w io.Writer, f *pcap2table.FileStats) {
 		nerr += v
 	}
 	fmt.Fprintf(w, "  decode errors:        %d\n", nerr)
-	for _, k := range sortedKeys(f.DecodeErrs) {
+	for _, k := range slices.Sorted(maps.Keys(f.DecodeErrs)) {
 		fmt.Fprintf(w, "    %-30s %d\n", k, f.DecodeErrs[k])
 	}
 	if f.Error != "" {
 		fmt.Fprintf(w, "  stopped early:        %s\n", f.Error)
 	}
-}
-
-func sortedKeys(m map[string]uint64) []string {
-	var k []string
-	for x := range m {
-		k = append(k, x)
-	}
-	for i := 1; i < len(k); i++ {
-		for j := i; j > 0 && k[j] < k[j-1]; j-- {
-			k[j], k[j-1] = k[j-1], k[j]
-		}
-	}
-	return k
 }

@@ -41,6 +41,8 @@ func TestExitCodes(t *testing.T) {
 		{"ok", []string{example, "-o", filepath.Join(dir, "ok.csv")}, false, exitOK, "", ""},
 		{"no args", nil, false, exitUsage, "no capture given", ""},
 		{"bad flag", []string{"--nope", example}, false, exitUsage, "unknown flag", ""},
+		{"bad flag on a subcommand", []string{"stats", "--nope", example}, false, exitUsage, "unknown flag", ""},
+		{"schema with two names", []string{"schema", "packets", "flows"}, false, exitUsage, "schema takes one table name", ""},
 		{"bad column", []string{example, "--columns", "frame,nope"}, false, exitUsage, `no column "nope"`, ""},
 		{"bad table", []string{example, "--tables", "dns"}, false, exitUsage, `unknown table "dns"`, ""},
 		{"bad extension", []string{example, "-o", filepath.Join(dir, "x.txt")}, false, exitUsage, "cannot tell the format", ""},
@@ -295,5 +297,40 @@ func TestSchemaCommand(t *testing.T) {
 	e, _, errb := testEnv(nil, false)
 	if code := run(context.Background(), e, []string{"schema", "nope"}); code != exitUsage || !strings.Contains(errb.String(), `unknown table "nope"`) {
 		t.Fatalf("exit %d: %s", code, errb)
+	}
+}
+
+// TestStatsTime: earliest/latest are the extremes when time goes backwards,
+// and packets without a timestamp do not count as 1970.
+func TestStatsTime(t *testing.T) {
+	type fileStats struct {
+		Packets     uint64 `json:"packets"`
+		First       int64  `json:"first_ts_ns"`
+		Last        int64  `json:"last_ts_ns"`
+		Earliest    int64  `json:"earliest_ts_ns"`
+		Latest      int64  `json:"latest_ts_ns"`
+		Backwards   uint64 `json:"timestamps_backwards"`
+		NoTimestamp uint64 `json:"packets_without_timestamp"`
+	}
+	stats := func(name string) fileStats {
+		e, out, errb := testEnv(nil, false)
+		if code := run(context.Background(), e, []string{"stats", "--json", captures + name}); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", name, code, errb)
+		}
+		var st struct{ Files []fileStats }
+		if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Files[0]
+	}
+	// Two of its five packets are simple packet blocks (tshark: no time).
+	ng := stats("pcapng-test-generator--output_be--advanced--test100.pcapng")
+	if ng.Packets != 5 || ng.NoTimestamp != 2 || ng.Earliest < 1e18 || ng.First != ng.Earliest {
+		t.Errorf("simple packet blocks: %+v", ng)
+	}
+	// Arkime's crafted TCP trace has non-monotonic timestamps.
+	bw := stats("arkime--tests--pcap--tcpseq_synthetic.pcap")
+	if bw.Backwards == 0 || bw.Earliest > bw.First || bw.Latest < bw.Last || bw.Earliest >= bw.Latest {
+		t.Errorf("backwards time: %+v", bw)
 	}
 }
