@@ -489,24 +489,25 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		row := &rowbuf[nrow]
 		dec.Decode(&pkt, row)
 		fs.count(&pkt, row, lastTS)
+		rows++
+		handed := false
 		if nrow++; nrow == batchRows {
 			parsers.AppendRows(batch, rowbuf, names, sk.cols)
 			nrow = 0
 			full <- batch
 			batch = <-free
 			sent.Add(1)
+			handed = true
 		}
 		if live {
 			mu.Unlock()
 		}
-		if rows++; rows%uint64(batchRows) == 0 {
+		// Once per batch: progress, a writer's error, an interruption.
+		if handed {
 			if o.Progress != nil {
 				o.Progress.Packets.Store(int64(rows))
 			}
-			if werrSet.Load() {
-				break
-			}
-			if ctx.Err() != nil {
+			if werrSet.Load() || ctx.Err() != nil {
 				break
 			}
 		}

@@ -13,6 +13,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 type flow struct {
@@ -45,14 +50,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	w := bufio.NewWriterSize(f, 4<<20)
-	hdr := make([]byte, 24)
-	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(hdr[4:], 2)
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], uint32(*snaplen))
-	binary.LittleEndian.PutUint32(hdr[20:], 1)
-	w.Write(hdr)
+	bw := bufio.NewWriterSize(f, 4<<20)
+	w := pcapgo.NewWriter(bw)
+	if err := w.WriteFileHeader(uint32(*snaplen), layers.LinkTypeEthernet); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 
 	// Packets per flow average n/flows; keep ~concurrent flows live.
 	perFlow := max(*n / *nflows, 4)
@@ -64,7 +67,6 @@ func main() {
 	for i := range payload {
 		payload[i] = byte(rng.IntN(256))
 	}
-	rec := make([]byte, 16)
 	for written := 0; written < *n; {
 		for len(live) < concurrent {
 			live = append(live, newFlow(rng, perFlow))
@@ -74,19 +76,18 @@ func main() {
 		ts += int64(rng.ExpFloat64() * 40_000) // ~25 k packets/s
 		pkt = fl.next(rng, pkt[:0], payload)
 		caplen := min(len(pkt), *snaplen)
-		binary.LittleEndian.PutUint32(rec[0:], uint32(ts/1e9))
-		binary.LittleEndian.PutUint32(rec[4:], uint32(ts%1e9/1e3))
-		binary.LittleEndian.PutUint32(rec[8:], uint32(caplen))
-		binary.LittleEndian.PutUint32(rec[12:], uint32(len(pkt)))
-		w.Write(rec)
-		w.Write(pkt[:caplen])
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, ts).Truncate(time.Microsecond), CaptureLength: caplen, Length: len(pkt)}
+		if err := w.WritePacket(ci, pkt[:caplen]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		written++
 		if fl.step >= fl.steps {
 			live[k] = live[len(live)-1]
 			live = live[:len(live)-1]
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
