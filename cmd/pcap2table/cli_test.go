@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,8 +124,8 @@ func buildBinary(t *testing.T) string {
 }
 
 // TestLiveInput feeds a few packets through a pipe that stays open: the
-// rows come out while the capture is idle, and SIGINT on an idle input
-// ends the run with 130.
+// rows come out while the capture is idle, and SIGTERM on an idle input
+// ends the run with 130 (TestInterrupt sends SIGINT to a busy one).
 func TestLiveInput(t *testing.T) {
 	bin := buildBinary(t)
 	src, err := os.ReadFile(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
@@ -174,11 +175,11 @@ func TestLiveInput(t *testing.T) {
 			t.Fatalf("row %d did not come out while the input was idle", i)
 		}
 	}
-	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Process.Signal(syscall.SIGTERM) // handled as SIGINT is
 	err = cmd.Wait()
 	stdin.Close()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
-		t.Fatalf("exit %v after SIGINT on an idle input, want 130", err)
+		t.Fatalf("exit %v after SIGTERM on an idle input, want 130", err)
 	}
 }
 
@@ -277,6 +278,17 @@ func TestStats(t *testing.T) {
 			t.Errorf("stats output lacks %q:\n%s", want, out)
 		}
 	}
+
+	// Decode errors by reason: link type 284 is not decoded.
+	e, out, _ = testEnv(nil, false)
+	if code := run(context.Background(), e, []string{"stats", captures + "tcpdump--tests--dsa.pcap"}); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"decode errors:        8", "link: unsupported link type", "unknown (284)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stats output lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 func TestSchemaCommand(t *testing.T) {
@@ -332,5 +344,55 @@ func TestStatsTime(t *testing.T) {
 	bw := stats("arkime--tests--pcap--tcpseq_synthetic.pcap")
 	if bw.Backwards == 0 || bw.Earliest > bw.First || bw.Latest < bw.Last || bw.Earliest >= bw.Latest {
 		t.Errorf("backwards time: %+v", bw)
+	}
+}
+
+// slowReader hands out its bytes in pieces, pausing before each, like a
+// capture arriving over a pipe.
+type slowReader struct {
+	b     []byte
+	piece int
+	pause time.Duration
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(s.pause)
+	n := copy(p, s.b[:min(len(s.b), s.piece)])
+	s.b = s.b[n:]
+	return n, nil
+}
+
+// TestProgress: progress goes to stderr only when it is a terminal, and
+// never with --quiet.
+func TestProgress(t *testing.T) {
+	src, err := os.ReadFile(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tty, quiet, want bool
+	}{{true, false, true}, {false, false, false}, {true, true, false}} {
+		var out, errb bytes.Buffer
+		e := &env{stdin: &slowReader{b: src, piece: len(src) / 8, pause: 120 * time.Millisecond},
+			stdout: &out, stderr: &errb, isTerminal: func(any) bool { return tc.tty }}
+		args := []string{"-", "--columns", "frame"}
+		if tc.quiet {
+			args = append(args, "--quiet")
+		}
+		if code := run(context.Background(), e, args); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		if got := strings.Contains(errb.String(), "packets/s"); got != tc.want {
+			t.Errorf("tty %v quiet %v: progress shown %v, want %v (stderr %q)", tc.tty, tc.quiet, got, tc.want, errb.String())
+		}
+		if !tc.want && errb.Len() != 0 {
+			t.Errorf("tty %v quiet %v: stderr %q, want nothing", tc.tty, tc.quiet, errb.String())
+		}
+		if n := strings.Count(out.String(), "\n"); n != 4631 {
+			t.Errorf("%d rows", n)
+		}
 	}
 }
