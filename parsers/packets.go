@@ -178,85 +178,50 @@ func (r *PacketRow) AppendTo(b *table.Batch, files []string, want uint64) {
 	}
 }
 
-// appendCol appends one column of the row.
+// appendCol appends one column of the row: null when the schema says the
+// column is nullable and the row does not have it.
 func (r *PacketRow) appendCol(c []table.Vector, files []string, col int) {
+	v := &c[col]
+	if PacketsSchema.Columns[col].Nullable && !r.Has(col) {
+		v.AppendNull()
+		return
+	}
 	switch col {
 	case ColFile:
-		c[col].AppendString(files[r.File])
+		v.AppendString(files[r.File])
 	case ColFrame:
-		c[col].AppendUint(r.Frame)
+		v.AppendUint(r.Frame)
 	case ColTS:
-		if r.Has(ColTS) {
-			c[col].AppendInt(r.TS)
-		} else {
-			c[col].AppendNull()
-		}
+		v.AppendInt(r.TS)
 	case ColCapLen:
-		c[col].AppendUint(uint64(r.CapLen))
+		v.AppendUint(uint64(r.CapLen))
 	case ColLength:
-		c[col].AppendUint(uint64(r.Length))
+		v.AppendUint(uint64(r.Length))
 	case ColInterface:
-		c[col].AppendUint(uint64(r.Interface))
+		v.AppendUint(uint64(r.Interface))
 	case ColLinkType:
-		c[col].AppendUint(uint64(r.LinkType))
-	case ColEthSrc, ColEthDst:
-		v := &c[col]
-		if !r.Has(col) {
-			v.AppendNull()
-		} else if col == ColEthSrc {
-			v.Str = appendMAC(v.Str, &r.EthSrc)
-			v.EndString()
-		} else {
-			v.Str = appendMAC(v.Str, &r.EthDst)
-			v.EndString()
-		}
-	case ColTunnel:
-		if r.Has(col) {
-			c[col].AppendString(r.Tunnel)
-		} else {
-			c[col].AppendNull()
-		}
-	case ColSrcIP:
-		r.appendAddr(c, col, r.SrcIP)
-	case ColDstIP:
-		r.appendAddr(c, col, r.DstIP)
-	case ColMoreFrags:
-		if r.Has(col) {
-			c[col].AppendBool(r.MoreFrags)
-		} else {
-			c[col].AppendNull()
-		}
-	case ColCommunityID:
-		if r.Has(col) {
-			c[col].AppendBytes(r.CommunityID[:])
-		} else {
-			c[col].AppendNull()
-		}
-	case ColDecodeError:
-		if r.Has(col) {
-			c[col].AppendString(r.DecodeError)
-		} else {
-			c[col].AppendNull()
-		}
-	default:
-		r.appendUint(c, col, packetUintGetters[col](r))
-	}
-}
-
-func (r *PacketRow) appendUint(c []table.Vector, col int, x uint64) {
-	if r.Has(col) {
-		c[col].AppendUint(x)
-	} else {
-		c[col].AppendNull()
-	}
-}
-
-func (r *PacketRow) appendAddr(c []table.Vector, col int, a netip.Addr) {
-	v := &c[col]
-	if r.Has(col) {
-		v.Str = a.AppendTo(v.Str)
+		v.AppendUint(uint64(r.LinkType))
+	case ColEthSrc:
+		v.Str = appendMAC(v.Str, &r.EthSrc)
 		v.EndString()
-	} else {
-		v.AppendNull()
+	case ColEthDst:
+		v.Str = appendMAC(v.Str, &r.EthDst)
+		v.EndString()
+	case ColTunnel:
+		v.AppendString(r.Tunnel)
+	case ColSrcIP:
+		v.Str = r.SrcIP.AppendTo(v.Str)
+		v.EndString()
+	case ColDstIP:
+		v.Str = r.DstIP.AppendTo(v.Str)
+		v.EndString()
+	case ColMoreFrags:
+		v.AppendBool(r.MoreFrags)
+	case ColCommunityID:
+		v.AppendBytes(r.CommunityID[:])
+	case ColDecodeError:
+		v.AppendString(r.DecodeError)
+	default:
+		v.AppendUint(packetUintGetters[col](r))
 	}
 }
