@@ -25,39 +25,53 @@ go build -o "$out/floor" ./bench/floor
 COLS=frame,ts,length,src_ip,dst_ip,ip_proto,src_port,dst_port,tcp_flags
 RUNS=${RUNS:-3}
 
-# median wall seconds and max RSS (MiB) of RUNS runs of a command
-measure() {
+# Runs are interleaved: every round runs each command once, in the same
+# order, so that the machine's drift (which moved the floor by 40 % between
+# runs here) hits every command alike; each gets the median of RUNS rounds.
+names=() cmds=()
+add() { names+=("$1"); shift; cmds+=("$*"); }
+# one run of a command: appends "name seconds rss_kib" to raw.txt
+once() {
   local name=$1; shift
-  local times=() rss=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || { echo "$name failed:"; cat "$out/err.txt"; exit 1; }
-    rm -f "$dst"/o.*
-    read -r t m < "$out/time.txt"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  local med
-  med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-  echo "$name $med $((rss / 1024))" >> "$out/results.txt"
+  local t0=$EPOCHREALTIME t1
+  /usr/bin/time -f "%M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || { echo "$name failed:"; cat "$out/err.txt"; exit 1; }
+  t1=$EPOCHREALTIME
+  rm -f "$dst"/o.*
+  # wall time in ms resolution (time's %e has only 10 ms)
+  echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') $(cat "$out/time.txt")" >> "$out/raw.txt"
 }
-: > "$out/results.txt"
-cat "$cap" > /dev/null # page cache
-measure floor "$out/floor" "$cap"
+add floor "$out/floor" "$cap"
 for f in csv jsonl arrow arrows parquet; do
-  measure "$f" "$out/pcap2table" -q "$cap" --columns "$COLS" -o "$dst/o.$f"
+  add "$f" "$out/pcap2table" -q "$cap" --columns "$COLS" -o "$dst/o.$f"
 done
 for f in csv jsonl arrow parquet; do
-  measure "$f-all-columns" "$out/pcap2table" -q "$cap" -o "$dst/o.$f"
+  add "$f-all-columns" "$out/pcap2table" -q "$cap" -o "$dst/o.$f"
+done
+: > "$out/raw.txt"
+cat "$cap" > /dev/null # page cache
+for round in $(seq "$RUNS"); do
+  echo "round $round of $RUNS" >&2
+  for i in "${!names[@]}"; do
+    # shellcheck disable=SC2086 # commands are plain words
+    once "${names[$i]}" ${cmds[$i]}
+  done
 done
 if [ "${TSHARK:-1}" = 1 ] && command -v tshark >/dev/null; then
-  RUNS=1 measure tshark tshark -n -r "$cap" -T fields -E separator=, \
+  once tshark tshark -n -r "$cap" -T fields -E separator=, \
     -e frame.number -e frame.time_epoch -e frame.len -e ip.src -e ip.dst -e ip.proto \
     -e tcp.srcport -e tcp.dstport -e tcp.flags
 fi
 if [ "${RSS10M:-0}" = 1 ]; then
   big=$out/bench-10000000-snap128.pcap
   [ -f "$big" ] || go run ./bench/gen -n 10000000 -snaplen 128 -o "$big"
-  RUNS=1 measure parquet-10M-all-columns "$out/pcap2table" -q "$big" -o "$dst/o.10m.parquet"
+  once parquet-10M-all-columns "$out/pcap2table" -q "$big" -o "$dst/o.10m.parquet"
 fi
+# median seconds and max RSS (MiB) per name, in first-seen order
+awk '{ if (!($1 in n)) order[++k] = $1; t[$1, ++n[$1]] = $2; if ($3 > m[$1]) m[$1] = $3 }
+  END { for (i = 1; i <= k; i++) { x = order[i]; c = n[x]
+    for (a = 1; a <= c; a++) v[a] = t[x, a]
+    for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (v[b] < v[a]) { s = v[a]; v[a] = v[b]; v[b] = s }
+    printf "%s %s %d\n", x, v[int((c + 1) / 2)], m[x] / 1024 } }' "$out/raw.txt" > "$out/results.txt"
 rm -rf "$dst"
 floor=$(awk '$1=="floor"{print $2}' "$out/results.txt")
 tshark=$(awk '$1=="tshark"{print $2}' "$out/results.txt")
