@@ -47,6 +47,8 @@ fuzz ./sniff FuzzOpen
 fuzz ./parsers FuzzPcap
 fuzz ./parsers FuzzPcapng
 fuzz ./parsers FuzzDecode
+fuzz ./parsers FuzzAppendAddr
+fuzz ./writers FuzzAppendJSONString
 
 echo "== real consumers"
 scripts/consumers.sh

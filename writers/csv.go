@@ -1,7 +1,6 @@
 package writers
 
 import (
-	"bufio"
 	"io"
 	"strconv"
 
@@ -11,28 +10,25 @@ import (
 // csvWriter writes RFC 4180 CSV with a header line. Null is an empty
 // field; an empty string is "" (quoted), so the two stay distinct.
 type csvWriter struct {
-	w    *bufio.Writer
+	out  textOut
 	s    *table.Schema
 	cols []int
 	enc  textEnc
-	buf  []byte
-	err  error
 
 	flushEach bool
 }
 
 // NewCSV returns a CSV writer.
 func NewCSV(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	c := &csvWriter{w: bufio.NewWriterSize(w, 1<<20), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
+	c := &csvWriter{out: newTextOut(w), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
 	for i, ci := range c.cols {
 		if i > 0 {
-			c.buf = append(c.buf, ',')
+			c.out.buf = append(c.out.buf, ',')
 		}
-		c.buf = appendCSVField(c.buf, []byte(s.Columns[ci].Name))
+		c.out.buf = appendCSVField(c.out.buf, []byte(s.Columns[ci].Name))
 	}
-	c.buf = append(c.buf, '\n')
-	_, c.err = c.w.Write(c.buf)
-	return c, c.err
+	c.out.buf = append(c.out.buf, '\n')
+	return c, nil
 }
 
 func needsQuote(b []byte) bool {
@@ -65,12 +61,12 @@ func appendCSVField(b, f []byte) []byte {
 }
 
 func (c *csvWriter) Write(b *table.Batch) error {
-	if c.err != nil {
-		return c.err
+	if c.out.err != nil {
+		return c.out.err
 	}
 	n := b.Len()
+	buf := c.out.buf
 	for r := 0; r < n; r++ {
-		buf := c.buf[:0]
 		for i, ci := range c.cols {
 			if i > 0 {
 				buf = append(buf, ',')
@@ -82,16 +78,19 @@ func (c *csvWriter) Write(b *table.Batch) error {
 			buf = c.enc.appendValue(buf, v, r, false)
 		}
 		buf = append(buf, '\n')
-		c.buf = buf
-		if _, err := c.w.Write(buf); err != nil {
-			c.err = err
-			return err
+		if len(buf) >= textOutSize {
+			c.out.buf = buf
+			if c.out.flush() != nil {
+				return c.out.err
+			}
+			buf = c.out.buf
 		}
 	}
+	c.out.buf = buf
 	if c.flushEach {
-		c.err = c.w.Flush()
+		return c.out.flush()
 	}
-	return c.err
+	return c.out.err
 }
 
 // appendValue appends a non-null value as text. For JSON, strings are
@@ -126,9 +125,5 @@ func (e *textEnc) appendValue(buf []byte, v *table.Vector, r int, json bool) []b
 }
 
 func (c *csvWriter) Close() error {
-	if c.err != nil {
-		return c.err
-	}
-	c.err = c.w.Flush()
-	return c.err
+	return c.out.flush()
 }

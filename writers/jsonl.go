@@ -1,7 +1,6 @@
 package writers
 
 import (
-	"bufio"
 	"io"
 	"unicode/utf8"
 
@@ -12,19 +11,17 @@ import (
 // as a key, null for null. Integers are JSON numbers (jq 1.6 rounds those
 // above 2^53).
 type jsonlWriter struct {
-	w    *bufio.Writer
+	out  textOut
 	keys [][]byte // `"name":` per column
 	cols []int
 	enc  textEnc
-	buf  []byte
-	err  error
 
 	flushEach bool
 }
 
 // NewJSONL returns a JSONL writer.
 func NewJSONL(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	j := &jsonlWriter{w: bufio.NewWriterSize(w, 1<<20), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
+	j := &jsonlWriter{out: newTextOut(w), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
 	for i, ci := range j.cols {
 		var k []byte
 		if i == 0 {
@@ -39,12 +36,12 @@ func NewJSONL(w io.Writer, s *table.Schema, o Options) (Writer, error) {
 }
 
 func (j *jsonlWriter) Write(b *table.Batch) error {
-	if j.err != nil {
-		return j.err
+	if j.out.err != nil {
+		return j.out.err
 	}
 	n := b.Len()
+	buf := j.out.buf
 	for r := 0; r < n; r++ {
-		buf := j.buf[:0]
 		for i, ci := range j.cols {
 			buf = append(buf, j.keys[i]...)
 			v := &b.Cols[ci]
@@ -55,60 +52,72 @@ func (j *jsonlWriter) Write(b *table.Batch) error {
 			buf = j.enc.appendValue(buf, v, r, true)
 		}
 		buf = append(buf, '}', '\n')
-		j.buf = buf
-		if _, err := j.w.Write(buf); err != nil {
-			j.err = err
-			return err
+		if len(buf) >= textOutSize {
+			j.out.buf = buf
+			if j.out.flush() != nil {
+				return j.out.err
+			}
+			buf = j.out.buf
 		}
 	}
+	j.out.buf = buf
 	if j.flushEach {
-		j.err = j.w.Flush()
+		return j.out.flush()
 	}
-	return j.err
+	return j.out.err
 }
 
 func (j *jsonlWriter) Close() error {
-	if j.err != nil {
-		return j.err
-	}
-	j.err = j.w.Flush()
-	return j.err
+	return j.out.flush()
 }
 
+// jsonPlain marks the bytes a JSON string holds as they are: printable
+// ASCII other than '"' and '\\'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
+// Runs of plain bytes are copied at once.
 func appendJSONString(b, s []byte) []byte {
 	b = append(b, '"')
+	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				switch c {
-				case '\n':
-					b = append(b, '\\', 'n')
-				case '\r':
-					b = append(b, '\\', 'r')
-				case '\t':
-					b = append(b, '\\', 't')
-				default:
-					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-				}
-			default:
-				b = append(b, c)
-			}
+		if jsonPlain[c] {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\ufffd"...)
+		b = append(b, s[start:i]...)
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			}
+			i++
 		} else {
-			b = append(b, s[i:i+size]...)
+			r, size := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, "\ufffd"...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
 		}
-		i += size
+		start = i
 	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 

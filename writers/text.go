@@ -1,6 +1,7 @@
 package writers
 
 import (
+	"io"
 	"strconv"
 	"time"
 )
@@ -68,4 +69,31 @@ func appendFrac9(b []byte, frac int64) []byte {
 		frac /= 10
 	}
 	return append(b, d[:]...)
+}
+
+// textOutSize is how many bytes of text rows are gathered before one
+// write to the underlying writer.
+const textOutSize = 1 << 20
+
+// textOut gathers formatted rows in one buffer and writes it out when it
+// holds textOutSize bytes: rows are formatted straight into the bytes that
+// are written, with no second copy into a bufio.Writer. The first write
+// error is sticky.
+type textOut struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func newTextOut(w io.Writer) textOut {
+	return textOut{w: w, buf: make([]byte, 0, textOutSize+4096)}
+}
+
+// flush writes out whatever the buffer holds.
+func (o *textOut) flush() error {
+	if o.err == nil && len(o.buf) > 0 {
+		_, o.err = o.w.Write(o.buf)
+	}
+	o.buf = o.buf[:0]
+	return o.err
 }
