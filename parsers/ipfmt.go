@@ -36,8 +36,11 @@ func appendIPv4(b []byte, ip [4]byte) []byte {
 		if i > 0 {
 			b = append(b, '.')
 		}
+		// three bytes always, then cut to the digit count: cheaper than a
+		// variable-length copy (memmove)
 		d := &decOctet[x]
-		b = append(b, d[:d[3]]...)
+		b = append(b, d[0], d[1], d[2])
+		b = b[:len(b)-3+int(d[3])]
 	}
 	return b
 }

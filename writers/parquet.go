@@ -200,33 +200,35 @@ func (p *parquetWriter) writeGroup(b *table.Batch, lo, hi, g int) error {
 		if p.nullable[j] {
 			def = 1
 		}
-		vals := p.vals[g][:0]
+		n := hi - lo
+		if cap(p.vals[g]) < n {
+			p.vals[g] = make([]parquet.Value, n)
+		}
+		vals := p.vals[g][:n]
 		for r := lo; r < hi; r++ {
+			x := &vals[r-lo]
 			if !v.Valid[r] {
-				vals = append(vals, parquet.NullValue().Level(0, 0, j))
+				*x = parquet.NullValue()
 				continue
 			}
-			var x parquet.Value
 			switch v.Type {
 			case table.Bool:
-				x = parquet.BooleanValue(v.U64[r] != 0)
+				*x = parquet.BooleanValue(v.U64[r] != 0)
 			case table.Uint8, table.Uint16, table.Uint32:
-				x = parquet.Int32Value(int32(uint32(v.U64[r])))
+				*x = parquet.Int32Value(int32(uint32(v.U64[r])))
 			case table.Uint64:
-				x = parquet.Int64Value(int64(v.U64[r]))
+				*x = parquet.Int64Value(int64(v.U64[r]))
 			case table.Int64, table.Timestamp:
-				x = parquet.Int64Value(v.I64[r])
+				*x = parquet.Int64Value(v.I64[r])
 			case table.Float64:
-				x = parquet.DoubleValue(v.F64[r])
+				*x = parquet.DoubleValue(v.F64[r])
 			case table.String:
-				x = parquet.ByteArrayValue(v.Bytes(r))
+				*x = parquet.ByteArrayValue(v.Bytes(r))
 			}
-			if def != 0 {
-				x = x.Level(0, def, j)
-			}
-			vals = append(vals, x)
+			// SetDefinitionLevel inlines; Level (a copy of the value) did
+			// not, and cost a tenth of the writer's time.
+			x.SetDefinitionLevel(def)
 		}
-		p.vals[g] = vals
 		if _, err := cws[j].WriteRowValues(vals); err != nil {
 			return err
 		}
