@@ -103,7 +103,7 @@ func (e *textEnc) appendValue(buf []byte, v *table.Vector, r int, json bool) []b
 		}
 		return append(buf, "false"...)
 	case table.Uint8, table.Uint16, table.Uint32, table.Uint64:
-		return strconv.AppendUint(buf, v.U64[r], 10)
+		return appendUint(buf, v.U64[r])
 	case table.Int64:
 		return strconv.AppendInt(buf, v.I64[r], 10)
 	case table.Float64:

@@ -97,3 +97,27 @@ func (o *textOut) flush() error {
 	o.buf = o.buf[:0]
 	return o.err
 }
+
+const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// appendUint is strconv.AppendUint(b, x, 10) with fixed-length appends for
+// values below 100000 (ports, lengths, flags, protocol numbers: most of a
+// row's numbers), which strconv copies from a string or formats in a loop.
+func appendUint(b []byte, x uint64) []byte {
+	switch {
+	case x < 10:
+		return append(b, byte('0'+x))
+	case x < 100:
+		return append(b, digits2[2*x], digits2[2*x+1])
+	case x < 1000:
+		h, l := x/100, x%100
+		return append(b, byte('0'+h), digits2[2*l], digits2[2*l+1])
+	case x < 10000:
+		h, l := x/100, x%100
+		return append(b, digits2[2*h], digits2[2*h+1], digits2[2*l], digits2[2*l+1])
+	case x < 100000:
+		a, m, l := x/10000, x/100%100, x%100
+		return append(b, byte('0'+a), digits2[2*m], digits2[2*m+1], digits2[2*l], digits2[2*l+1])
+	}
+	return strconv.AppendUint(b, x, 10)
+}

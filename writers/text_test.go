@@ -2,6 +2,7 @@ package writers
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -42,4 +43,18 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("%q -> %q, want %q", in, got, want)
 		}
 	})
+}
+
+func TestAppendUint(t *testing.T) {
+	check := func(x uint64) {
+		if got, want := string(appendUint([]byte("x"), x)), "x"+strconv.FormatUint(x, 10); got != want {
+			t.Fatalf("appendUint(%d) = %s", x, got)
+		}
+	}
+	for x := uint64(0); x < 200000; x++ {
+		check(x)
+	}
+	for _, x := range []uint64{1<<32 - 1, 1 << 32, 1<<63 + 5, 1<<64 - 1} {
+		check(x)
+	}
 }
