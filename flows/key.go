@@ -1,0 +1,58 @@
+package flows
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// Key identifies a flow in both directions: the endpoints in canonical
+// order (the smaller address, then port, first; one-way ICMP messages keep
+// their direction, as in the Community ID spec), the IP protocol, the outer
+// VLAN and the tunnel id.
+type Key struct {
+	A, B         [16]byte // addresses as 16 bytes (IPv4 mapped)
+	PortA, PortB uint16
+	Proto        uint8
+	V6           bool
+	HasPorts     bool
+	VLAN         uint16
+	TunnelID     uint32
+}
+
+// flowID is FNV-1a 64 over the key's fields in network byte order and the
+// first packet's timestamp (ns): deterministic across runs and machines.
+func flowID(k *Key, firstTS int64) uint64 {
+	var buf [16 + 16 + 2 + 2 + 1 + 1 + 2 + 4 + 8]byte
+	b := append(buf[:0], k.A[:]...)
+	b = append(b, k.B[:]...)
+	b = binary.BigEndian.AppendUint16(b, k.PortA)
+	b = binary.BigEndian.AppendUint16(b, k.PortB)
+	b = append(b, k.Proto, 0)
+	if k.V6 {
+		b[len(b)-1] = 6
+	}
+	b = binary.BigEndian.AppendUint16(b, k.VLAN)
+	b = binary.BigEndian.AppendUint32(b, k.TunnelID)
+	b = binary.BigEndian.AppendUint64(b, uint64(firstTS))
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= prime
+	}
+	return h
+}
+
+func addr16(a netip.Addr) [16]byte { return a.As16() }
+
+// addrFrom16 turns a key address back into an address of the key's family.
+func addrFrom16(b [16]byte, v6 bool) netip.Addr {
+	a := netip.AddrFrom16(b)
+	if !v6 {
+		return a.Unmap()
+	}
+	return a
+}
