@@ -1,0 +1,342 @@
+package flows_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/sniff"
+)
+
+const capturesDir = "../testdata/captures"
+
+// track decodes a capture and runs the tracker over it, returning the
+// labelled packet rows and the flows.
+func track(t testing.TB, paths ...string) ([]parsers.PacketRow, []flows.FlowRow) {
+	t.Helper()
+	var srcs []parsers.Source
+	for i, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		s, err := sniff.Open(f, parsers.ReadBufferSize)
+		if err != nil {
+			return nil, nil
+		}
+		r, err := parsers.Open(s, i, filepath.Base(path))
+		if err != nil {
+			return nil, nil
+		}
+		srcs = append(srcs, r)
+	}
+	m := parsers.NewMerge(srcs, func(int, error) {})
+	tr := flows.NewTracker(flows.DefaultConfig())
+	var (
+		p    parsers.Packet
+		d    parsers.Decoder
+		rows []parsers.PacketRow
+		out  []flows.FlowRow
+	)
+	for {
+		err := m.Next(&p)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			break
+		}
+		var row parsers.PacketRow
+		d.Decode(&p, &row)
+		tr.Observe(&row)
+		rows = append(rows, row)
+		out = append(out, tr.TakeEnded()...)
+	}
+	tr.Close()
+	out = append(out, tr.TakeEnded()...)
+	return rows, out
+}
+
+type tsharkRow map[string]string
+
+func readTSV(t testing.TB, path string) []tsharkRow {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var hdr []string
+	var rows []tsharkRow
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), "\t")
+		if hdr == nil {
+			hdr = fields
+			continue
+		}
+		r := tsharkRow{}
+		for i, h := range hdr {
+			if i < len(fields) {
+				r[h] = fields[i]
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func captures(t testing.TB) []string {
+	ents, err := os.ReadDir(capturesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || n == "MANIFEST.tsv" || n == "NOTICE" || n == "README.md" {
+			continue
+		}
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestCommunityIDWithTshark compares every packet's community_id with
+// tshark's communityid field on the real captures.
+func TestCommunityIDWithTshark(t *testing.T) {
+	var total, agree, both, unexplained int
+	kinds := map[string]int{}
+	for _, name := range captures(t) {
+		ref := readTSV(t, filepath.Join(capturesDir, "ref-nodefrag", name+".packets.tsv"))
+		if ref == nil {
+			ref = readTSV(t, filepath.Join(capturesDir, "ref", name+".packets.tsv"))
+		}
+		rows, _ := track(t, filepath.Join(capturesDir, name))
+		for i := range rows {
+			if i >= len(ref) {
+				break
+			}
+			total++
+			want := ref[i]["communityid"]
+			got := ""
+			if rows[i].Has(parsers.ColCommunityID) {
+				got = string(rows[i].CommunityID[:])
+			}
+			if got == want {
+				agree++
+				if got != "" {
+					both++
+				}
+				continue
+			}
+			kind := "differs"
+			switch {
+			case rows[i].Has(parsers.ColFragOffset) && rows[i].FragOffset > 0:
+				// A later fragment: tshark hashes its addresses only
+				// (IPv4) or nothing (IPv6); ours is its datagram's flow.
+				kind = "explained: later fragment"
+			case rows[i].Tunnel == "teredo" && rows[i].IPProto != 17 && rows[i].IPProto != 6:
+				// tshark hashes the inner IPv6 addresses with the outer
+				// UDP protocol and ports; the inner packet has no transport.
+				kind = "explained: teredo"
+			case want == "":
+				kind = "only ours"
+			case got == "":
+				kind = "only tshark"
+			}
+			kinds[kind]++
+			if !strings.HasPrefix(kind, "explained") {
+				unexplained++
+			}
+			if kinds[kind] <= 3 {
+				t.Logf("%s frame %d: %s: ours %q tshark %q (%s)", name, i+1, kind, got, want, ref[i]["frame.protocols"])
+			}
+		}
+	}
+	t.Logf("community_id: %d of %d packets agree (%d with a value), disagreements %v", agree, total, both, kinds)
+	if unexplained > 0 {
+		t.Errorf("%d packets' community_id differ from tshark's without an explanation", unexplained)
+	}
+	if both < 9000 {
+		t.Errorf("only %d packets compared with a value: captures missing?", both)
+	}
+}
+
+// conv is one direction-aware conversation total.
+type conv struct {
+	framesAB, framesBA uint64
+	bytesAB, bytesBA   uint64 // frame bytes; tshark's are exact only below 1 kB ("N bytes")
+	exactAB, exactBA   bool
+}
+
+// convKey names a conversation by protocol and its two endpoints in
+// tshark's order ("addr:port").
+type convKey struct{ proto, a, b string }
+
+// readConv parses tshark's -z conv,tcp -z conv,udp output.
+func readConv(t testing.TB, path string) map[convKey]*conv {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	out := map[convKey]*conv{}
+	proto := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, "TCP Conversations"):
+			proto = "tcp"
+			continue
+		case strings.HasPrefix(line, "UDP Conversations"):
+			proto = "udp"
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 9 || f[1] != "<->" {
+			continue
+		}
+		// A <-> B  framesBA bytes unit  framesAB bytes unit  ...
+		var c conv
+		var ok1, ok2 bool
+		c.framesBA, ok1 = atou(f[3])
+		c.bytesBA, c.exactBA = parseBytes(f[4], f[5])
+		c.framesAB, ok2 = atou(f[6])
+		c.bytesAB, c.exactAB = parseBytes(f[7], f[8])
+		if !ok1 || !ok2 {
+			continue
+		}
+		k := convKey{proto, f[0], f[2]}
+		if prev := out[k]; prev != nil { // the same tuple reused: add up
+			prev.framesAB += c.framesAB
+			prev.framesBA += c.framesBA
+			prev.exactAB, prev.exactBA = false, false
+			continue
+		}
+		out[k] = &c
+	}
+	return out
+}
+
+func atou(s string) (uint64, bool) {
+	var n uint64
+	if s == "" {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+func parseBytes(n, unit string) (uint64, bool) {
+	v, ok := atou(n)
+	return v, ok && unit == "bytes"
+}
+
+// TestConversationsWithTshark compares, per TCP and UDP conversation,
+// the frames and bytes each way with tshark's conversations table. Our
+// flows of one 5-tuple are added up first (tshark's UDP conversations
+// have no timeout and no VLAN in the key).
+func TestConversationsWithTshark(t *testing.T) {
+	var total, agree int
+	kinds := map[string]int{}
+	for _, name := range captures(t) {
+		ref := readConv(t, filepath.Join(capturesDir, "ref", name+".conv.txt"))
+		if len(ref) == 0 {
+			continue
+		}
+		rows, _ := track(t, filepath.Join(capturesDir, name))
+		ours := map[convKey]*conv{}
+		fragDatagram := map[convKey]bool{}
+		for i := range rows {
+			r := &rows[i]
+			if !r.Has(parsers.ColFlowID) || !r.Has(parsers.ColSrcPort) && !(r.Has(parsers.ColFragOffset) && r.FragOffset > 0) {
+				continue
+			}
+			proto := map[uint8]string{6: "tcp", 17: "udp"}[r.IPProto]
+			if proto == "" {
+				continue
+			}
+			// find the conversation by the flow's endpoints: the first
+			// fragment of a datagram names it
+			src := r.SrcIP.String() + ":"
+			dst := r.DstIP.String() + ":"
+			if r.Has(parsers.ColSrcPort) {
+				src += itoa(r.SrcPort)
+				dst += itoa(r.DstPort)
+			}
+			k, ab := convKey{proto, src, dst}, true
+			if ref[k] == nil && ref[convKey{proto, dst, src}] != nil {
+				k, ab = convKey{proto, dst, src}, false
+			}
+			if !r.Has(parsers.ColSrcPort) {
+				fragDatagram[k] = true
+				continue
+			}
+			c := ours[k]
+			if c == nil {
+				c = &conv{}
+				ours[k] = c
+			}
+			if ab {
+				c.framesAB++
+				c.bytesAB += uint64(r.Length)
+			} else {
+				c.framesBA++
+				c.bytesBA += uint64(r.Length)
+			}
+		}
+		for k, want := range ref {
+			total++
+			got := ours[k]
+			switch {
+			case got == nil:
+				kinds["missing"]++
+				t.Logf("%s: %v: no flow", name, k)
+			case got.framesAB == want.framesAB && got.framesBA == want.framesBA &&
+				(!want.exactAB || got.bytesAB == want.bytesAB) && (!want.exactBA || got.bytesBA == want.bytesBA):
+				agree++
+			default:
+				kind := "differs"
+				if strings.Contains(name, "frag") {
+					kind = "explained: tshark counts a reassembled datagram once"
+				}
+				kinds[kind]++
+				if kind == "differs" {
+					t.Logf("%s: %v: ours %+v tshark %+v", name, k, *got, *want)
+				}
+			}
+		}
+	}
+	t.Logf("conversations: %d of %d agree with tshark; disagreements %v", agree, total, kinds)
+}
+
+func itoa(x uint16) string {
+	var b [5]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + x%10)
+		x /= 10
+		if x == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,376 @@
+package flows
+
+import (
+	"github.com/pcap2table/pcap2table/parsers"
+)
+
+// TCP endpoint states, as Zeek's TCP_Endpoint.
+const (
+	tcpInactive = iota
+	tcpSynSent
+	tcpSynAckSent
+	tcpPartial
+	tcpEstablished
+	tcpClosed
+	tcpReset
+)
+
+// TCP flag bits (tshark's tcp.flags).
+const (
+	flagFIN = 0x01
+	flagSYN = 0x02
+	flagRST = 0x04
+	flagACK = 0x10
+)
+
+// history "seen" bits (per direction: responder bits are shifted by 16).
+const (
+	histSYN = 1 << iota
+	histFIN
+	histRST
+	histFINRST
+	histData
+	histACK
+	histMulti
+)
+
+// maxOOO bounds the out-of-order spans remembered per direction; past it
+// the smallest spans are merged into the hole before them (their bytes
+// are then counted as seen).
+const maxOOO = 4
+
+type span struct{ lo, hi uint64 } // relative sequence numbers [lo, hi)
+
+// endpoint is one side of a flow: TCP state and sequence space as Zeek's
+// TCP_Endpoint keeps them, and the reassembly cursor.
+type endpoint struct {
+	stats DirStats
+
+	state, prevState uint8
+	didClose         bool
+	udpActive        bool
+
+	// Sequence numbers unwrapped to 64 bits: a 32-bit value x is placed
+	// near the reference it is compared with.
+	start, last, ack uint64
+	finCnt, rstCnt   uint32
+	finSeq           uint64 // relative seq just after the FIN
+	lastSYN, lastFIN uint64 // relative seqs of the last SYN/FIN/RST seen, for history repeats
+	lastRST          uint64
+
+	rxmtCnt, rxmtThresh uint32
+	win0Cnt, win0Thresh uint32
+	gapCnt, gapThresh   uint32
+
+	// Reassembly cursor: every byte below delivered was seen (or declared
+	// missing); ooo holds the spans seen beyond it.
+	delivered uint64
+	ooo       [maxOOO]span
+	nOOO      uint8
+
+	missed, rxmt, outOfOrder uint64
+}
+
+// flow is one live flow. Sides: 0 is the key's A endpoint, 1 its B.
+type flow struct {
+	key         Key
+	id          uint64
+	cid         [CommunityIDLen]byte
+	inUse       bool
+	hasVLAN     bool
+	hasTunnelID bool
+	tunnel      string
+	first, last int64
+	origSide    uint8
+	class       uint8
+	closeAt     bool // a TCP close completed: kept for the close delay
+	ep          [2]endpoint
+	histSeen    uint32
+	hist        [MaxHistory]byte
+	histLen     uint8
+	idle, age   links
+}
+
+func (f *flow) side(s uint8) *DirStats { return &f.ep[s].stats }
+
+// sideOf says which side sends from address src.
+func (f *flow) sideOf(src [16]byte) uint8 {
+	if src == f.key.A {
+		return 0
+	}
+	return 1
+}
+
+func (f *flow) addHistory(c byte) {
+	if int(f.histLen) < MaxHistory {
+		f.hist[f.histLen] = c
+		f.histLen++
+	}
+}
+
+// checkHistory adds the letter the first time its bit is seen for the
+// side and reports whether it had been seen before (Zeek's CheckHistory).
+func (f *flow) checkHistory(s uint8, mask uint32, code byte) bool {
+	if s != f.origSide {
+		mask <<= 16
+		code |= 0x20 // lower case
+	}
+	if f.histSeen&mask == 0 {
+		f.histSeen |= mask
+		f.addHistory(code)
+		return false
+	}
+	return true
+}
+
+func (f *flow) repeatHistory(s uint8, code byte) {
+	if s != f.origSide {
+		code |= 0x20
+	}
+	f.addHistory(code)
+}
+
+// scaledHistory adds the letter at the 1st, 10th, 100th... event.
+func (f *flow) scaledHistory(s uint8, code byte, cnt, thresh *uint32) {
+	if *thresh == 0 {
+		*thresh = 1
+	}
+	if *cnt++; *cnt == *thresh {
+		f.repeatHistory(s, code)
+		if n := *thresh * 10; n > *thresh {
+			*thresh = n
+		}
+	}
+}
+
+func (f *flow) flip() {
+	f.origSide ^= 1
+	f.addHistory('^')
+}
+
+// initRoles picks the originator for a new flow whose first packet came
+// from side: the sender, unless Zeek would flip it (a first TCP packet
+// without SYN or with SYN-ACK, or a UDP packet, from a likely server port
+// to a port that is not; an ICMP reply).
+func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
+	f.origSide = side
+	switch f.key.Proto {
+	case 6, 17:
+		if !r.Has(parsers.ColSrcPort) {
+			return
+		}
+		sp, dp := r.SrcPort, r.DstPort
+		if f.key.Proto == 6 {
+			if !r.Has(parsers.ColTCPFlags) {
+				return
+			}
+			fl := r.TCPFlags
+			if fl&flagSYN != 0 && fl&flagACK == 0 {
+				return // a SYN: its sender is the originator
+			}
+			if likelyServerPort(sp) {
+				if likelyServerPort(dp) {
+					if fl&flagSYN == 0 && sp < dp {
+						f.flip()
+					}
+				} else {
+					f.flip()
+				}
+			}
+			return
+		}
+		if likelyServerPort(sp) && !likelyServerPort(dp) {
+			f.flip()
+		}
+	case 1, 58:
+		if r.Has(parsers.ColICMPType) && icmpIsReply(f.key.Proto == 58, r.ICMPType) {
+			f.flip()
+		}
+	}
+}
+
+func icmpIsReply(v6 bool, typ uint8) bool {
+	if v6 {
+		switch typ {
+		case 129, 134, 136, 131, 140, 145:
+			return true
+		}
+		return false
+	}
+	switch typ {
+	case 0, 14, 16, 18, 9:
+		return true
+	}
+	return false
+}
+
+// observe updates the flow with one of its packets sent by side.
+func (f *flow) observe(r *parsers.PacketRow, side uint8, t *Tracker) {
+	e := &f.ep[side]
+	if r.TS > f.last {
+		f.last = r.TS
+	}
+	ipLen := r.IPLen
+	if !r.Has(parsers.ColIPLen) {
+		ipLen = 0
+	}
+	e.stats.add(r.TS, uint32(ipLen))
+	switch f.key.Proto {
+	case 6:
+		if r.Has(parsers.ColTCPFlags) {
+			f.tcp(side, r, t)
+		}
+	case 17:
+		e.udpActive = true
+		e.stats.Bytes += uint64(r.PayloadLen)
+		f.checkHistory(side, histData, 'D')
+	default:
+		e.udpActive = true
+		e.stats.Bytes += uint64(r.PayloadLen)
+	}
+}
+
+// wantClass is the idle list the flow belongs in now.
+func (f *flow) wantClass() uint8 {
+	switch {
+	case f.closeAt:
+		return classClosing
+	case f.key.Proto == 6:
+		return classTCP
+	}
+	return classOther
+}
+
+// reused reports whether a TCP packet with these flags starts a new
+// connection on the key of this closed one (a SYN after FIN or RST).
+func (f *flow) reused(flags uint16) bool {
+	if flags&flagSYN == 0 || flags&flagACK != 0 {
+		return false
+	}
+	o, r := f.ep[f.origSide].state, f.ep[f.origSide^1].state
+	return f.closeAt || o == tcpClosed || o == tcpReset || r == tcpClosed || r == tcpReset
+}
+
+func (f *flow) closeReason() string {
+	if f.ep[0].state == tcpReset || f.ep[1].state == tcpReset {
+		return "rst"
+	}
+	return "fin"
+}
+
+// connState is Zeek's conn_state.
+func (f *flow) connState() string {
+	o, r := &f.ep[f.origSide], &f.ep[f.origSide^1]
+	switch f.key.Proto {
+	case 6:
+		os, rs := o.state, r.state
+		oInactive := os == tcpInactive || os == tcpPartial
+		rInactive := rs == tcpInactive || rs == tcpPartial
+		switch {
+		case rs == tcpReset:
+			if os == tcpSynSent || os == tcpSynAckSent || (os == tcpReset && f.size(f.origSide) == 0 && f.size(f.origSide^1) == 0) {
+				return "REJ"
+			}
+			if oInactive {
+				return "RSTRH"
+			}
+			return "RSTR"
+		case os == tcpReset:
+			if rInactive {
+				if f.historyIsRSTOS0() {
+					return "RSTOS0"
+				}
+				return "OTH"
+			}
+			return "RSTO"
+		case rs == tcpClosed && os == tcpClosed:
+			return "SF"
+		case os == tcpClosed:
+			if rInactive {
+				return "SH"
+			}
+			return "S2"
+		case rs == tcpClosed:
+			if oInactive {
+				return "SHR"
+			}
+			return "S3"
+		case os == tcpSynSent && rs == tcpInactive:
+			return "S0"
+		case os == tcpEstablished && rs == tcpEstablished:
+			return "S1"
+		}
+		return "OTH"
+	case 17:
+		switch {
+		case o.udpActive && r.udpActive:
+			return "SF"
+		case o.udpActive:
+			return "S0"
+		case r.udpActive:
+			return "SHR"
+		}
+		return "OTH"
+	}
+	return "OTH"
+}
+
+// historyIsRSTOS0 matches the history against Zeek's /\^?S[^HAFGIQ]*R.*/.
+func (f *flow) historyIsRSTOS0() bool {
+	h := f.hist[:f.histLen]
+	if len(h) > 0 && h[0] == '^' {
+		h = h[1:]
+	}
+	if len(h) == 0 || h[0] != 'S' {
+		return false
+	}
+	for _, c := range h[1:] {
+		switch c {
+		case 'R':
+			return true
+		case 'H', 'A', 'F', 'G', 'I', 'Q':
+			return false
+		}
+	}
+	return false
+}
+
+func protoName(p uint8) string {
+	switch p {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 1, 58:
+		return "icmp"
+	case 132:
+		return "sctp"
+	}
+	return "unknown_transport"
+}
+
+// row fills the flow's row.
+func (f *flow) row(r *FlowRow, reason string) {
+	o, s := f.origSide, f.origSide^1
+	k := &f.key
+	a, b := addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
+	pa, pb := k.PortA, k.PortB
+	if o == 1 {
+		a, b, pa, pb = b, a, pb, pa
+	}
+	*r = FlowRow{
+		FlowID: f.id, CommunityID: f.cid, TSStart: f.first, TSEnd: f.last,
+		Proto: protoName(k.Proto), IPProto: k.Proto,
+		SrcIP: a, SrcPort: pa, DstIP: b, DstPort: pb, HasPorts: k.HasPorts,
+		VLAN: k.VLAN, HasVLAN: f.hasVLAN, Tunnel: f.tunnel, TunnelID: k.TunnelID, HasTunnelID: f.hasTunnelID,
+		Orig: f.ep[o].stats, Resp: f.ep[s].stats,
+		ConnState: f.connState(), History: f.hist, HistoryLen: int(f.histLen),
+		Missed:      f.ep[0].missed + f.ep[1].missed,
+		Retransmits: f.ep[0].rxmt + f.ep[1].rxmt,
+		OutOfOrder:  f.ep[0].outOfOrder + f.ep[1].outOfOrder,
+		EndReason:   reason,
+	}
+	if k.Proto == 6 {
+		r.Orig.Bytes, r.Resp.Bytes = f.size(o), f.size(s)
+	}
+}

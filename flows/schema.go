@@ -1,0 +1,318 @@
+package flows
+
+import (
+	"math"
+	"net/netip"
+
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// Column indexes of the flows table, in schema order.
+const (
+	ColFlowID = iota
+	ColCommunityID
+	ColTSStart
+	ColTSEnd
+	ColDuration
+	ColProto
+	ColIPProto
+	ColSrcIP
+	ColSrcPort
+	ColDstIP
+	ColDstPort
+	ColVLAN
+	ColTunnel
+	ColTunnelID
+	ColOrigPkts
+	ColRespPkts
+	ColOrigBytes
+	ColRespBytes
+	ColOrigIPBytes
+	ColRespIPBytes
+	ColConnState
+	ColHistory
+	ColMissedBytes
+	ColRetransmits
+	ColOutOfOrder
+	ColService
+	ColEndReason
+	ColOrigLenMin
+	ColOrigLenMean
+	ColOrigLenStd
+	ColOrigLenMax
+	ColRespLenMin
+	ColRespLenMean
+	ColRespLenStd
+	ColRespLenMax
+	ColOrigIATMin
+	ColOrigIATMean
+	ColOrigIATStd
+	ColOrigIATMax
+	ColRespIATMin
+	ColRespIATMean
+	ColRespIATStd
+	ColRespIATMax
+	numFlowCols
+)
+
+func statCols(dir, what, unit string, t table.Type) []table.Column {
+	d := map[string]string{"orig": "originator", "resp": "responder"}[dir]
+	return []table.Column{
+		{Name: dir + "_" + what + "_min", Type: t, Nullable: true, Doc: "Smallest " + unit + " of the " + d + "'s packets; null without any."},
+		{Name: dir + "_" + what + "_mean", Type: table.Float64, Nullable: true, Doc: "Mean " + unit + " of the " + d + "'s packets."},
+		{Name: dir + "_" + what + "_std", Type: table.Float64, Nullable: true, Doc: "Population standard deviation of the " + unit + " of the " + d + "'s packets (0 for one value)."},
+		{Name: dir + "_" + what + "_max", Type: t, Nullable: true, Doc: "Largest " + unit + " of the " + d + "'s packets."},
+	}
+}
+
+func iatCols(dir string) []table.Column {
+	d := map[string]string{"orig": "originator", "resp": "responder"}[dir]
+	return []table.Column{
+		{Name: dir + "_iat_min", Type: table.Float64, Nullable: true, Doc: "Smallest time in seconds between two consecutive packets of the " + d + "; null with fewer than two."},
+		{Name: dir + "_iat_mean", Type: table.Float64, Nullable: true, Doc: "Mean time in seconds between consecutive packets of the " + d + "."},
+		{Name: dir + "_iat_std", Type: table.Float64, Nullable: true, Doc: "Population standard deviation of the " + d + "'s inter-arrival times, in seconds."},
+		{Name: dir + "_iat_max", Type: table.Float64, Nullable: true, Doc: "Largest time in seconds between consecutive packets of the " + d + "."},
+	}
+}
+
+// FlowsSchema is the flows table: one row per flow.
+var FlowsSchema = &table.Schema{
+	Name:    "flows",
+	Version: 1,
+	Doc: "One row per flow (a bidirectional conversation: TCP connection, UDP or ICMP exchange, or other IP protocol between two hosts), " +
+		"with Zeek conn.log semantics. A flow is keyed by its canonical 5-tuple, VLAN and tunnel id; rows are written when flows end, " +
+		"so they are ordered by end, not by start. `flow_id` joins the packets table.",
+	Columns: flowColumns([]table.Column{
+		{Name: "flow_id", Type: table.Uint64, Doc: "Deterministic 64-bit id: FNV-1a of the canonical key and the first packet's timestamp (see docs/flows.md). Equal to `flow_id` of every packet of the flow."},
+		{Name: "community_id", Type: table.String, Nullable: true, Hint: table.Plain, Doc: "Community ID v1 (seed 0 unless `--community-id-seed`) of the flow's 5-tuple; null for a non-IP flow (never, in this version)."},
+		{Name: "ts_start", Type: table.Timestamp, Hint: table.Delta, Doc: "Timestamp of the flow's first packet."},
+		{Name: "ts_end", Type: table.Timestamp, Doc: "Timestamp of the flow's last packet."},
+		{Name: "duration", Type: table.Float64, Doc: "`ts_end - ts_start` in seconds."},
+		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "Transport protocol name as Zeek writes it: `tcp`, `udp`, `icmp` (ICMP and ICMPv6), `sctp`, or `unknown_transport`."},
+		{Name: "ip_proto", Type: table.Uint8, Doc: "IP protocol number (after IPv6 extension headers)."},
+		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "Originator address (Zeek's `id.orig_h`): the sender of the first SYN, else of the first packet, unless Zeek's heuristics flip it (history `^`)."},
+		{Name: "src_port", Type: table.Uint16, Nullable: true, Doc: "Originator port; for ICMP the message type (as Zeek). Null for protocols without ports."},
+		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "Responder address (`id.resp_h`)."},
+		{Name: "dst_port", Type: table.Uint16, Nullable: true, Doc: "Responder port; for ICMP the counterpart type (echo request 8 → 0) or the code."},
+		{Name: "vlan", Type: table.Uint16, Nullable: true, Doc: "Outer 802.1Q VLAN id, part of the flow key; null without a VLAN tag."},
+		{Name: "tunnel", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "How the flow's packets were carried (as the packets table's `tunnel`); null when not tunneled."},
+		{Name: "tunnel_id", Type: table.Uint32, Nullable: true, Doc: "Tunnel id (VNI, GRE key, TEID), part of the flow key; null when the tunnel has none."},
+		{Name: "orig_pkts", Type: table.Uint64, Doc: "Packets sent by the originator."},
+		{Name: "resp_pkts", Type: table.Uint64, Doc: "Packets sent by the responder."},
+		{Name: "orig_bytes", Type: table.Uint64, Doc: "Payload bytes sent by the originator. TCP: from sequence numbers, as Zeek (so bytes lost in capture count; see missed_bytes); UDP, ICMP, other: sum of payload lengths."},
+		{Name: "resp_bytes", Type: table.Uint64, Doc: "Payload bytes sent by the responder (as orig_bytes)."},
+		{Name: "orig_ip_bytes", Type: table.Uint64, Doc: "Sum of the IP total lengths of the originator's packets."},
+		{Name: "resp_ip_bytes", Type: table.Uint64, Doc: "Sum of the IP total lengths of the responder's packets."},
+		{Name: "conn_state", Type: table.String, Hint: table.Dict, Doc: "Zeek's conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH (see docs/flows.md)."},
+		{Name: "history", Type: table.String, Hint: table.Dict, Doc: "Zeek's history letters (s h a d f r c g t w i q ^; upper case = originator), repeated as Zeek repeats them; at most 64 letters."},
+		{Name: "missed_bytes", Type: table.Uint64, Doc: "TCP bytes acknowledged by the peer but never seen in the capture (content gaps, Zeek's missed_bytes)."},
+		{Name: "retransmits", Type: table.Uint64, Doc: "TCP segments with payload that carried no new sequence space (retransmissions), both directions."},
+		{Name: "out_of_order", Type: table.Uint64, Doc: "TCP segments that arrived after a later segment of the same direction (they filled a hole), both directions."},
+		{Name: "service", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Application protocol seen in the flow; null in this version (protocol detection comes with the dns/http/tls tables)."},
+		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input)."},
+	}),
+}
+
+// flowColumns appends the per-direction statistics to the base columns.
+func flowColumns(base []table.Column) []table.Column {
+	c := append(base, statCols("orig", "len", "IP length in bytes", table.Uint32)...)
+	c = append(c, statCols("resp", "len", "IP length in bytes", table.Uint32)...)
+	c = append(c, iatCols("orig")...)
+	return append(c, iatCols("resp")...)
+}
+
+// MaxHistory bounds the history string; letters past it are dropped.
+const MaxHistory = 64
+
+// FlowRow is one flow's row.
+type FlowRow struct {
+	FlowID      uint64
+	CommunityID [CommunityIDLen]byte
+	TSStart     int64
+	TSEnd       int64
+	Proto       string
+	IPProto     uint8
+	SrcIP       netip.Addr
+	SrcPort     uint16
+	DstIP       netip.Addr
+	DstPort     uint16
+	HasPorts    bool
+	VLAN        uint16
+	HasVLAN     bool
+	Tunnel      string // "" when not tunneled
+	TunnelID    uint32
+	HasTunnelID bool
+	Orig, Resp  DirStats
+	ConnState   string
+	History     [MaxHistory]byte
+	HistoryLen  int
+	Missed      uint64
+	Retransmits uint64
+	OutOfOrder  uint64
+	EndReason   string
+}
+
+// DirStats are one direction's counters.
+type DirStats struct {
+	Pkts, Bytes, IPBytes uint64
+	LenMin, LenMax       uint32
+	LenMean, LenM2       float64 // Welford
+	IATn                 uint64
+	IATMin, IATMax       int64 // ns
+	IATMean, IATM2       float64
+	lastTS               int64
+}
+
+func (d *DirStats) add(ts int64, ipLen uint32) {
+	d.Pkts++
+	d.IPBytes += uint64(ipLen)
+	if d.Pkts == 1 {
+		d.LenMin, d.LenMax = ipLen, ipLen
+	} else {
+		d.LenMin, d.LenMax = min(d.LenMin, ipLen), max(d.LenMax, ipLen)
+		iat := max(ts-d.lastTS, 0) // time going backwards counts as 0
+		d.IATn++
+		if d.IATn == 1 {
+			d.IATMin, d.IATMax = iat, iat
+		} else {
+			d.IATMin, d.IATMax = min(d.IATMin, iat), max(d.IATMax, iat)
+		}
+		x := float64(iat)
+		delta := x - d.IATMean
+		d.IATMean += delta / float64(d.IATn)
+		d.IATM2 += delta * (x - d.IATMean)
+	}
+	x := float64(ipLen)
+	delta := x - d.LenMean
+	d.LenMean += delta / float64(d.Pkts)
+	d.LenM2 += delta * (x - d.LenMean)
+	d.lastTS = ts
+}
+
+// AppendTo appends the row to a batch of FlowsSchema, filling the columns
+// whose index is in cols (the others stay empty: no writer reads them).
+func (r *FlowRow) AppendTo(b *table.Batch, cols []int) {
+	b.N++
+	for _, c := range cols {
+		r.appendCol(&b.Cols[c], c)
+	}
+}
+
+func appendOptUint(v *table.Vector, ok bool, x uint64) {
+	if ok {
+		v.AppendUint(x)
+	} else {
+		v.AppendNull()
+	}
+}
+
+func appendOptFloat(v *table.Vector, ok bool, x float64) {
+	if ok {
+		v.AppendFloat(x)
+	} else {
+		v.AppendNull()
+	}
+}
+
+func (r *FlowRow) appendCol(v *table.Vector, c int) {
+	switch c {
+	case ColFlowID:
+		v.AppendUint(r.FlowID)
+	case ColCommunityID:
+		v.AppendBytes(r.CommunityID[:])
+	case ColTSStart:
+		v.AppendInt(r.TSStart)
+	case ColTSEnd:
+		v.AppendInt(r.TSEnd)
+	case ColDuration:
+		v.AppendFloat(float64(r.TSEnd-r.TSStart) / 1e9)
+	case ColProto:
+		v.AppendString(r.Proto)
+	case ColIPProto:
+		v.AppendUint(uint64(r.IPProto))
+	case ColSrcIP:
+		v.Str = r.SrcIP.AppendTo(v.Str)
+		v.EndString()
+	case ColSrcPort:
+		appendOptUint(v, r.HasPorts, uint64(r.SrcPort))
+	case ColDstIP:
+		v.Str = r.DstIP.AppendTo(v.Str)
+		v.EndString()
+	case ColDstPort:
+		appendOptUint(v, r.HasPorts, uint64(r.DstPort))
+	case ColVLAN:
+		appendOptUint(v, r.HasVLAN, uint64(r.VLAN))
+	case ColTunnel:
+		if r.Tunnel == "" {
+			v.AppendNull()
+		} else {
+			v.AppendString(r.Tunnel)
+		}
+	case ColTunnelID:
+		appendOptUint(v, r.HasTunnelID, uint64(r.TunnelID))
+	case ColOrigPkts:
+		v.AppendUint(r.Orig.Pkts)
+	case ColRespPkts:
+		v.AppendUint(r.Resp.Pkts)
+	case ColOrigBytes:
+		v.AppendUint(r.Orig.Bytes)
+	case ColRespBytes:
+		v.AppendUint(r.Resp.Bytes)
+	case ColOrigIPBytes:
+		v.AppendUint(r.Orig.IPBytes)
+	case ColRespIPBytes:
+		v.AppendUint(r.Resp.IPBytes)
+	case ColConnState:
+		v.AppendString(r.ConnState)
+	case ColHistory:
+		v.AppendBytes(r.History[:r.HistoryLen])
+	case ColMissedBytes:
+		v.AppendUint(r.Missed)
+	case ColRetransmits:
+		v.AppendUint(r.Retransmits)
+	case ColOutOfOrder:
+		v.AppendUint(r.OutOfOrder)
+	case ColService:
+		v.AppendNull()
+	case ColEndReason:
+		v.AppendString(r.EndReason)
+	default:
+		r.appendStat(v, c)
+	}
+}
+
+func (r *FlowRow) appendStat(v *table.Vector, c int) {
+	d, i := &r.Orig, c-ColOrigLenMin
+	if c >= ColRespLenMin && c <= ColRespLenMax {
+		d, i = &r.Resp, c-ColRespLenMin
+	}
+	if c >= ColOrigIATMin {
+		d, i = &r.Orig, c-ColOrigIATMin
+		if c >= ColRespIATMin {
+			d, i = &r.Resp, c-ColRespIATMin
+		}
+		ok := d.IATn > 0
+		switch i {
+		case 0:
+			appendOptFloat(v, ok, float64(d.IATMin)/1e9)
+		case 1:
+			appendOptFloat(v, ok, d.IATMean/1e9)
+		case 2:
+			appendOptFloat(v, ok, math.Sqrt(d.IATM2/float64(max(d.IATn, 1)))/1e9)
+		case 3:
+			appendOptFloat(v, ok, float64(d.IATMax)/1e9)
+		}
+		return
+	}
+	ok := d.Pkts > 0
+	switch i {
+	case 0:
+		appendOptUint(v, ok, uint64(d.LenMin))
+	case 1:
+		appendOptFloat(v, ok, d.LenMean)
+	case 2:
+		appendOptFloat(v, ok, math.Sqrt(d.LenM2/float64(max(d.Pkts, 1))))
+	case 3:
+		appendOptUint(v, ok, uint64(d.LenMax))
+	}
+}

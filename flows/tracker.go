@@ -1,0 +1,347 @@
+package flows
+
+import (
+	"time"
+
+	"github.com/pcap2table/pcap2table/parsers"
+)
+
+// Config sets the timeouts (in capture time) and the Community ID seed.
+type Config struct {
+	TCPIdle    time.Duration // a TCP flow without packets for this long ends (idle)
+	UDPIdle    time.Duration // the same for UDP, ICMP and other protocols
+	Active     time.Duration // a flow older than this ends (active) and a new one continues it; 0: never
+	CloseDelay time.Duration // a TCP flow closed by FIN or RST is kept this long for late packets
+	Seed       uint16        // Community ID seed
+}
+
+// DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,
+// close delay 5 s, and an active timeout of 30 min.
+func DefaultConfig() Config {
+	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second}
+}
+
+// idle classes: each has its own list ordered by last packet.
+const (
+	classTCP = iota
+	classOther
+	classClosing
+	numClasses
+)
+
+const none = -1
+
+type links struct{ prev, next int32 }
+
+type list struct{ head, tail int32 }
+
+// Tracker assigns packets to flows and produces a FlowRow per ended flow.
+type Tracker struct {
+	cfg     Config
+	timeout [numClasses]int64
+	active  int64
+
+	idx   map[Key]int32
+	flows []flow
+	free  []int32
+	idle  [numClasses]list
+	byAge list // ordered by start, for the active timeout
+	now   int64
+
+	frags    map[fragKey]fragRef
+	ended    []FlowRow
+	takeNext bool // ended was handed out: start over on the next append
+
+	// Counters for stats.
+	Started, Ended uint64
+}
+
+// NewTracker returns a tracker with the given configuration.
+func NewTracker(c Config) *Tracker {
+	t := &Tracker{cfg: c, idx: make(map[Key]int32), frags: make(map[fragKey]fragRef)}
+	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
+	t.active = int64(c.Active)
+	for i := range t.idle {
+		t.idle[i] = list{none, none}
+	}
+	t.byAge = list{none, none}
+	return t
+}
+
+// Live is the number of flows being tracked.
+func (t *Tracker) Live() int { return len(t.idx) }
+
+// PendingRows is the number of ended flows not yet taken.
+func (t *Tracker) PendingRows() int {
+	if t.takeNext {
+		return 0
+	}
+	return len(t.ended)
+}
+
+// TakeEnded returns the rows of the flows ended since the last call, in
+// the order they ended. They are valid until the next call to Observe,
+// Close or TakeEnded.
+func (t *Tracker) TakeEnded() []FlowRow {
+	if t.takeNext {
+		return nil
+	}
+	t.takeNext = true
+	return t.ended
+}
+
+func (t *Tracker) newRow() *FlowRow {
+	if t.takeNext {
+		t.ended = t.ended[:0]
+		t.takeNext = false
+	}
+	t.ended = append(t.ended, FlowRow{})
+	return &t.ended[len(t.ended)-1]
+}
+
+// fragKey identifies the fragments of one IP datagram.
+type fragKey struct {
+	src, dst [16]byte
+	id       uint32
+	proto    uint8
+}
+
+type fragRef struct {
+	flow int32
+	id   uint64 // the flow's id, to see the slot was not reused
+	ts   int64
+}
+
+// maxFrags bounds the datagrams whose later fragments are attributed to
+// their flow; past it the oldest half is forgotten.
+const maxFrags = 1 << 16
+
+// Observe assigns the packet to its flow (creating, continuing or ending
+// flows) and fills the row's flow_id and community_id. Packets without IP
+// addresses belong to no flow.
+func (t *Tracker) Observe(r *parsers.PacketRow) {
+	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
+		return
+	}
+	if ts := r.TS; ts > t.now {
+		t.now = ts
+		t.expire(ts)
+	}
+	src, dst := addr16(r.SrcIP), addr16(r.DstIP)
+	v6 := !r.SrcIP.Is4()
+	proto := r.IPProto
+
+	// A later fragment carries no ports: it belongs to the flow of its
+	// datagram's first fragment, if that was seen.
+	if r.Has(parsers.ColFragOffset) && r.FragOffset > 0 {
+		fk := fragKey{src: src, dst: dst, id: r.IPID, proto: proto}
+		if ref, ok := t.frags[fk]; ok && t.flows[ref.flow].id == ref.id && t.flows[ref.flow].inUse {
+			f := &t.flows[ref.flow]
+			f.side(f.sideOf(src)).add(r.TS, uint32(r.IPLen))
+			f.last = max(f.last, r.TS)
+			t.touch(ref.flow)
+			t.label(r, f)
+		}
+		return
+	}
+
+	var k Key
+	k.Proto, k.V6 = proto, v6
+	sport, dport, oneWay := uint16(0), uint16(0), false
+	switch proto {
+	case 6, 17, 132:
+		if r.Has(parsers.ColSrcPort) {
+			sport, dport, k.HasPorts = r.SrcPort, r.DstPort, true
+		}
+	case 1, 58:
+		if r.Has(parsers.ColICMPType) {
+			sport, dport, oneWay = ICMPPorts(proto == 58, r.ICMPType, r.ICMPCode)
+			k.HasPorts = true
+		}
+	}
+	fwd := oneWay || lessKey(&src, sport, &dst, dport)
+	if fwd {
+		k.A, k.B, k.PortA, k.PortB = src, dst, sport, dport
+	} else {
+		k.A, k.B, k.PortA, k.PortB = dst, src, dport, sport
+	}
+	if r.Has(parsers.ColVLAN) {
+		k.VLAN = r.VLAN
+	}
+	if r.Has(parsers.ColTunnelID) {
+		k.TunnelID = r.TunnelID
+	}
+	side := uint8(0)
+	if !fwd {
+		side = 1
+	}
+
+	i, ok := t.idx[k]
+	if ok && proto == 6 && r.Has(parsers.ColTCPFlags) && t.flows[i].reused(r.TCPFlags) {
+		t.end(i, t.flows[i].closeReason())
+		ok = false
+	}
+	if !ok {
+		i = t.start(&k, r, side, oneWay)
+	}
+	f := &t.flows[i]
+	f.observe(r, side, t)
+	if r.Has(parsers.ColMoreFrags) && r.MoreFrags {
+		if len(t.frags) >= maxFrags {
+			t.pruneFrags()
+		}
+		t.frags[fragKey{src: src, dst: dst, id: r.IPID, proto: proto}] = fragRef{flow: i, id: f.id, ts: r.TS}
+	}
+	t.touch(i)
+	t.label(r, f)
+}
+
+func (t *Tracker) label(r *parsers.PacketRow, f *flow) {
+	r.FlowID = f.id
+	r.Set(parsers.ColFlowID)
+	r.CommunityID = f.cid
+	r.Set(parsers.ColCommunityID)
+}
+
+// pruneFrags forgets the older half of the remembered datagrams.
+func (t *Tracker) pruneFrags() {
+	var oldest, newest int64 = 1<<63 - 1, -1 << 63
+	for _, ref := range t.frags {
+		oldest, newest = min(oldest, ref.ts), max(newest, ref.ts)
+	}
+	mid := oldest + (newest-oldest)/2
+	for k, ref := range t.frags {
+		if ref.ts <= mid {
+			delete(t.frags, k)
+		}
+	}
+}
+
+func lessKey(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return pa < pb
+}
+
+// start creates the flow of key k, whose first packet came from side.
+func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool) int32 {
+	var i int32
+	if n := len(t.free); n > 0 {
+		i = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		t.flows = append(t.flows, flow{})
+		i = int32(len(t.flows) - 1)
+	}
+	f := &t.flows[i]
+	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, origSide: side, tunnel: r.Tunnel}
+	f.idle, f.age = links{none, none}, links{none, none}
+	f.hasVLAN = r.Has(parsers.ColVLAN)
+	f.hasTunnelID = r.Has(parsers.ColTunnelID)
+	f.id = flowID(k, r.TS)
+	var sa, da = addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
+	cid := AppendCommunityID(f.cid[:0], t.cfg.Seed, sa, da, k.Proto, k.PortA, k.PortB, k.HasPorts, oneWay)
+	_ = cid // written in place: cid aliases f.cid
+	f.class = classOther
+	if k.Proto == 6 {
+		f.class = classTCP
+	}
+	f.initRoles(r, side)
+	t.idx[*k] = i
+	t.push(&t.idle[f.class], i, false)
+	t.push(&t.byAge, i, true)
+	t.Started++
+	return i
+}
+
+// end produces the flow's row and forgets it.
+func (t *Tracker) end(i int32, reason string) {
+	f := &t.flows[i]
+	t.unlink(&t.idle[f.class], i, false)
+	t.unlink(&t.byAge, i, true)
+	delete(t.idx, f.key)
+	f.row(t.newRow(), reason)
+	f.inUse = false
+	t.free = append(t.free, i)
+	t.Ended++
+}
+
+// touch moves the flow to the tail of its idle list (it just had a
+// packet), changing lists if its class changed.
+func (t *Tracker) touch(i int32) {
+	f := &t.flows[i]
+	c := f.wantClass()
+	t.unlink(&t.idle[f.class], i, false)
+	f.class = c
+	t.push(&t.idle[c], i, false)
+}
+
+// expire ends the flows whose timeouts have passed at capture time now.
+func (t *Tracker) expire(now int64) {
+	for c := range t.idle {
+		l := &t.idle[c]
+		for l.head != none {
+			f := &t.flows[l.head]
+			if f.last+t.timeout[c] > now {
+				break
+			}
+			reason := "idle"
+			if c == classClosing {
+				reason = f.closeReason()
+			}
+			t.end(l.head, reason)
+		}
+	}
+	if t.active > 0 {
+		for t.byAge.head != none {
+			f := &t.flows[t.byAge.head]
+			if f.first+t.active > now {
+				break
+			}
+			t.end(t.byAge.head, "active")
+		}
+	}
+}
+
+// Close ends every live flow (end_reason eof), in the order they started.
+func (t *Tracker) Close() {
+	for t.byAge.head != none {
+		t.end(t.byAge.head, "eof")
+	}
+}
+
+func (t *Tracker) ln(i int32, age bool) *links {
+	if age {
+		return &t.flows[i].age
+	}
+	return &t.flows[i].idle
+}
+
+func (t *Tracker) push(l *list, i int32, age bool) {
+	n := t.ln(i, age)
+	n.prev, n.next = l.tail, none
+	if l.tail != none {
+		t.ln(l.tail, age).next = i
+	} else {
+		l.head = i
+	}
+	l.tail = i
+}
+
+func (t *Tracker) unlink(l *list, i int32, age bool) {
+	n := t.ln(i, age)
+	if n.prev != none {
+		t.ln(n.prev, age).next = n.next
+	} else if l.head == i {
+		l.head = n.next
+	}
+	if n.next != none {
+		t.ln(n.next, age).prev = n.prev
+	} else if l.tail == i {
+		l.tail = n.prev
+	}
+	n.prev, n.next = none, none
+}
