@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/table"
@@ -38,8 +40,16 @@ const DefaultBatchRows = 8192
 
 // Options configure Convert and Scan.
 type Options struct {
-	// Output is the output file; "" writes to Stdout.
+	// Output is the output file; "" writes to Stdout. With several
+	// tables (or when it names a folder, or ends in a slash) it is a
+	// folder, created if missing, that receives <table>.<ext> per table.
 	Output string
+	// Tables names the tables to write (default: packets), all in one
+	// pass over the input: see TableNames.
+	Tables []string
+	// Flows configures the flow tracker (timeouts, Community ID seed);
+	// nil: flows.DefaultConfig.
+	Flows *flows.Config
 	// Stdout receives the table when Output is "".
 	Stdout io.Writer
 	// Stdin is read for the input "-".
@@ -47,7 +57,7 @@ type Options struct {
 	// Format is a writers format name ("parquet", "arrow", "arrows", "csv",
 	// "jsonl"); "" picks it from Output's extension, or JSONL for Stdout.
 	Format string
-	// Columns selects and orders the packets table's columns; nil: all.
+	// Columns selects and orders the columns of the (single) table; nil: all.
 	Columns []string
 	// TimeFormat for CSV and JSONL.
 	TimeFormat writers.TimeFormat
@@ -101,6 +111,9 @@ type Stats struct {
 	Files []*FileStats `json:"files"`
 	Total FileStats    `json:"total"`
 	Rows  uint64       `json:"rows_written"`
+	// Flows is the number of flows tracked (when a flows table or the
+	// packets' flow columns were written).
+	Flows uint64 `json:"flows,omitempty"`
 }
 
 type input struct {
@@ -223,72 +236,145 @@ func closeInputs(ins []*input) {
 	}
 }
 
-// sink receives batches; nil for Scan.
+// sink is one output table: its writer, file, and the batches moving
+// between the decoding goroutine and the sink's encoding goroutine.
 type sink struct {
-	w    writers.Writer
-	file *writers.File
-	cols []int // the columns the writer reads
+	schema *table.Schema
+	w      writers.Writer
+	file   *writers.File
+	cols   []int // the columns the writer reads
+
+	full, free chan *table.Batch
+	batch      *table.Batch // being filled by the decoding goroutine
+	err        error        // the writer's first error
+	errSet     atomic.Bool
 }
 
-// Convert converts the inputs to one packets table. It returns the stats
-// and nil, or an error wrapping ErrPartial (some input was damaged: the
-// output is complete for what could be read), ErrInterrupted (ctx was
-// canceled: the output is valid and holds what was converted), or another
-// error (no output file is left behind).
+// Convert converts the inputs to the requested tables in one pass. It
+// returns the stats and nil, or an error wrapping ErrPartial (some input
+// was damaged: the outputs are complete for what could be read),
+// ErrInterrupted (ctx was canceled: the outputs are valid and hold what
+// was converted), or another error (no output file is left behind).
 func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("pcap2table: no input")
 	}
-	format, err := pickFormat(&o)
+	names, err := pickTables(o.Tables)
 	if err != nil {
 		return nil, err
 	}
-	cols, err := parsers.PacketsSchema.Projection(o.Columns)
-	if err != nil {
-		return nil, &UsageError{Msg: strings.TrimPrefix(err.Error(), "table: ")}
+	folder := len(names) > 1 || strings.HasSuffix(o.Output, "/") || strings.HasSuffix(o.Output, string(filepath.Separator))
+	if !folder && o.Output != "" {
+		if st, err := os.Stat(o.Output); err == nil && st.IsDir() {
+			folder = true
+		}
+	}
+	if folder && o.Output == "" {
+		return nil, &UsageError{Msg: fmt.Sprintf("%d tables need -o FOLDER (one file per table)", len(names))}
+	}
+	if len(o.Columns) > 0 && len(names) > 1 {
+		return nil, &UsageError{Msg: "--columns selects the columns of a single table; with several tables every column is written"}
+	}
+	var format writers.Format
+	if folder {
+		name := o.Format
+		if name == "" {
+			name = "parquet"
+		}
+		f, ok := writers.Lookup(name)
+		if !ok {
+			return nil, &UsageError{Msg: fmt.Sprintf("unknown format %q (want one of %v)", name, writers.Names())}
+		}
+		format = f
+	} else if format, err = pickFormat(&o); err != nil {
+		return nil, err
+	}
+	schemas := make([]*table.Schema, len(names))
+	colss := make([][]int, len(names))
+	for i, n := range names {
+		schemas[i] = Schema(n)
+		if colss[i], err = schemas[i].Projection(o.Columns); err != nil {
+			return nil, &UsageError{Msg: strings.TrimPrefix(err.Error(), "table: ")}
+		}
 	}
 	ins, err := openInputs(ctx, inputs, &o)
 	if err != nil {
 		return nil, err
 	}
 	defer closeInputs(ins)
-
-	var out io.Writer = o.Stdout
-	var file *writers.File
-	if o.Output != "" {
-		file, err = writers.Create(o.Output)
-		if err != nil {
-			return nil, err
+	if folder {
+		if err := os.MkdirAll(o.Output, 0o777); err != nil {
+			return nil, fmt.Errorf("pcap2table: %w", err)
 		}
-		file.Sync = o.Fsync
-		out = file
-	} else if out == nil {
-		out = os.Stdout
 	}
 	live := false
 	for _, in := range ins {
 		live = live || in.live
 	}
-	wopts := writers.Options{
-		FlushEachBatch: live,
-		Columns:        cols,
-		TimeFormat:     o.TimeFormat,
-		Compression:    o.Compression,
-		RowGroupRows:   o.RowGroupRows,
-		Metadata: map[string]string{
-			"pcap2table.version":        Version,
-			"pcap2table.table":          parsers.PacketsSchema.Name,
-			"pcap2table.schema_version": strconv.Itoa(parsers.PacketsSchema.Version),
-		},
-	}
-	w, err := format.New(out, parsers.PacketsSchema, wopts)
-	if err != nil {
-		if file != nil {
-			file.Abort()
+	var sinks []*sink
+	abort := func() {
+		for _, sk := range sinks {
+			if sk.file != nil {
+				sk.file.Abort()
+			}
 		}
-		return nil, err
 	}
-	return run(ctx, ins, &o, &sink{w: w, file: file, cols: cols})
+	for i, sc := range schemas {
+		sk := &sink{schema: sc, cols: colss[i]}
+		var out io.Writer = o.Stdout
+		path := o.Output
+		if folder {
+			path = filepath.Join(o.Output, sc.Name+format.Exts[0])
+		}
+		if path != "" {
+			if sk.file, err = writers.Create(path); err != nil {
+				abort()
+				return nil, err
+			}
+			sk.file.Sync = o.Fsync
+			out = sk.file
+		} else if out == nil {
+			out = os.Stdout
+		}
+		sinks = append(sinks, sk)
+		wopts := writers.Options{
+			FlushEachBatch: live,
+			Columns:        sk.cols,
+			TimeFormat:     o.TimeFormat,
+			Compression:    o.Compression,
+			RowGroupRows:   o.RowGroupRows,
+			Metadata: map[string]string{
+				"pcap2table.version":        Version,
+				"pcap2table.table":          sc.Name,
+				"pcap2table.schema_version": strconv.Itoa(sc.Version),
+			},
+		}
+		if sk.w, err = format.New(out, sc, wopts); err != nil {
+			abort()
+			return nil, err
+		}
+	}
+	return run(ctx, ins, &o, sinks)
+}
+
+// pickTables checks and dedupes the table names (default: packets).
+func pickTables(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return []string{parsers.PacketsSchema.Name}, nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if Schema(n) == nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("unknown table %q (tables: %s)", n, strings.Join(TableNames(), ", "))}
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // Scan reads and decodes the inputs without writing a table, for stats.
@@ -346,9 +432,10 @@ func linkTypeName(t layers.LinkType) string {
 	return "unknown (" + n + ")"
 }
 
-// run is the pipeline: read, merge and decode here; encode on another
-// goroutine. The first error wins.
-func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error) {
+// run is the pipeline: read, merge, decode and track flows here; each
+// table is encoded on its own goroutine. The first error wins. With no
+// sinks (Scan) nothing is written.
+func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, error) {
 	batchRows := o.BatchRows
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
@@ -380,62 +467,117 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		}
 	})
 
-	// Encoding goroutine.
-	var (
-		full    chan *table.Batch
-		free    chan *table.Batch
-		wg      sync.WaitGroup
-		werr    error
-		werrSet atomic.Bool
-	)
-	const depth = 4
-	if sk != nil {
-		full = make(chan *table.Batch, depth)
-		free = make(chan *table.Batch, depth+1)
-		for i := 0; i < depth+1; i++ {
-			free <- table.NewBatch(parsers.PacketsSchema, batchRows)
+	// The sinks: packets and flows (the tables this version writes).
+	var pk, fl *sink
+	for _, sk := range sinks {
+		switch sk.schema {
+		case parsers.PacketsSchema:
+			pk = sk
+		case flows.FlowsSchema:
+			fl = sk
 		}
+	}
+	var tracker *flows.Tracker
+	if fl != nil || (pk != nil && (wants(pk, parsers.ColFlowID) || wants(pk, parsers.ColCommunityID))) {
+		cfg := flows.DefaultConfig()
+		if o.Flows != nil {
+			cfg = *o.Flows
+		}
+		tracker = flows.NewTracker(cfg)
+	}
+
+	// Encoding goroutines, one per table.
+	var wg sync.WaitGroup
+	const depth = 4
+	for _, sk := range sinks {
+		sk.full = make(chan *table.Batch, depth)
+		sk.free = make(chan *table.Batch, depth+1)
+		for i := 0; i < depth+1; i++ {
+			sk.free <- table.NewBatch(sk.schema, batchRows)
+		}
+		sk.batch = <-sk.free
 		wg.Add(1)
-		go func() {
+		go func(sk *sink) {
 			defer wg.Done()
-			for b := range full {
-				if werr == nil {
+			for b := range sk.full {
+				if sk.err == nil {
 					if err := sk.w.Write(b); err != nil {
-						werr = err
-						werrSet.Store(true)
+						sk.err = err
+						sk.errSet.Store(true)
 					}
 				}
 				b.Reset()
-				free <- b
+				sk.free <- b
 			}
-		}()
+		}(sk)
+	}
+	// hand sends the sink's batch to its goroutine and takes a free one.
+	hand := func(sk *sink) {
+		sk.full <- sk.batch
+		sk.batch = <-sk.free
+	}
+	werr := func() bool {
+		for _, sk := range sinks {
+			if sk.errSet.Load() {
+				return true
+			}
+		}
+		return false
 	}
 
 	var (
-		pkt   parsers.Packet
-		dec   parsers.Decoder
-		batch *table.Batch
-		rows  uint64
-		rerr  error
-		// Rows are decoded into rowbuf and moved into the batch column by
-		// column when it is full (parsers.AppendRows).
+		pkt  parsers.Packet
+		dec  parsers.Decoder
+		rows uint64
+		rerr error
+		// Rows are decoded into rowbuf and moved into the packets batch
+		// column by column when it is full (parsers.AppendRows).
 		rowbuf = make([]parsers.PacketRow, batchRows)
 		nrow   int
-		scan   parsers.PacketRow // Scan decodes here
-		// A live input (stdin, a pipe) may trickle: a ticker hands a
-		// partial batch to the writer after a quiet half second, so rows
-		// show up while the capture runs. mu guards batch then.
+		scan   parsers.PacketRow // decoded here when no packets table is written
+		// A live input (stdin, a pipe) may trickle: a ticker hands partial
+		// batches to the writers after a quiet half second, so rows show
+		// up while the capture runs. mu guards the batches then.
 		mu   sync.Mutex
 		live bool
 		sent atomic.Int64 // batches handed over, to see activity
 	)
+	// moveFlows moves the rows of ended flows into the flows batch,
+	// handing full batches over.
+	moveFlows := func() {
+		if fl == nil {
+			if tracker != nil {
+				tracker.TakeEnded() // nobody writes them
+			}
+			return
+		}
+		for _, fr := range tracker.TakeEnded() {
+			fr.AppendTo(fl.batch, fl.cols)
+			if fl.batch.Len() == batchRows {
+				hand(fl)
+				sent.Add(1)
+			}
+		}
+	}
+	flushAll := func() {
+		if pk != nil && nrow > 0 {
+			parsers.AppendRows(pk.batch, rowbuf[:nrow], names, pk.cols)
+			nrow = 0
+		}
+		if tracker != nil {
+			moveFlows()
+		}
+		for _, sk := range sinks {
+			if sk.batch.Len() > 0 {
+				hand(sk)
+				sent.Add(1)
+			}
+		}
+	}
 	for _, in := range ins {
 		live = live || in.live
 	}
-	if sk != nil {
-		batch = <-free
-	}
-	if sk != nil && live {
+	if len(sinks) > 0 && live {
 		stop := make(chan struct{})
 		defer close(stop)
 		go func() {
@@ -449,12 +591,8 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 				case <-t.C:
 				}
 				mu.Lock()
-				if n := sent.Load(); n == last && batch != nil && nrow > 0 {
-					parsers.AppendRows(batch, rowbuf[:nrow], names, sk.cols)
-					nrow = 0
-					full <- batch
-					batch = <-free
-					sent.Add(1)
+				if n := sent.Load(); n == last && !stopped(sinks) {
+					flushAll()
 				}
 				last = sent.Load()
 				mu.Unlock()
@@ -475,28 +613,33 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 			break
 		}
 		fs := st.Files[pkt.File]
-		if sk == nil {
-			dec.Decode(&pkt, &scan)
-			fs.count(&pkt, &scan, lastTS)
-			if fs.Packets%8192 == 0 && ctx.Err() != nil {
-				break
-			}
-			continue
-		}
 		if live {
 			mu.Lock()
 		}
-		row := &rowbuf[nrow]
+		row := &scan
+		if pk != nil {
+			row = &rowbuf[nrow]
+		}
 		dec.Decode(&pkt, row)
 		fs.count(&pkt, row, lastTS)
-		rows++
 		handed := false
-		if nrow++; nrow == batchRows {
-			parsers.AppendRows(batch, rowbuf, names, sk.cols)
-			nrow = 0
-			full <- batch
-			batch = <-free
-			sent.Add(1)
+		if tracker != nil {
+			tracker.Observe(row)
+			if tracker.PendingRows() >= batchRows {
+				moveFlows()
+				handed = true
+			}
+		}
+		if pk != nil {
+			rows++
+			if nrow++; nrow == batchRows {
+				parsers.AppendRows(pk.batch, rowbuf, names, pk.cols)
+				nrow = 0
+				hand(pk)
+				sent.Add(1)
+				handed = true
+			}
+		} else if fs.Packets%8192 == 0 {
 			handed = true
 		}
 		if live {
@@ -505,30 +648,36 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		// Once per batch: progress, a writer's error, an interruption.
 		if handed {
 			if o.Progress != nil {
-				o.Progress.Packets.Store(int64(rows))
+				o.Progress.Packets.Store(int64(st.totalPackets()))
 			}
-			if werrSet.Load() || ctx.Err() != nil {
+			if werr() || ctx.Err() != nil {
 				break
 			}
 		}
 	}
-	if sk != nil {
+	if tracker != nil {
+		// Flows still open at the end of the input (or at the
+		// interruption) end with end_reason eof.
 		mu.Lock()
-		if nrow > 0 {
-			parsers.AppendRows(batch, rowbuf[:nrow], names, sk.cols)
-			nrow = 0
-		}
-		if batch.Len() > 0 {
-			full <- batch
-		}
-		batch = nil
+		tracker.Close()
 		mu.Unlock()
-		close(full)
+	}
+	if len(sinks) > 0 {
+		mu.Lock()
+		flushAll()
+		for _, sk := range sinks {
+			sk.batch = nil
+			close(sk.full)
+		}
+		mu.Unlock()
 		wg.Wait()
 		st.Rows = rows
-		if o.Progress != nil {
-			o.Progress.Packets.Store(int64(rows))
-		}
+	}
+	if o.Progress != nil {
+		o.Progress.Packets.Store(int64(st.totalPackets()))
+	}
+	if tracker != nil {
+		st.Flows = tracker.Ended
 	}
 	for i, in := range ins {
 		for _, lt := range in.reader.Info().LinkTypes {
@@ -537,27 +686,36 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 	}
 	st.total()
 
-	// Finalize the output: valid in every outcome but a write error.
-	if sk != nil {
-		err := werr
+	// Finalize the outputs: valid in every outcome but a write error.
+	var ferr error
+	for _, sk := range sinks {
+		err := sk.err
 		if cerr := sk.w.Close(); err == nil {
 			err = cerr
 		}
-		if err == nil && rerr == nil && sk.file != nil {
-			err = sk.file.Commit()
+		if err != nil && ferr == nil {
+			ferr = err
 		}
-		if err != nil || rerr != nil {
+	}
+	if ferr == nil && rerr == nil {
+		for _, sk := range sinks {
+			if sk.file != nil {
+				if err := sk.file.Commit(); err != nil && ferr == nil {
+					ferr = err
+				}
+			}
+		}
+	}
+	if ferr != nil || rerr != nil {
+		for _, sk := range sinks {
 			if sk.file != nil {
 				sk.file.Abort()
 			}
-			if err == nil {
-				err = rerr
-			}
-			return st, err
 		}
-	}
-	if rerr != nil {
-		return st, rerr
+		if ferr == nil {
+			ferr = rerr
+		}
+		return st, ferr
 	}
 	if ctx.Err() != nil {
 		return st, fmt.Errorf("pcap2table: %w after %d packets", ErrInterrupted, st.Total.Packets)
@@ -566,6 +724,27 @@ func run(ctx context.Context, ins []*input, o *Options, sk *sink) (*Stats, error
 		return st, fmt.Errorf("pcap2table: %w: %w", ErrPartial, errors.Join(partial...))
 	}
 	return st, nil
+}
+
+// wants reports whether the sink's writer reads column col.
+func wants(sk *sink, col int) bool {
+	for _, c := range sk.cols {
+		if c == col {
+			return true
+		}
+	}
+	return false
+}
+
+// stopped reports whether the sinks were already closed (the run ended).
+func stopped(sinks []*sink) bool { return len(sinks) > 0 && sinks[0].batch == nil }
+
+func (s *Stats) totalPackets() uint64 {
+	n := uint64(0)
+	for _, f := range s.Files {
+		n += f.Packets
+	}
+	return n
 }
 
 func (fs *FileStats) count(p *parsers.Packet, r *parsers.PacketRow, lastTS []int64) {

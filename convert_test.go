@@ -62,6 +62,52 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenFlows converts real captures to the flows table (JSONL) and
+// compares with reviewed files (regenerate with go test -update).
+func TestGoldenFlows(t *testing.T) {
+	for _, name := range []string{
+		"dpkt--examples--data--http.pcap",                // HTTP and DNS: SF, ShADadfF
+		"arkime--tests--pcap--tcpseq_synthetic.pcap",     // retransmission, out of order, missing segment
+		"zeek--testing--btest--Traces--http-qinq-0.pcap", // QinQ
+		"pcap-analyzer--assets--frag_tcp_80_ipv4.pcap",   // IPv4 fragments
+		"pcapplusplus--Tests--Pcap__Test--PcapExamples--unidirectional_tcp_stream_with_missing_packet.pcap",
+		"zeek--testing--btest--Traces--tcp--retransmit-timeout.pcapng",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := pcap2table.Convert(context.Background(), []string{captures + name},
+				pcap2table.Options{Stdout: &out, Tables: []string{"flows"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, filepath.Join("testdata/golden", name+".flows.jsonl"), out.Bytes())
+		})
+	}
+}
+
+func checkGolden(t *testing.T, golden string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("line %d differs:\n got %s\nwant %s", i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("got %d lines, want %d", len(gl), len(wl))
+	}
+}
+
 // TestSchemaDoc keeps docs/schema.md equal to what the schemas generate.
 func TestSchemaDoc(t *testing.T) {
 	got := pcap2table.SchemaMarkdown()

@@ -1,12 +1,13 @@
 package pcap2table
 
 import (
+	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
 // tables lists every table the tool can write, in documentation order.
-var tables = []*table.Schema{parsers.PacketsSchema}
+var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema}
 
 // Schema returns the named table's schema, or nil.
 func Schema(name string) *table.Schema {

@@ -90,8 +90,8 @@ var PacketsSchema = &table.Schema{
 		{Name: "icmp_type", Type: table.Uint8, Nullable: true, Doc: "ICMP or ICMPv6 type."},
 		{Name: "icmp_code", Type: table.Uint8, Nullable: true, Doc: "ICMP or ICMPv6 code."},
 		{Name: "payload_len", Type: table.Uint32, Nullable: true, Doc: "Bytes after the transport header as the IP/UDP lengths say (TCP: tshark's `tcp.len`); for other IP protocols and non-first fragments, the IP payload length."},
-		{Name: "flow_id", Type: table.Uint64, Nullable: true, Doc: "Deterministic 64-bit id of the packet's flow, joining the flows table. Always null in this version: the flows table, which fills it, is not built yet."},
-		{Name: "community_id", Type: table.String, Nullable: true, Doc: "Community ID v1 of the packet's flow (seed 0). Always null in this version, like `flow_id`."},
+		{Name: "flow_id", Type: table.Uint64, Nullable: true, Doc: "Deterministic 64-bit id of the packet's flow (see the flows table), the key to join it; null for a packet that is not IP or a later fragment whose first fragment was not seen."},
+		{Name: "community_id", Type: table.String, Nullable: true, Doc: "Community ID v1 of the packet's flow (seed 0 unless `--community-id-seed`); null when `flow_id` is. Later fragments carry their datagram's."},
 		{Name: "decode_error", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Why decoding stopped early (`<layer>: <reason>`); null when every header present was decoded or the next protocol is simply not one this tool decodes."},
 	},
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pcap2table/pcap2table"
+	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/writers"
@@ -118,6 +119,10 @@ type convertFlags struct {
 	quiet       bool
 	cpuprofile  string
 	fsync       bool
+	tcpIdle     time.Duration
+	udpIdle     time.Duration
+	active      time.Duration
+	seed        uint16
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -154,7 +159,12 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.StringVarP(&f.output, "output", "o", "", "output file; the extension picks the format (.parquet, .arrow/.feather, .arrows, .csv, .jsonl/.ndjson). Default: JSONL on stdout")
 	fl.StringVar(&f.format, "format", "", "output format: "+strings.Join(writers.Names(), ", "))
 	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to write, in this order (default: all; see 'pcap2table schema packets')")
-	fl.StringVar(&f.tables, "tables", "packets", "tables to write (this version: packets)")
+	fl.StringVar(&f.tables, "tables", "packets", "comma-separated tables to write in one pass: "+strings.Join(pcap2table.TableNames(), ", ")+"; with several, -o is a folder receiving <table>.<ext> (Parquet unless --format)")
+	dc := flows.DefaultConfig()
+	fl.DurationVar(&f.tcpIdle, "tcp-idle", dc.TCPIdle, "flows: a TCP flow idle this long (capture time) ends")
+	fl.DurationVar(&f.udpIdle, "udp-idle", dc.UDPIdle, "flows: a UDP, ICMP or other flow idle this long ends")
+	fl.DurationVar(&f.active, "active-timeout", dc.Active, "flows: a flow lasting this long ends and a new one continues it (0: never)")
+	fl.Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID hash")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
 	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
@@ -166,11 +176,6 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 }
 
 func convert(ctx context.Context, e *env, f *convertFlags, args []string) error {
-	for _, t := range strings.Split(f.tables, ",") {
-		if t = strings.TrimSpace(t); t != "packets" {
-			return usageErr{fmt.Errorf("unknown table %q (this version writes: packets)", t)}
-		}
-	}
 	tf, err := writers.ParseTimeFormat(f.timeFormat)
 	if err != nil {
 		return usageErr{err}
@@ -183,7 +188,14 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		TimeFormat:  tf,
 		Compression: f.compression,
 		Fsync:       f.fsync,
+		Tables:      strings.Split(f.tables, ","),
 	}
+	if f.tcpIdle <= 0 || f.udpIdle <= 0 || f.active < 0 {
+		return usageErr{errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout not negative")}
+	}
+	fc := flows.DefaultConfig()
+	fc.TCPIdle, fc.UDPIdle, fc.Active, fc.Seed = f.tcpIdle, f.udpIdle, f.active, f.seed
+	o.Flows = &fc
 	if f.columns != "" {
 		o.Columns = strings.Split(f.columns, ",")
 	}
