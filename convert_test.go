@@ -3,6 +3,7 @@ package pcap2table_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -219,5 +220,105 @@ func splitAlternate(t *testing.T, src, odd, even string) {
 		if err := ws[n%2].WritePacket(ci, data); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestRotation: a real capture cut into pieces with editcap -c converts
+// to the same flows table as the whole capture (flows continue across
+// files), and the packets of the pieces carry the same flow_ids.
+func TestRotation(t *testing.T) {
+	whole := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
+	pieces, err := filepath.Glob("testdata/rotated/example_*.pcap")
+	if err != nil || len(pieces) < 2 {
+		t.Fatalf("pieces: %v %v", pieces, err)
+	}
+	conv := func(inputs []string, table string, cols []string) []byte {
+		var out bytes.Buffer
+		if _, err := pcap2table.Convert(context.Background(), inputs, pcap2table.Options{Stdout: &out, Tables: []string{table}, Columns: cols}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	a, b := conv([]string{whole}, "flows", nil), conv(pieces, "flows", nil)
+	if !bytes.Equal(a, b) {
+		t.Errorf("flows of the pieces differ from the whole's (%d vs %d bytes)", len(b), len(a))
+	}
+	if n := bytes.Count(a, []byte("\n")); n < 100 {
+		t.Errorf("only %d flows", n)
+	}
+	cols := []string{"ts", "src_ip", "dst_ip", "src_port", "dst_port", "flow_id", "community_id"}
+	if !bytes.Equal(conv([]string{whole}, "packets", cols), conv(pieces, "packets", cols)) {
+		t.Error("the packets of the pieces carry other flow ids than the whole's")
+	}
+}
+
+// TestFlowJoin: every packet with a flow_id joins exactly one flow row,
+// every flow row has packets, and two runs give identical ids.
+func TestFlowJoin(t *testing.T) {
+	dir := t.TempDir()
+	in := []string{captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"}
+	run := func(out string) {
+		if _, err := pcap2table.Convert(context.Background(), in, pcap2table.Options{Output: out, Tables: []string{"packets", "flows"}, Format: "jsonl"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(filepath.Join(dir, "a"))
+	run(filepath.Join(dir, "b"))
+	for _, tb := range []string{"packets", "flows"} {
+		x, _ := os.ReadFile(filepath.Join(dir, "a", tb+".jsonl"))
+		y, _ := os.ReadFile(filepath.Join(dir, "b", tb+".jsonl"))
+		if len(x) == 0 || !bytes.Equal(x, y) {
+			t.Errorf("%s: two runs differ (or are empty)", tb)
+		}
+	}
+	type rec struct {
+		FlowID   *uint64 `json:"flow_id"`
+		OrigPkts uint64  `json:"orig_pkts"`
+		RespPkts uint64  `json:"resp_pkts"`
+	}
+	read := func(name string) []rec {
+		data, err := os.ReadFile(filepath.Join(dir, "a", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []rec
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		for dec.More() {
+			var r rec
+			if err := dec.Decode(&r); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	pkts, fls := read("packets.jsonl"), read("flows.jsonl")
+	perFlow := map[uint64]uint64{}
+	withFlow := 0
+	for _, p := range pkts {
+		if p.FlowID != nil {
+			perFlow[*p.FlowID]++
+			withFlow++
+		}
+	}
+	seen := map[uint64]bool{}
+	for _, f := range fls {
+		id := *f.FlowID
+		if seen[id] {
+			t.Fatalf("flow_id %d appears twice in the flows table", id)
+		}
+		seen[id] = true
+		if n := perFlow[id]; n != f.OrigPkts+f.RespPkts {
+			t.Errorf("flow %d: %d packets carry its id, the row counts %d", id, n, f.OrigPkts+f.RespPkts)
+		}
+	}
+	for id := range perFlow {
+		if !seen[id] {
+			t.Errorf("packets with flow_id %d have no flow row", id)
+		}
+	}
+	if withFlow < len(pkts)*9/10 {
+		t.Errorf("only %d of %d packets have a flow", withFlow, len(pkts))
 	}
 }

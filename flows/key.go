@@ -19,10 +19,12 @@ type Key struct {
 	TunnelID     uint32
 }
 
-// flowID is FNV-1a 64 over the key's fields in network byte order and the
-// first packet's timestamp (ns): deterministic across runs and machines.
-func flowID(k *Key, firstTS int64) uint64 {
-	var buf [16 + 16 + 2 + 2 + 1 + 1 + 2 + 4 + 8]byte
+// flowID is FNV-1a 64 over the key's fields in network byte order, the
+// first packet's timestamp (ns) and gen, which tells apart flows of one
+// key that start at the same instant (a port reused within a timestamp):
+// deterministic across runs and machines.
+func flowID(k *Key, firstTS int64, gen uint32) uint64 {
+	var buf [16 + 16 + 2 + 2 + 1 + 1 + 2 + 4 + 8 + 4]byte
 	b := append(buf[:0], k.A[:]...)
 	b = append(b, k.B[:]...)
 	b = binary.BigEndian.AppendUint16(b, k.PortA)
@@ -34,6 +36,7 @@ func flowID(k *Key, firstTS int64) uint64 {
 	b = binary.BigEndian.AppendUint16(b, k.VLAN)
 	b = binary.BigEndian.AppendUint32(b, k.TunnelID)
 	b = binary.BigEndian.AppendUint64(b, uint64(firstTS))
+	b = binary.BigEndian.AppendUint32(b, gen)
 	const (
 		offset = 14695981039346656037
 		prime  = 1099511628211

@@ -177,12 +177,16 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 	}
 
 	i, ok := t.idx[k]
+	gen := uint32(0)
 	if ok && proto == 6 && r.Has(parsers.ColTCPFlags) && t.flows[i].reused(r.TCPFlags) {
+		if old := &t.flows[i]; old.first == r.TS {
+			gen = old.gen + 1 // same key, same instant: keep the ids apart
+		}
 		t.end(i, t.flows[i].closeReason())
 		ok = false
 	}
 	if !ok {
-		i = t.start(&k, r, side, oneWay)
+		i = t.start(&k, r, side, oneWay, gen)
 	}
 	f := &t.flows[i]
 	f.observe(r, side, t)
@@ -227,7 +231,7 @@ func lessKey(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
 }
 
 // start creates the flow of key k, whose first packet came from side.
-func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool) int32 {
+func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool, gen uint32) int32 {
 	var i int32
 	if n := len(t.free); n > 0 {
 		i = t.free[n-1]
@@ -241,7 +245,8 @@ func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool) i
 	f.idle, f.age = links{none, none}, links{none, none}
 	f.hasVLAN = r.Has(parsers.ColVLAN)
 	f.hasTunnelID = r.Has(parsers.ColTunnelID)
-	f.id = flowID(k, r.TS)
+	f.gen = gen
+	f.id = flowID(k, r.TS, gen)
 	var sa, da = addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
 	cid := AppendCommunityID(f.cid[:0], t.cfg.Seed, sa, da, k.Proto, k.PortA, k.PortB, k.HasPorts, oneWay)
 	_ = cid // written in place: cid aliases f.cid

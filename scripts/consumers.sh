@@ -44,5 +44,14 @@ sleep 2
 pkill -INT -f "$out/pcap2table -q - -o" || true
 rc=0; wait "$pid" || rc=$?
 [ "$rc" = 130 ] || { echo "FAIL interrupted run exited $rc, want 130"; exit 1; }
+# the flows table, written with the packets table in one pass
+for name in example tunnels; do
+  # shellcheck disable=SC2086
+  set -- ${inputs[$name]}
+  "$out/pcap2table" -q "$@" --tables packets,flows -o "$out/$name-t"
+  for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --tables flows -o "$out/$name-t/flows.$f"; done
+  jq -e 'select(.flow_id > 0)' "$out/$name-t/flows.jsonl" > /dev/null || { echo "FAIL $name: flows.jsonl"; exit 1; }
+done
+node test/consumers/flows.mjs "$out" example-t tunnels-t
 node test/consumers/check.mjs "$out" "${names[@]}"
 node test/consumers/interrupted.mjs "$out/interrupted.parquet"

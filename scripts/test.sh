@@ -49,6 +49,7 @@ fuzz ./parsers FuzzPcapng
 fuzz ./parsers FuzzDecode
 fuzz ./parsers FuzzAppendAddr
 fuzz ./writers FuzzAppendJSONString
+fuzz ./flows FuzzTracker
 
 echo "== real consumers"
 scripts/consumers.sh

@@ -46,6 +46,11 @@ func TestExitCodes(t *testing.T) {
 		{"schema with two names", []string{"schema", "packets", "flows"}, false, exitUsage, "schema takes one table name", ""},
 		{"bad column", []string{example, "--columns", "frame,nope"}, false, exitUsage, `no column "nope"`, ""},
 		{"bad table", []string{example, "--tables", "dns"}, false, exitUsage, `unknown table "dns"`, ""},
+		{"two tables", []string{example, "--tables", "packets,flows", "-o", filepath.Join(dir, "two")}, false, exitOK, "", ""},
+		{"two tables to stdout", []string{example, "--tables", "packets,flows"}, false, exitUsage, "2 tables need -o FOLDER", ""},
+		{"columns of two tables", []string{example, "--tables", "packets,flows", "--columns", "frame", "-o", filepath.Join(dir, "c")}, false, exitUsage, "--columns selects the columns of a single table", ""},
+		{"bad timeout", []string{example, "--tables", "flows", "--tcp-idle", "0s"}, false, exitUsage, "--tcp-idle and --udp-idle must be positive", ""},
+		{"flows only", []string{example, "--tables", "flows", "-o", filepath.Join(dir, "f.csv")}, false, exitOK, "", ""},
 		{"bad extension", []string{example, "-o", filepath.Join(dir, "x.txt")}, false, exitUsage, "cannot tell the format", ""},
 		{"parquet to a terminal", []string{example, "--format", "parquet"}, true, exitUsage, "refusing to write parquet to a terminal", ""},
 		{"text input", []string{text, "-o", filepath.Join(dir, "t.parquet")}, false, exitError, "notes.txt: not a capture: text", filepath.Join(dir, "t.parquet")},
@@ -69,6 +74,8 @@ func TestExitCodes(t *testing.T) {
 				}
 			}
 			leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+			more, _ := filepath.Glob(filepath.Join(dir, "*", ".*.tmp-*"))
+			leftovers = append(leftovers, more...)
 			if len(leftovers) > 0 {
 				t.Errorf("temporary files left: %v", leftovers)
 			}
@@ -394,5 +401,29 @@ func TestProgress(t *testing.T) {
 		if n := strings.Count(out.String(), "\n"); n != 4631 {
 			t.Errorf("%d rows", n)
 		}
+	}
+}
+
+// TestTablesFolder: several tables go into the -o folder as
+// <table>.<ext>, Parquet unless --format says otherwise.
+func TestTablesFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	example := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
+	e, _, errb := testEnv(nil, false)
+	if code := run(context.Background(), e, []string{example, "--tables", "packets,flows", "-o", dir}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, f := range []string{"packets.parquet", "flows.parquet"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	e, _, errb = testEnv(nil, false)
+	if code := run(context.Background(), e, []string{example, "--tables", "flows,packets", "--format", "csv", "-o", dir + "/"}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "flows.csv"))
+	if err != nil || !strings.HasPrefix(string(data), "flow_id,community_id,ts_start") {
+		t.Errorf("flows.csv: %v %.60q", err, data)
 	}
 }

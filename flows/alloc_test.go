@@ -1,0 +1,38 @@
+package flows_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+)
+
+// TestObserveZeroAllocs asserts that following packets of known flows
+// allocates nothing (a new flow may: it grows the flow table).
+func TestObserveZeroAllocs(t *testing.T) {
+	for _, name := range []string{
+		"pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap",
+		"pcap-parser--assets--wireshark_samples-test.pcapng",
+		"pcap-analyzer--assets--frag_tcp_80_ipv4.pcap",
+	} {
+		t.Run(name, func(t *testing.T) {
+			rows, _ := track(t, filepath.Join(capturesDir, name))
+			tr := flows.NewTracker(flows.DefaultConfig())
+			for i := range rows {
+				tr.Observe(&rows[i]) // every flow now exists
+			}
+			tr.TakeEnded()
+			n := testing.AllocsPerRun(5, func() {
+				for i := range rows {
+					tr.Observe(&rows[i])
+					if tr.PendingRows() > 0 {
+						tr.TakeEnded()
+					}
+				}
+			})
+			if n != 0 {
+				t.Errorf("%v allocations per pass over %d packets", n, len(rows))
+			}
+		})
+	}
+}

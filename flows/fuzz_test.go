@@ -1,0 +1,112 @@
+package flows_test
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+)
+
+// FuzzTracker feeds the tracker packets built from the input, 12 bytes
+// each (direction and protocol, flags, sequence and acknowledgment
+// numbers, payload length, time step), between a few hosts and ports. It
+// checks that nothing panics, that every flow ends exactly once, and that
+// every packet's flow_id names a flow row.
+func FuzzTracker(f *testing.F) {
+	f.Add([]byte("\x00\x02\x00\x00\x00\x01\x00\x00\x00\x00\x00\x01" +
+		"\x01\x12\x00\x00\x00\x05\x00\x00\x00\x02\x00\x01" +
+		"\x00\x10\x00\x00\x00\x02\x00\x00\x00\x06\x00\x01" +
+		"\x00\x18\x00\x00\x00\x02\x00\x00\x00\x06\x10\x01" +
+		"\x01\x11\x00\x00\x00\x06\x00\x00\x00\x12\x00\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg := flows.DefaultConfig()
+		tr := flows.NewTracker(cfg)
+		hosts := []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")}
+		ids := map[uint64]bool{}
+		ended := map[uint64]int{}
+		take := func() {
+			for _, r := range tr.TakeEnded() {
+				ended[r.FlowID]++
+			}
+		}
+		ts := int64(1e18)
+		for len(data) >= 12 {
+			c := data[:12]
+			data = data[12:]
+			var r parsers.PacketRow
+			dir, v6 := c[0]&1, c[0]&2 != 0
+			src, dst := hosts[0], hosts[1]
+			if v6 {
+				src, dst = hosts[2], hosts[3]
+			}
+			sport, dport := uint16(40000+int(c[0]>>5)), uint16(80)
+			if dir == 1 {
+				src, dst, sport, dport = dst, src, dport, sport
+			}
+			ts += int64(c[11]) * int64(c[10]|1) * 1e7 // up to ~11 min steps
+			r.TS = ts
+			r.SrcIP, r.DstIP = src, dst
+			r.Set(parsers.ColSrcIP)
+			r.Set(parsers.ColDstIP)
+			r.Set(parsers.ColIPProto)
+			r.IPLen = 40 + uint16(c[10])
+			r.Set(parsers.ColIPLen)
+			r.PayloadLen = uint32(c[10])
+			switch c[0] >> 2 & 7 {
+			case 0, 1, 2, 3: // TCP
+				r.IPProto = 6
+				r.SrcPort, r.DstPort = sport, dport
+				r.Set(parsers.ColSrcPort)
+				r.Set(parsers.ColDstPort)
+				r.TCPFlags = uint16(c[1])
+				r.Set(parsers.ColTCPFlags)
+				r.TCPSeq = binary.BigEndian.Uint32(c[2:])
+				r.TCPAck = binary.BigEndian.Uint32(c[6:])
+				r.TCPWin = uint16(c[1] & 0x40)
+				r.Set(parsers.ColTCPWin)
+			case 4, 5: // UDP
+				r.IPProto = 17
+				r.SrcPort, r.DstPort = sport, dport
+				r.Set(parsers.ColSrcPort)
+				r.Set(parsers.ColDstPort)
+			case 6: // ICMP
+				r.IPProto = 1
+				if v6 {
+					r.IPProto = 58
+				}
+				r.ICMPType, r.ICMPCode = c[1], c[2]
+				r.Set(parsers.ColICMPType)
+				r.Set(parsers.ColICMPCode)
+			default: // a fragment or another protocol
+				r.IPProto = c[1]
+				r.IPID = uint32(c[2])
+				r.FragOffset = uint16(c[3]) * 8
+				r.Set(parsers.ColFragOffset)
+				r.MoreFrags = c[4]&1 != 0
+				r.Set(parsers.ColMoreFrags)
+			}
+			tr.Observe(&r)
+			if r.Has(parsers.ColFlowID) {
+				ids[r.FlowID] = true
+			}
+			take()
+		}
+		tr.Close()
+		take()
+		if tr.Started != tr.Ended || tr.Live() != 0 {
+			t.Fatalf("started %d, ended %d, live %d", tr.Started, tr.Ended, tr.Live())
+		}
+		for id := range ids {
+			if ended[id] == 0 {
+				t.Fatalf("packet flow_id %d has no flow row", id)
+			}
+		}
+		for id, n := range ended {
+			if n > 1 {
+				t.Fatalf("flow_id %d ended %d times", id, n)
+			}
+		}
+	})
+}
