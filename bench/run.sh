@@ -36,7 +36,7 @@ once() {
   local t0=$EPOCHREALTIME t1
   /usr/bin/time -f "%M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || { echo "$name failed:"; cat "$out/err.txt"; exit 1; }
   t1=$EPOCHREALTIME
-  rm -f "$dst"/o.*
+  rm -rf "$dst"/o.*
   # wall time in ms resolution (time's %e has only 10 ms)
   echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') $(cat "$out/time.txt")" >> "$out/raw.txt"
 }
@@ -47,6 +47,9 @@ done
 for f in csv jsonl arrow parquet; do
   add "$f-all-columns" "$out/pcap2table" -q "$cap" -o "$dst/o.$f"
 done
+# issue 3: packets + flows in one pass, and flows alone (Parquet)
+add packets+flows "$out/pcap2table" -q "$cap" --tables packets,flows -o "$dst/o.tables"
+add flows "$out/pcap2table" -q "$cap" --tables flows -o "$dst/o.flows.parquet"
 : > "$out/raw.txt"
 cat "$cap" > /dev/null # page cache
 for round in $(seq "$RUNS"); do
@@ -60,6 +63,7 @@ if [ "${TSHARK:-1}" = 1 ] && command -v tshark >/dev/null; then
   once tshark tshark -n -r "$cap" -T fields -E separator=, \
     -e frame.number -e frame.time_epoch -e frame.len -e ip.src -e ip.dst -e ip.proto \
     -e tcp.srcport -e tcp.dstport -e tcp.flags
+  once tshark-conv tshark -n -q -r "$cap" -z conv,tcp -z conv,udp
 fi
 if [ "${RSS10M:-0}" = 1 ]; then
   big=$out/bench-10000000-snap128.pcap
