@@ -1,16 +1,15 @@
 package flows_test
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/sniff"
 )
@@ -65,65 +64,15 @@ func track(t testing.TB, paths ...string) ([]parsers.PacketRow, []flows.FlowRow)
 	return rows, out
 }
 
-type tsharkRow map[string]string
-
-func readTSV(t testing.TB, path string) []tsharkRow {
-	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var hdr []string
-	var rows []tsharkRow
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if hdr == nil {
-			hdr = fields
-			continue
-		}
-		r := tsharkRow{}
-		for i, h := range hdr {
-			if i < len(fields) {
-				r[h] = fields[i]
-			}
-		}
-		rows = append(rows, r)
-	}
-	return rows
-}
-
-func captures(t testing.TB) []string {
-	ents, err := os.ReadDir(capturesDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range ents {
-		n := e.Name()
-		if e.IsDir() || n == "MANIFEST.tsv" || n == "NOTICE" || n == "README.md" {
-			continue
-		}
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // TestCommunityIDWithTshark compares every packet's community_id with
 // tshark's communityid field on the real captures.
 func TestCommunityIDWithTshark(t *testing.T) {
 	var total, agree, both, unexplained int
 	kinds := map[string]int{}
-	for _, name := range captures(t) {
-		ref := readTSV(t, filepath.Join(capturesDir, "ref-nodefrag", name+".packets.tsv"))
+	for _, name := range reftest.Captures(t, capturesDir) {
+		ref := reftest.ReadTSV(t, filepath.Join(capturesDir, "ref-nodefrag", name+".packets.tsv"))
 		if ref == nil {
-			ref = readTSV(t, filepath.Join(capturesDir, "ref", name+".packets.tsv"))
+			ref = reftest.ReadTSV(t, filepath.Join(capturesDir, "ref", name+".packets.tsv"))
 		}
 		rows, _ := track(t, filepath.Join(capturesDir, name))
 		for i := range rows {
@@ -256,7 +205,7 @@ func parseBytes(n, unit string) (uint64, bool) {
 func TestConversationsWithTshark(t *testing.T) {
 	var total, agree int
 	kinds := map[string]int{}
-	for _, name := range captures(t) {
+	for _, name := range reftest.Captures(t, capturesDir) {
 		ref := readConv(t, filepath.Join(capturesDir, "ref", name+".conv.txt"))
 		if len(ref) == 0 {
 			continue

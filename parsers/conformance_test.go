@@ -1,7 +1,6 @@
 package parsers_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/sniff"
 )
@@ -53,42 +53,21 @@ func readAll(t testing.TB, path string) ([]parsers.PacketRow, error) {
 }
 
 // tsharkRow is one line of a ref/NAME.packets.tsv file.
-type tsharkRow map[string]string
+type tsharkRow = reftest.Row
 
 // readRef reads tshark's fields for a capture from ref/ (the shared
 // references), or from ref-nodefrag/ (tshark with IP reassembly off, see
-// testdata/make-nodefrag-refs.sh) when nodefrag is set and that file exists.
+// testdata/make-nodefrag-refs.sh) when nodefrag is set; nil if that file
+// does not exist.
 func readRef(t testing.TB, name string, nodefrag bool) []tsharkRow {
 	t.Helper()
-	path := filepath.Join(capturesDir, "ref", name+".packets.tsv")
+	dir := "ref"
 	if nodefrag {
-		path = filepath.Join(capturesDir, "ref-nodefrag", name+".packets.tsv")
+		dir = "ref-nodefrag"
 	}
-	f, err := os.Open(path)
-	if os.IsNotExist(err) && nodefrag {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var hdr []string
-	var rows []tsharkRow
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if hdr == nil {
-			hdr = fields
-			continue
-		}
-		r := tsharkRow{}
-		for i, h := range hdr {
-			if i < len(fields) {
-				r[h] = fields[i]
-			}
-		}
-		rows = append(rows, r)
+	rows := reftest.ReadTSV(t, filepath.Join(capturesDir, dir, name+".packets.tsv"))
+	if rows == nil && !nodefrag {
+		t.Fatalf("no tshark reference for %s", name)
 	}
 	return rows
 }
@@ -260,21 +239,13 @@ type mismatch struct {
 // TestConformanceWithTshark compares every packet of every real capture in
 // testdata/captures with tshark 4.0.17's fields (ref/*.packets.tsv).
 func TestConformanceWithTshark(t *testing.T) {
-	entries, err := os.ReadDir(capturesDir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var (
 		reassembly   int
 		total, agree int
 		mismatches   []mismatch
 		countDiffs   []string
 	)
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || name == "MANIFEST.tsv" || name == "NOTICE" || name == "README.md" {
-			continue
-		}
+	for _, name := range reftest.Captures(t, capturesDir) {
 		ref := readRef(t, name, false)
 		if nd := readRef(t, name, true); nd != nil {
 			// Fragments: compare with tshark's per-fragment view, and count
