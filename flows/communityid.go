@@ -14,28 +14,33 @@ const CommunityIDLen = 30
 // icmpCounterpart maps ICMP request/reply types to their counterpart, as
 // the Community ID spec does (ICMPv4: echo, timestamp, information, router
 // solicitation/advertisement, address mask).
-var icmpCounterpart = map[uint8]uint8{
-	8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17,
-}
+var icmpCounterpart = counterparts(8, 0, 13, 14, 15, 16, 10, 9, 17, 18)
 
 // icmp6Counterpart is the same for ICMPv6: echo, router and neighbor
 // discovery, multicast listener query/report, who-are-you, and home agent
 // address discovery.
-var icmp6Counterpart = map[uint8]uint8{
-	128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135,
-	130: 131, 131: 130, 139: 140, 140: 139, 144: 145, 145: 144,
+var icmp6Counterpart = counterparts(128, 129, 133, 134, 135, 136, 130, 131, 139, 140, 144, 145)
+
+// counterparts builds a lookup table from pairs of types (both ways);
+// entry t is the counterpart of type t plus one, 0 when it has none.
+func counterparts(pairs ...uint8) (t [256]uint16) {
+	for i := 0; i < len(pairs); i += 2 {
+		a, b := pairs[i], pairs[i+1]
+		t[a], t[b] = uint16(b)+1, uint16(a)+1
+	}
+	return t
 }
 
 // ICMPPorts returns the port equivalents of an ICMP(v6) packet: its type,
 // and the counterpart type (or, for a type without one, the code), and
 // whether the message is one-way (it has no counterpart).
 func ICMPPorts(v6 bool, typ, code uint8) (sport, dport uint16, oneWay bool) {
-	m := icmpCounterpart
+	m := &icmpCounterpart
 	if v6 {
-		m = icmp6Counterpart
+		m = &icmp6Counterpart
 	}
-	if c, ok := m[typ]; ok {
-		return uint16(typ), uint16(c), false
+	if c := m[typ]; c != 0 {
+		return uint16(typ), c - 1, false
 	}
 	return uint16(typ), uint16(code), true
 }

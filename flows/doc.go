@@ -13,5 +13,6 @@
 //
 // Buffer ownership: Observe reads the row it is given and writes only its
 // flow_id and community_id; it keeps no reference to it. The FlowRows
-// returned by Ended are valid until the next call to Observe or Close.
+// returned by TakeEnded are valid until the next call to Observe, Close or
+// TakeEnded.
 package flows

@@ -48,7 +48,7 @@ type endpoint struct {
 
 	state, prevState uint8
 	didClose         bool
-	udpActive        bool
+	active           bool // sent a packet (UDP, ICMP, other: Zeek's UDP_ACTIVE)
 
 	// Sequence numbers unwrapped to 64 bits: a 32-bit value x is placed
 	// near the reference it is compared with.
@@ -206,7 +206,7 @@ func icmpIsReply(v6 bool, typ uint8) bool {
 }
 
 // observe updates the flow with one of its packets sent by side.
-func (f *flow) observe(r *parsers.PacketRow, side uint8, t *Tracker) {
+func (f *flow) observe(r *parsers.PacketRow, side uint8) {
 	e := &f.ep[side]
 	if r.TS > f.last {
 		f.last = r.TS
@@ -219,14 +219,14 @@ func (f *flow) observe(r *parsers.PacketRow, side uint8, t *Tracker) {
 	switch f.key.Proto {
 	case 6:
 		if r.Has(parsers.ColTCPFlags) {
-			f.tcp(side, r, t)
+			f.tcp(side, r)
 		}
 	case 17:
-		e.udpActive = true
+		e.active = true
 		e.stats.Bytes += uint64(r.PayloadLen)
 		f.checkHistory(side, histData, 'D')
 	default:
-		e.udpActive = true
+		e.active = true
 		e.stats.Bytes += uint64(r.PayloadLen)
 	}
 }
@@ -304,11 +304,11 @@ func (f *flow) connState() string {
 		return "OTH"
 	case 17:
 		switch {
-		case o.udpActive && r.udpActive:
+		case o.active && r.active:
 			return "SF"
-		case o.udpActive:
+		case o.active:
 			return "S0"
-		case r.udpActive:
+		case r.active:
 			return "SHR"
 		}
 		return "OTH"

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"encoding/binary"
+	"hash/fnv"
 	"net/netip"
 )
 
@@ -37,16 +38,9 @@ func flowID(k *Key, firstTS int64, gen uint32) uint64 {
 	b = binary.BigEndian.AppendUint32(b, k.TunnelID)
 	b = binary.BigEndian.AppendUint64(b, uint64(firstTS))
 	b = binary.BigEndian.AppendUint32(b, gen)
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h := uint64(offset)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= prime
-	}
-	return h
+	h := fnv.New64a() // once per flow, not per packet
+	h.Write(b)
+	return h.Sum64()
 }
 
 func addr16(a netip.Addr) [16]byte { return a.As16() }

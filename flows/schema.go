@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 
+	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -84,7 +85,7 @@ var FlowsSchema = &table.Schema{
 		"so they are ordered by end, not by start. `flow_id` joins the packets table.",
 	Columns: flowColumns([]table.Column{
 		{Name: "flow_id", Type: table.Uint64, Doc: "Deterministic 64-bit id: FNV-1a of the canonical key and the first packet's timestamp (see docs/flows.md). Equal to `flow_id` of every packet of the flow."},
-		{Name: "community_id", Type: table.String, Nullable: true, Hint: table.Plain, Doc: "Community ID v1 (seed 0 unless `--community-id-seed`) of the flow's 5-tuple; null for a non-IP flow (never, in this version)."},
+		{Name: "community_id", Type: table.String, Doc: "Community ID v1 (seed 0 unless `--community-id-seed`) of the flow's 5-tuple; equal to `community_id` of its packets."},
 		{Name: "ts_start", Type: table.Timestamp, Hint: table.Delta, Doc: "Timestamp of the flow's first packet."},
 		{Name: "ts_end", Type: table.Timestamp, Doc: "Timestamp of the flow's last packet."},
 		{Name: "duration", Type: table.Float64, Doc: "`ts_end - ts_start` in seconds."},
@@ -155,38 +156,47 @@ type FlowRow struct {
 // DirStats are one direction's counters.
 type DirStats struct {
 	Pkts, Bytes, IPBytes uint64
-	LenMin, LenMax       uint32
-	LenMean, LenM2       float64 // Welford
-	IATn                 uint64
-	IATMin, IATMax       int64 // ns
-	IATMean, IATM2       float64
+	Len                  Summary // IP total lengths, bytes
+	IAT                  Summary // times between consecutive packets, ns
 	lastTS               int64
 }
 
 func (d *DirStats) add(ts int64, ipLen uint32) {
+	if d.Pkts > 0 {
+		d.IAT.Add(float64(max(ts-d.lastTS, 0))) // time going backwards counts as 0
+	}
 	d.Pkts++
 	d.IPBytes += uint64(ipLen)
-	if d.Pkts == 1 {
-		d.LenMin, d.LenMax = ipLen, ipLen
-	} else {
-		d.LenMin, d.LenMax = min(d.LenMin, ipLen), max(d.LenMax, ipLen)
-		iat := max(ts-d.lastTS, 0) // time going backwards counts as 0
-		d.IATn++
-		if d.IATn == 1 {
-			d.IATMin, d.IATMax = iat, iat
-		} else {
-			d.IATMin, d.IATMax = min(d.IATMin, iat), max(d.IATMax, iat)
-		}
-		x := float64(iat)
-		delta := x - d.IATMean
-		d.IATMean += delta / float64(d.IATn)
-		d.IATM2 += delta * (x - d.IATMean)
-	}
-	x := float64(ipLen)
-	delta := x - d.LenMean
-	d.LenMean += delta / float64(d.Pkts)
-	d.LenM2 += delta * (x - d.LenMean)
+	d.Len.Add(float64(ipLen))
 	d.lastTS = ts
+}
+
+// Summary accumulates the count, min, max, mean and variance of a series
+// in one pass (Welford's method).
+type Summary struct {
+	N                  uint64
+	Min, Max, Mean, M2 float64
+}
+
+// Add adds x to the series.
+func (s *Summary) Add(x float64) {
+	s.N++
+	if s.N == 1 {
+		s.Min, s.Max = x, x
+	} else {
+		s.Min, s.Max = min(s.Min, x), max(s.Max, x)
+	}
+	delta := x - s.Mean
+	s.Mean += delta / float64(s.N)
+	s.M2 += delta * (x - s.Mean)
+}
+
+// Std is the population standard deviation (0 for fewer than two values).
+func (s *Summary) Std() float64 {
+	if s.N == 0 {
+		return 0
+	}
+	return math.Sqrt(s.M2 / float64(s.N))
 }
 
 // AppendTo appends the row to a batch of FlowsSchema, filling the columns
@@ -231,12 +241,12 @@ func (r *FlowRow) appendCol(v *table.Vector, c int) {
 	case ColIPProto:
 		v.AppendUint(uint64(r.IPProto))
 	case ColSrcIP:
-		v.Str = r.SrcIP.AppendTo(v.Str)
+		v.Str = parsers.AppendAddr(v.Str, r.SrcIP)
 		v.EndString()
 	case ColSrcPort:
 		appendOptUint(v, r.HasPorts, uint64(r.SrcPort))
 	case ColDstIP:
-		v.Str = r.DstIP.AppendTo(v.Str)
+		v.Str = parsers.AppendAddr(v.Str, r.DstIP)
 		v.EndString()
 	case ColDstPort:
 		appendOptUint(v, r.HasPorts, uint64(r.DstPort))
@@ -281,38 +291,33 @@ func (r *FlowRow) appendCol(v *table.Vector, c int) {
 	}
 }
 
+// appendStat appends one of the per-direction statistics columns: the
+// 16 columns run orig len, resp len, orig iat, resp iat, each min, mean,
+// std, max.
 func (r *FlowRow) appendStat(v *table.Vector, c int) {
-	d, i := &r.Orig, c-ColOrigLenMin
-	if c >= ColRespLenMin && c <= ColRespLenMax {
-		d, i = &r.Resp, c-ColRespLenMin
+	k := c - ColOrigLenMin
+	d := &r.Orig
+	if k/4%2 == 1 {
+		d = &r.Resp
 	}
-	if c >= ColOrigIATMin {
-		d, i = &r.Orig, c-ColOrigIATMin
-		if c >= ColRespIATMin {
-			d, i = &r.Resp, c-ColRespIATMin
-		}
-		ok := d.IATn > 0
-		switch i {
-		case 0:
-			appendOptFloat(v, ok, float64(d.IATMin)/1e9)
-		case 1:
-			appendOptFloat(v, ok, d.IATMean/1e9)
-		case 2:
-			appendOptFloat(v, ok, math.Sqrt(d.IATM2/float64(max(d.IATn, 1)))/1e9)
-		case 3:
-			appendOptFloat(v, ok, float64(d.IATMax)/1e9)
-		}
-		return
+	s, div := &d.Len, 1.0
+	if k >= 8 {
+		s, div = &d.IAT, 1e9 // ns to s
 	}
-	ok := d.Pkts > 0
-	switch i {
+	var x float64
+	switch k % 4 {
 	case 0:
-		appendOptUint(v, ok, uint64(d.LenMin))
+		x = s.Min
 	case 1:
-		appendOptFloat(v, ok, d.LenMean)
+		x = s.Mean
 	case 2:
-		appendOptFloat(v, ok, math.Sqrt(d.LenM2/float64(max(d.Pkts, 1))))
+		x = s.Std()
 	case 3:
-		appendOptUint(v, ok, uint64(d.LenMax))
+		x = s.Max
+	}
+	if v.Type == table.Uint32 {
+		appendOptUint(v, s.N > 0, uint64(x))
+	} else {
+		appendOptFloat(v, s.N > 0, x/div)
 	}
 }

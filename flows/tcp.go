@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"math/bits"
+
 	"github.com/pcap2table/pcap2table/parsers"
 )
 
@@ -59,7 +61,7 @@ func (e *endpoint) setState(s uint8) {
 
 // tcp runs Zeek's per-packet TCP processing (TCPSessionAdapter::Process)
 // for a packet sent by side s.
-func (f *flow) tcp(s uint8, r *parsers.PacketRow, t *Tracker) {
+func (f *flow) tcp(s uint8, r *parsers.PacketRow) {
 	e, p := &f.ep[s], &f.ep[s^1]
 	fl := r.TCPFlags
 	syn, fin, rst, ack := fl&flagSYN != 0, fl&flagFIN != 0, fl&flagRST != 0, fl&flagACK != 0
@@ -146,7 +148,7 @@ func (f *flow) tcp(s uint8, r *parsers.PacketRow, t *Tracker) {
 	}
 	highest := e.last // one past the highest sequence number sent so far
 	deltaLast := f.updateLastSeq(s, base+segLen, syn, fin, rst, plen)
-	f.stateMachine(s, base, syn, fin, rst, ack, plen, deltaLast, t)
+	f.stateMachine(s, base, syn, fin, rst, ack, plen, deltaLast)
 	if ack && ackOK {
 		f.ackReceived(s^1, relAck)
 	}
@@ -168,20 +170,15 @@ func (f *flow) tcp(s uint8, r *parsers.PacketRow, t *Tracker) {
 func (f *flow) updateHistory(s uint8, fl uint16, relSeq, plen uint64) {
 	e := &f.ep[s]
 	syn, fin, rst, ack := fl&flagSYN != 0, fl&flagFIN != 0, fl&flagRST != 0, fl&flagACK != 0
-	bits := 0
-	for _, b := range []bool{syn, fin, rst} {
-		if b {
-			bits++
-		}
-	}
+	nbits := bits.OnesCount16(fl & (flagSYN | flagFIN | flagRST))
 	switch {
-	case bits > 1:
+	case nbits > 1:
 		if fin && rst {
 			f.checkHistory(s, histFINRST, 'I')
 		} else {
 			f.checkHistory(s, histMulti, 'Q')
 		}
-	case bits == 1:
+	case nbits == 1:
 		if syn {
 			code := byte('S')
 			if ack {
@@ -234,7 +231,7 @@ func (f *flow) updateLastSeq(s uint8, last uint64, syn, fin, rst bool, plen uint
 }
 
 // stateMachine is Zeek's UpdateStateMachine for a packet from side s.
-func (f *flow) stateMachine(s uint8, base uint64, syn, fin, rst, ack bool, plen uint64, deltaLast int64, t *Tracker) {
+func (f *flow) stateMachine(s uint8, base uint64, syn, fin, rst, ack bool, plen uint64, deltaLast int64) {
 	e, p := &f.ep[s], &f.ep[s^1]
 	isOrig := s == f.origSide
 	doClose := false
@@ -259,14 +256,7 @@ func (f *flow) stateMachine(s uint8, base uint64, syn, fin, rst, ack bool, plen 
 				e.setState(tcpEstablished)
 			}
 		}
-		if fin {
-			e.setState(tcpClosed)
-			doClose = true
-		}
-		if rst {
-			e.setState(tcpReset)
-			doClose = true
-		}
+		doClose = e.closeOrReset(fin, rst)
 		if e.state == tcpInactive {
 			switch {
 			case !isOrig && plen == 0 && f.ep[f.origSide].state == tcpSynSent:
@@ -278,14 +268,7 @@ func (f *flow) stateMachine(s uint8, base uint64, syn, fin, rst, ack bool, plen 
 			}
 		}
 	case tcpSynSent, tcpSynAckSent:
-		if fin {
-			e.setState(tcpClosed)
-			doClose = true
-		}
-		if rst {
-			e.setState(tcpReset)
-			doClose = true
-		}
+		doClose = e.closeOrReset(fin, rst)
 	case tcpEstablished, tcpPartial:
 		if syn && e.state == tcpPartial && p.state == tcpInactive && !ack {
 			e.setState(tcpSynSent)
@@ -313,6 +296,18 @@ func (f *flow) stateMachine(s uint8, base uint64, syn, fin, rst, ack bool, plen 
 	if doClose {
 		f.connectionClosed(s)
 	}
+}
+
+// closeOrReset moves an endpoint that is not yet established to closed
+// on a FIN, then to reset on a RST, and reports whether either came.
+func (e *endpoint) closeOrReset(fin, rst bool) bool {
+	if fin {
+		e.setState(tcpClosed)
+	}
+	if rst {
+		e.setState(tcpReset)
+	}
+	return fin || rst
 }
 
 // connectionClosed is Zeek's ConnectionClosed: once a close is complete

@@ -189,7 +189,7 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 		i = t.start(&k, r, side, oneWay, gen)
 	}
 	f := &t.flows[i]
-	f.observe(r, side, t)
+	f.observe(r, side)
 	if r.Has(parsers.ColMoreFrags) && r.MoreFrags {
 		if len(t.frags) >= maxFrags {
 			t.pruneFrags()
@@ -248,8 +248,8 @@ func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool, g
 	f.gen = gen
 	f.id = flowID(k, r.TS, gen)
 	var sa, da = addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
-	cid := AppendCommunityID(f.cid[:0], t.cfg.Seed, sa, da, k.Proto, k.PortA, k.PortB, k.HasPorts, oneWay)
-	_ = cid // written in place: cid aliases f.cid
+	// written in place: f.cid has room for exactly the 30 bytes
+	AppendCommunityID(f.cid[:0], t.cfg.Seed, sa, da, k.Proto, k.PortA, k.PortB, k.HasPorts, oneWay)
 	f.class = classOther
 	if k.Proto == 6 {
 		f.class = classTCP

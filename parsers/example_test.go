@@ -3,6 +3,7 @@ package parsers_test
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 
 	"github.com/pcap2table/pcap2table/parsers"
@@ -50,4 +51,12 @@ func ExampleDecoder() {
 	// 8 vxlan 100 192.168.203.5 -> 192.168.203.3 icmp type 0
 	// 9 vxlan 100 192.168.203.3 -> 192.168.203.5 icmp type 8
 	// 10 vxlan 100 192.168.203.5 -> 192.168.203.3 icmp type 0
+}
+
+func ExampleAppendAddr() {
+	b := parsers.AppendAddr(nil, netip.MustParseAddr("2001:db8:0:0:1:0:0:1"))
+	b = append(b, ' ')
+	b = parsers.AppendAddr(b, netip.MustParseAddr("10.2.188.214"))
+	fmt.Println(string(b))
+	// Output: 2001:db8::1:0:0:1 10.2.188.214
 }

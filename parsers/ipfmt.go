@@ -17,11 +17,11 @@ var decOctet = func() (t [256][4]byte) {
 	return t
 }()
 
-// appendAddr appends a as netip.Addr.AppendTo does (dotted quad, RFC 5952
+// AppendAddr appends a as netip.Addr.AppendTo does (dotted quad, RFC 5952
 // for IPv6), with table lookups instead of netip's per-digit division: IP
 // formatting was the largest single cost of a row. Zoned and IPv4-mapped
 // IPv6 addresses, which the decoder never produces, go to netip.
-func appendAddr(b []byte, a netip.Addr) []byte {
+func AppendAddr(b []byte, a netip.Addr) []byte {
 	if a.Is4() {
 		return appendIPv4(b, a.As4())
 	}

@@ -28,11 +28,11 @@ func TestAppendAddr(t *testing.T) {
 	for _, s := range addrs {
 		a := netip.MustParseAddr(s)
 		want := a.String()
-		if got := string(appendAddr([]byte("x"), a)); got != "x"+want {
-			t.Fatalf("appendAddr(%s) = %s, want %s", want, got[1:], want)
+		if got := string(AppendAddr([]byte("x"), a)); got != "x"+want {
+			t.Fatalf("AppendAddr(%s) = %s, want %s", want, got[1:], want)
 		}
 	}
-	if got := appendAddr(nil, netip.Addr{}); string(got) != "" { // as AppendTo
+	if got := AppendAddr(nil, netip.Addr{}); string(got) != "" { // as AppendTo
 		t.Errorf("zero Addr: %q", got)
 	}
 }
@@ -45,8 +45,8 @@ func FuzzAppendAddr(f *testing.F) {
 		if !ok {
 			return
 		}
-		if got, want := string(appendAddr(nil, a)), a.String(); got != want {
-			t.Fatalf("appendAddr(%v) = %s, want %s", in, got, want)
+		if got, want := string(AppendAddr(nil, a)), a.String(); got != want {
+			t.Fatalf("AppendAddr(%v) = %s, want %s", in, got, want)
 		}
 	})
 }
@@ -57,7 +57,7 @@ func BenchmarkAppendAddr(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	b.Run("fast", func(b *testing.B) {
 		for range b.N {
-			buf = appendAddr(appendAddr(buf[:0], v4), v6)
+			buf = AppendAddr(AppendAddr(buf[:0], v4), v6)
 		}
 	})
 	b.Run("netip", func(b *testing.B) {

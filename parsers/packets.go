@@ -210,10 +210,10 @@ func (r *PacketRow) appendCol(c []table.Vector, files []string, col int) {
 	case ColTunnel:
 		v.AppendString(r.Tunnel)
 	case ColSrcIP:
-		v.Str = appendAddr(v.Str, r.SrcIP)
+		v.Str = AppendAddr(v.Str, r.SrcIP)
 		v.EndString()
 	case ColDstIP:
-		v.Str = appendAddr(v.Str, r.DstIP)
+		v.Str = AppendAddr(v.Str, r.DstIP)
 		v.EndString()
 	case ColMoreFrags:
 		v.AppendBool(r.MoreFrags)
