@@ -78,19 +78,12 @@ func (c *csvWriter) Write(b *table.Batch) error {
 			buf = c.enc.appendValue(buf, v, r, false)
 		}
 		buf = append(buf, '\n')
-		if len(buf) >= textOutSize {
-			c.out.buf = buf
-			if c.out.flush() != nil {
-				return c.out.err
-			}
-			buf = c.out.buf
+		var ok bool
+		if buf, ok = c.out.endRow(buf); !ok {
+			return c.out.err
 		}
 	}
-	c.out.buf = buf
-	if c.flushEach {
-		return c.out.flush()
-	}
-	return c.out.err
+	return c.out.endBatch(buf, c.flushEach)
 }
 
 // appendValue appends a non-null value as text. For JSON, strings are

@@ -52,19 +52,12 @@ func (j *jsonlWriter) Write(b *table.Batch) error {
 			buf = j.enc.appendValue(buf, v, r, true)
 		}
 		buf = append(buf, '}', '\n')
-		if len(buf) >= textOutSize {
-			j.out.buf = buf
-			if j.out.flush() != nil {
-				return j.out.err
-			}
-			buf = j.out.buf
+		var ok bool
+		if buf, ok = j.out.endRow(buf); !ok {
+			return j.out.err
 		}
 	}
-	j.out.buf = buf
-	if j.flushEach {
-		return j.out.flush()
-	}
-	return j.out.err
+	return j.out.endBatch(buf, j.flushEach)
 }
 
 func (j *jsonlWriter) Close() error {

@@ -89,6 +89,27 @@ func newTextOut(w io.Writer) textOut {
 	return textOut{w: w, buf: make([]byte, 0, textOutSize+4096)}
 }
 
+// endRow is called after each row appended to buf (the buffer's bytes
+// plus the row): once they fill textOutSize they are written out. It
+// returns the buffer for the next row, and false after a write error.
+func (o *textOut) endRow(buf []byte) ([]byte, bool) {
+	if len(buf) < textOutSize {
+		return buf, true
+	}
+	o.buf = buf
+	return o.buf, o.flush() == nil
+}
+
+// endBatch keeps buf as the buffer after a batch, writing it out if
+// flush (live inputs), and returns the sticky error.
+func (o *textOut) endBatch(buf []byte, flush bool) error {
+	o.buf = buf
+	if flush {
+		return o.flush()
+	}
+	return o.err
+}
+
 // flush writes out whatever the buffer holds.
 func (o *textOut) flush() error {
 	if o.err == nil && len(o.buf) > 0 {
