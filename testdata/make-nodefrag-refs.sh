@@ -2,8 +2,8 @@
 # tshark 4.0.17's per-packet view of the captures that hold IP fragments,
 # with IPv4/IPv6 reassembly turned off, so that each fragment is shown as
 # captured (the transport header on the first fragment only), which is what
-# the packets table reports. Same fields as ../shared/captures/make-refs.sh
-# plus ipv6.fraghdr.nxt. Output: testdata/captures/ref-nodefrag/NAME.packets.tsv
+# the packets table reports. The fields of ref/NAME.packets.tsv (from
+# ../shared/captures/make-refs.sh) plus ipv6.fraghdr.nxt. Output: testdata/captures/ref-nodefrag/NAME.packets.tsv
 # usage: testdata/make-nodefrag-refs.sh   (from the repository root; needs tshark)
 set -eu
 dir=testdata/captures
@@ -16,15 +16,11 @@ for f in "$dir"/*; do
   # only captures with fragments (an IPv6 fragment header, or IPv4 MF/offset)
   awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)h[$i]=i;next} $h["frame.protocols"]~/fraghdr/ || ($h["ip.frag_offset"]!="" && $h["ip.frag_offset"]!="0") || $h["ip.flags.mf"]=="1" {found=1} END{exit !found}' \
     "$dir/ref/$n.packets.tsv" || continue
+  # the fields of the shared reference (its header line), plus one
+  fields=$(head -1 "$dir/ref/$n.packets.tsv" | tr '\t' '\n' | sed 's/^/-e /' | tr '\n' ' ')
+  # shellcheck disable=SC2086 # one word per field
   tshark -n --enable-protocol communityid -o ip.defragment:FALSE -o ipv6.defragment:FALSE -r "$f" \
-    -T fields -E header=y -E separator=/t -E occurrence=l -E quote=n \
-    -e frame.number -e frame.time_epoch -e frame.len -e frame.cap_len -e frame.interface_id \
-    -e frame.protocols -e eth.src -e eth.dst -e vlan.id \
-    -e ip.src -e ip.dst -e ip.proto -e ip.ttl -e ip.len -e ip.id -e ip.frag_offset -e ip.flags.mf \
-    -e ipv6.src -e ipv6.dst -e ipv6.nxt -e ipv6.hlim \
-    -e tcp.srcport -e tcp.dstport -e tcp.flags -e tcp.seq_raw -e tcp.ack_raw -e tcp.window_size_value -e tcp.len \
-    -e udp.srcport -e udp.dstport -e sctp.srcport -e sctp.dstport \
-    -e icmp.type -e icmp.code -e icmpv6.type -e icmpv6.code -e communityid -e ipv6.fraghdr.nxt \
+    -T fields -E header=y -E separator=/t -E occurrence=l -E quote=n $fields -e ipv6.fraghdr.nxt \
     > "$out/$n.packets.tsv" 2>/dev/null
 done
 ls "$out"
