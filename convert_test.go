@@ -257,8 +257,10 @@ func TestRotation(t *testing.T) {
 func TestFlowJoin(t *testing.T) {
 	dir := t.TempDir()
 	in := []string{captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"}
+	var st *pcap2table.Stats
 	run := func(out string) {
-		if _, err := pcap2table.Convert(context.Background(), in, pcap2table.Options{Output: out, Tables: []string{"packets", "flows"}, Format: "jsonl"}); err != nil {
+		var err error
+		if st, err = pcap2table.Convert(context.Background(), in, pcap2table.Options{Output: out, Tables: []string{"packets", "flows"}, Format: "jsonl"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -317,6 +319,9 @@ func TestFlowJoin(t *testing.T) {
 		if !seen[id] {
 			t.Errorf("packets with flow_id %d have no flow row", id)
 		}
+	}
+	if st.Flows != uint64(len(fls)) {
+		t.Errorf("stats count %d flows, the table has %d", st.Flows, len(fls))
 	}
 	if withFlow < len(pkts)*9/10 {
 		t.Errorf("only %d of %d packets have a flow", withFlow, len(pkts))
