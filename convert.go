@@ -658,8 +658,13 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	if tracker != nil {
 		// Flows still open at the end of the input (or at the
 		// interruption) end with end_reason eof.
+		// Taken a batch at a time: a million open flows need not be
+		// held as rows all at once.
 		mu.Lock()
-		tracker.Close()
+		for more := true; more; {
+			more = tracker.CloseSome(batchRows)
+			moveFlows()
+		}
 		mu.Unlock()
 	}
 	if len(sinks) > 0 {

@@ -80,7 +80,7 @@ type flow struct {
 	inUse       bool
 	hasVLAN     bool
 	hasTunnelID bool
-	tunnel      string
+	tunnel      uint8 // index into Tracker.tunnels: flows hold no pointers, the GC skips them
 	first, last int64
 	origSide    uint8
 	class       uint8
@@ -350,7 +350,7 @@ func protoName(p uint8) string {
 	return "unknown_transport"
 }
 
-// row fills the flow's row.
+// row fills the flow's row (but its Tunnel, which the tracker names).
 func (f *flow) row(r *FlowRow, reason string) {
 	o, s := f.origSide, f.origSide^1
 	k := &f.key
@@ -363,7 +363,7 @@ func (f *flow) row(r *FlowRow, reason string) {
 		FlowID: f.id, CommunityID: f.cid, TSStart: f.first, TSEnd: f.last,
 		Proto: protoName(k.Proto), IPProto: k.Proto,
 		SrcIP: a, SrcPort: pa, DstIP: b, DstPort: pb, HasPorts: k.HasPorts,
-		VLAN: k.VLAN, HasVLAN: f.hasVLAN, Tunnel: f.tunnel, TunnelID: k.TunnelID, HasTunnelID: f.hasTunnelID,
+		VLAN: k.VLAN, HasVLAN: f.hasVLAN, TunnelID: k.TunnelID, HasTunnelID: f.hasTunnelID,
 		Orig: f.ep[o].stats, Resp: f.ep[s].stats,
 		ConnState: f.connState(), History: f.hist, HistoryLen: int(f.histLen),
 		Missed:      f.ep[0].missed + f.ep[1].missed,

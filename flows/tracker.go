@@ -42,12 +42,15 @@ type Tracker struct {
 	active  int64
 
 	idx   map[Key]int32
-	flows []flow
+	pages [][]flow // flow i is pages[i>>pageBits][i&pageMask]
+	n     int32    // flow slots in use or free
 	free  []int32
 	idle  [numClasses]list
 	byAge list // ordered by start, for the active timeout
 	now   int64
+	due   int64 // no flow times out before this capture time
 
+	tunnels  []string // tunnel names by flow.tunnel; 0 is none
 	frags    map[fragKey]fragRef
 	ended    []FlowRow
 	takeNext bool // ended was handed out: start over on the next append
@@ -58,15 +61,27 @@ type Tracker struct {
 
 // NewTracker returns a tracker with the given configuration.
 func NewTracker(c Config) *Tracker {
-	t := &Tracker{cfg: c, idx: make(map[Key]int32), frags: make(map[fragKey]fragRef)}
+	t := &Tracker{cfg: c, idx: make(map[Key]int32), frags: make(map[fragKey]fragRef), tunnels: []string{""}}
 	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
 	t.active = int64(c.Active)
 	for i := range t.idle {
 		t.idle[i] = list{none, none}
 	}
 	t.byAge = list{none, none}
+	t.due = 1<<63 - 1
 	return t
 }
+
+// Flows live in pages of pageSize, so that growing the table copies no
+// flow (one growing slice of flows spent a sixth of a flows-only run
+// copying itself).
+const (
+	pageBits = 12
+	pageSize = 1 << pageBits
+	pageMask = pageSize - 1
+)
+
+func (t *Tracker) flow(i int32) *flow { return &t.pages[i>>pageBits][i&pageMask] }
 
 // Live is the number of flows being tracked.
 func (t *Tracker) Live() int { return len(t.idx) }
@@ -125,7 +140,9 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 	}
 	if ts := r.TS; ts > t.now {
 		t.now = ts
-		t.expire(ts)
+		if ts >= t.due {
+			t.expire(ts)
+		}
 	}
 	src, dst := addr16(r.SrcIP), addr16(r.DstIP)
 	v6 := !r.SrcIP.Is4()
@@ -135,8 +152,8 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 	// datagram's first fragment, if that was seen.
 	if r.Has(parsers.ColFragOffset) && r.FragOffset > 0 {
 		fk := fragKey{src: src, dst: dst, id: r.IPID, proto: proto}
-		if ref, ok := t.frags[fk]; ok && t.flows[ref.flow].id == ref.id && t.flows[ref.flow].inUse {
-			f := &t.flows[ref.flow]
+		if ref, ok := t.frags[fk]; ok && t.flow(ref.flow).id == ref.id && t.flow(ref.flow).inUse {
+			f := t.flow(ref.flow)
 			f.side(f.sideOf(src)).add(r.TS, uint32(r.IPLen))
 			f.last = max(f.last, r.TS)
 			t.touch(ref.flow)
@@ -178,17 +195,17 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 
 	i, ok := t.idx[k]
 	gen := uint32(0)
-	if ok && proto == 6 && r.Has(parsers.ColTCPFlags) && t.flows[i].reused(r.TCPFlags) {
-		if old := &t.flows[i]; old.first == r.TS {
+	if ok && proto == 6 && r.Has(parsers.ColTCPFlags) && t.flow(i).reused(r.TCPFlags) {
+		if old := t.flow(i); old.first == r.TS {
 			gen = old.gen + 1 // same key, same instant: keep the ids apart
 		}
-		t.end(i, t.flows[i].closeReason())
+		t.end(i, t.flow(i).closeReason())
 		ok = false
 	}
 	if !ok {
 		i = t.start(&k, r, side, oneWay, gen)
 	}
-	f := &t.flows[i]
+	f := t.flow(i)
 	f.observe(r, side)
 	if r.Has(parsers.ColMoreFrags) && r.MoreFrags {
 		if len(t.frags) >= maxFrags {
@@ -237,11 +254,15 @@ func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool, g
 		i = t.free[n-1]
 		t.free = t.free[:n-1]
 	} else {
-		t.flows = append(t.flows, flow{})
-		i = int32(len(t.flows) - 1)
+		if int(t.n>>pageBits) == len(t.pages) {
+			// a new page: the flows never move, nothing is copied
+			t.pages = append(t.pages, make([]flow, pageSize))
+		}
+		i = t.n
+		t.n++
 	}
-	f := &t.flows[i]
-	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, origSide: side, tunnel: r.Tunnel}
+	f := t.flow(i)
+	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, origSide: side, tunnel: t.tunnelIndex(r.Tunnel)}
 	f.idle, f.age = links{none, none}, links{none, none}
 	f.hasVLAN = r.Has(parsers.ColVLAN)
 	f.hasTunnelID = r.Has(parsers.ColTunnelID)
@@ -258,17 +279,36 @@ func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool, g
 	t.idx[*k] = i
 	t.push(&t.idle[f.class], i, false)
 	t.push(&t.byAge, i, true)
+	if t.active > 0 {
+		t.due = min(t.due, f.first+t.active)
+	}
 	t.Started++
 	return i
 }
 
+// tunnelIndex interns a tunnel name (the decoder's few constants).
+func (t *Tracker) tunnelIndex(name string) uint8 {
+	for i, n := range t.tunnels {
+		if n == name {
+			return uint8(i)
+		}
+	}
+	if len(t.tunnels) == 256 {
+		return 0 // cannot happen: the decoder names a handful of tunnels
+	}
+	t.tunnels = append(t.tunnels, name)
+	return uint8(len(t.tunnels) - 1)
+}
+
 // end produces the flow's row and forgets it.
 func (t *Tracker) end(i int32, reason string) {
-	f := &t.flows[i]
+	f := t.flow(i)
 	t.unlink(&t.idle[f.class], i, false)
 	t.unlink(&t.byAge, i, true)
 	delete(t.idx, f.key)
-	f.row(t.newRow(), reason)
+	row := t.newRow()
+	f.row(row, reason)
+	row.Tunnel = t.tunnels[f.tunnel]
 	f.inUse = false
 	t.free = append(t.free, i)
 	t.Ended++
@@ -277,19 +317,21 @@ func (t *Tracker) end(i int32, reason string) {
 // touch moves the flow to the tail of its idle list (it just had a
 // packet), changing lists if its class changed.
 func (t *Tracker) touch(i int32) {
-	f := &t.flows[i]
+	f := t.flow(i)
 	c := f.wantClass()
 	t.unlink(&t.idle[f.class], i, false)
 	f.class = c
 	t.push(&t.idle[c], i, false)
+	t.due = min(t.due, f.last+t.timeout[c])
 }
 
 // expire ends the flows whose timeouts have passed at capture time now.
+// Observe calls it only once now reaches due, not for every packet.
 func (t *Tracker) expire(now int64) {
 	for c := range t.idle {
 		l := &t.idle[c]
 		for l.head != none {
-			f := &t.flows[l.head]
+			f := t.flow(l.head)
 			if f.last+t.timeout[c] > now {
 				break
 			}
@@ -302,27 +344,47 @@ func (t *Tracker) expire(now int64) {
 	}
 	if t.active > 0 {
 		for t.byAge.head != none {
-			f := &t.flows[t.byAge.head]
+			f := t.flow(t.byAge.head)
 			if f.first+t.active > now {
 				break
 			}
 			t.end(t.byAge.head, "active")
 		}
 	}
+	// The list heads hold the earliest deadlines; later packets only
+	// move deadlines later (touch lowers due for a flow that closes).
+	t.due = 1<<63 - 1
+	for c, l := range t.idle {
+		if l.head != none {
+			t.due = min(t.due, t.flow(l.head).last+t.timeout[c])
+		}
+	}
+	if t.active > 0 && t.byAge.head != none {
+		t.due = min(t.due, t.flow(t.byAge.head).first+t.active)
+	}
 }
 
 // Close ends every live flow (end_reason eof), in the order they started.
 func (t *Tracker) Close() {
-	for t.byAge.head != none {
+	for t.CloseSome(1 << 30) {
+	}
+}
+
+// CloseSome ends up to n live flows (end_reason eof), the oldest first,
+// and reports whether flows remain: the rows of a large table can be taken
+// n at a time, rather than all held at once.
+func (t *Tracker) CloseSome(n int) bool {
+	for ; n > 0 && t.byAge.head != none; n-- {
 		t.end(t.byAge.head, "eof")
 	}
+	return t.byAge.head != none
 }
 
 func (t *Tracker) ln(i int32, age bool) *links {
 	if age {
-		return &t.flows[i].age
+		return &t.flow(i).age
 	}
-	return &t.flows[i].idle
+	return &t.flow(i).idle
 }
 
 func (t *Tracker) push(l *list, i int32, age bool) {
