@@ -144,7 +144,7 @@ func (d *Decoder) Decode(p *Packet, row *PacketRow) {
 		row.fail(errUnsupportedLink)
 		return
 	}
-	d.run(st, p.Data, row)
+	d.run(st, p.Data, row, 0)
 }
 
 func (r *PacketRow) fail(reason string) {
@@ -180,10 +180,23 @@ func etherStep(t uint16) step {
 	return stDone
 }
 
-func (d *Decoder) run(st step, data []byte, row *PacketRow) {
-	// ipPayload is the IP payload length from the headers of the innermost
-	// IP packet so far (not the captured bytes), for payload_len.
-	var ipPayload int
+// DecodeDatagram decodes the transport header (and what it carries) of a
+// datagram reassembled from IP fragments. row holds the IP fields of its
+// first fragment, payload the whole IP payload (what follows the IPv4
+// header or the IPv6 fragment header); the fragment columns are cleared.
+// row.Payload then points into payload.
+func (d *Decoder) DecodeDatagram(row *PacketRow, payload []byte) {
+	row.clearTransport()
+	row.Clear(ColDecodeError)
+	row.DecodeError = ""
+	row.FragOffset, row.MoreFrags, row.IPPayload = 0, false, nil
+	d.run(stTransport, payload, row, len(payload))
+}
+
+// run decodes from step st. ipPayload is the IP payload length from the
+// headers of the innermost IP packet so far (not the captured bytes), for
+// payload_len.
+func (d *Decoder) run(st step, data []byte, row *PacketRow, ipPayload int) {
 	var vlanTags int
 	for depth := 0; st != stDone; depth++ {
 		if depth == maxDepth {
@@ -427,9 +440,14 @@ func (d *Decoder) run(st step, data []byte, row *PacketRow) {
 				ipPayload = 0
 			}
 			data = ip.Payload
+			row.IPPayload = nil
+			if ip.FragOffset != 0 || row.MoreFrags {
+				row.IPPayload = clip(data, ipPayload)
+			}
 			if ip.FragOffset != 0 { // not the first fragment: no transport header
 				row.PayloadLen = uint32(ipPayload)
 				row.Set(ColPayloadLen)
+				row.Payload = row.IPPayload
 				return
 			}
 			st = stTransport
@@ -459,6 +477,7 @@ func (d *Decoder) run(st step, data []byte, row *PacketRow) {
 			row.has |= 1<<ColIPVersion | 1<<ColSrcIP | 1<<ColDstIP | 1<<ColIPProto | 1<<ColIPTTL | 1<<ColIPLen
 			row.has &^= 1<<ColIPID | 1<<ColFragOffset | 1<<ColMoreFrags
 			row.clearTransport()
+			row.IPPayload = nil
 			ipPayload = int(plen)
 			data = data[40:]
 			if plen != 0 && int(plen) < len(data) {
@@ -487,9 +506,11 @@ func (d *Decoder) run(st step, data []byte, row *PacketRow) {
 			row.MoreFrags = f.MoreFragments
 			row.has |= 1<<ColIPID | 1<<ColFragOffset | 1<<ColMoreFrags
 			data = f.Payload
+			row.IPPayload = clip(data, ipPayload)
 			if f.FragmentOffset != 0 {
 				row.PayloadLen = uint32(max(ipPayload, 0))
 				row.Set(ColPayloadLen)
+				row.Payload = row.IPPayload
 				return
 			}
 			st = stTransport
@@ -551,6 +572,7 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 		row.TCPFlags = binary.BigEndian.Uint16(t.Contents[12:]) & 0x0fff
 		row.TCPSeq, row.TCPAck, row.TCPWin = t.Seq, t.Ack, t.Window
 		row.PayloadLen = uint32(max(*ipPayload-int(t.DataOffset)*4, 0))
+		row.Payload = clip(t.Payload, int(row.PayloadLen))
 		row.has |= 1<<ColSrcPort | 1<<ColDstPort | 1<<ColTCPFlags | 1<<ColTCPSeq | 1<<ColTCPAck |
 			1<<ColTCPWin | 1<<ColPayloadLen
 		return stDone, nil
@@ -567,6 +589,7 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 		u := &d.udp
 		row.SrcPort, row.DstPort = uint16(u.SrcPort), uint16(u.DstPort)
 		row.PayloadLen = uint32(max(*ipPayload-8, 0))
+		row.Payload = clip(u.Payload, int(row.PayloadLen))
 		row.has |= 1<<ColSrcPort | 1<<ColDstPort | 1<<ColPayloadLen
 		return d.udpTunnel(row, u.Payload, ipPayload)
 	case 132:
@@ -576,6 +599,7 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 		}
 		row.SrcPort, row.DstPort = uint16(d.sctp.SrcPort), uint16(d.sctp.DstPort)
 		row.PayloadLen = uint32(max(*ipPayload-12, 0))
+		row.Payload = clip(d.sctp.Payload, int(row.PayloadLen))
 		row.has |= 1<<ColSrcPort | 1<<ColDstPort | 1<<ColPayloadLen
 		return stDone, nil
 	case 1:
@@ -585,6 +609,7 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 		}
 		row.ICMPType, row.ICMPCode = d.icmp4.TypeCode.Type(), d.icmp4.TypeCode.Code()
 		row.PayloadLen = uint32(max(*ipPayload-8, 0))
+		row.Payload = clip(d.icmp4.Payload, int(row.PayloadLen))
 		row.has |= 1<<ColICMPType | 1<<ColICMPCode | 1<<ColPayloadLen
 		return stDone, nil
 	case 58:
@@ -594,6 +619,7 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 		}
 		row.ICMPType, row.ICMPCode = d.icmp6.TypeCode.Type(), d.icmp6.TypeCode.Code()
 		row.PayloadLen = uint32(max(*ipPayload-4, 0))
+		row.Payload = clip(d.icmp6.Payload, int(row.PayloadLen))
 		row.has |= 1<<ColICMPType | 1<<ColICMPCode | 1<<ColPayloadLen
 		return stDone, nil
 	case 4: // IPv4 in IP
@@ -615,7 +641,19 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 	}
 	row.PayloadLen = uint32(max(*ipPayload, 0))
 	row.Set(ColPayloadLen)
+	row.Payload = clip(data, int(row.PayloadLen))
 	return stDone, nil
+}
+
+// clip returns at most the first n bytes of b.
+func clip(b []byte, n int) []byte {
+	if n < len(b) {
+		if n < 0 {
+			n = 0
+		}
+		return b[:n]
+	}
+	return b
 }
 
 // udpTunnel recognizes a tunnel inside UDP by port and content.
@@ -682,6 +720,7 @@ func (d *Decoder) udpTunnel(row *PacketRow, data []byte, ipPayload *int) (step, 
 func (r *PacketRow) clearTransport() {
 	r.has &^= 1<<ColSrcPort | 1<<ColDstPort | 1<<ColTCPFlags | 1<<ColTCPSeq | 1<<ColTCPAck |
 		1<<ColTCPWin | 1<<ColICMPType | 1<<ColICMPCode | 1<<ColPayloadLen
+	r.Payload = nil
 }
 
 // radiotapFCS reports whether a radiotap header says the frame ends with an FCS.

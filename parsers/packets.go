@@ -138,6 +138,15 @@ type PacketRow struct {
 	CommunityID [30]byte
 	DecodeError string // a constant; never allocated per packet
 
+	// Payload is the captured part of the transport payload (TCP, UDP,
+	// SCTP, ICMP data, or what follows an IP header of another protocol),
+	// and IPPayload the captured part of a fragment's data (what follows
+	// the IPv4 header or the IPv6 fragment header); nil otherwise. Neither
+	// is a column. They point into the packet's buffer: valid only until
+	// the source's next Next (copy what must outlive it).
+	Payload   []byte
+	IPPayload []byte
+
 	has uint64 // bit i set: nullable column i is present
 }
 
