@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -8,31 +9,42 @@ import (
 )
 
 // TestObserveZeroAllocs asserts that following packets of known flows
-// allocates nothing (a new flow may: it grows the flow table).
+// allocates nothing (a new flow may: it grows the flow table), with and
+// without a stream handler (in-order payload is handed over in place).
 func TestObserveZeroAllocs(t *testing.T) {
 	for _, name := range []string{
 		"pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap",
 		"pcap-parser--assets--wireshark_samples-test.pcapng",
 		"pcap-analyzer--assets--frag_tcp_80_ipv4.pcap",
 	} {
-		t.Run(name, func(t *testing.T) {
-			rows, _ := track(t, filepath.Join(capturesDir, name))
-			tr := flows.NewTracker(flows.DefaultConfig())
-			for i := range rows {
-				tr.Observe(&rows[i]) // every flow now exists
-			}
-			tr.TakeEnded()
-			n := testing.AllocsPerRun(5, func() {
+		for _, stream := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/streams=%v", name, stream), func(t *testing.T) {
+				rows, _ := track(t, filepath.Join(capturesDir, name))
+				tr := flows.NewTracker(flows.DefaultConfig())
+				if stream {
+					tr.SetStreamHandler(discard{})
+				}
 				for i := range rows {
-					tr.Observe(&rows[i])
-					if tr.PendingRows() > 0 {
-						tr.TakeEnded()
+					tr.Observe(&rows[i]) // every flow now exists
+				}
+				tr.TakeEnded()
+				n := testing.AllocsPerRun(5, func() {
+					for i := range rows {
+						tr.Observe(&rows[i])
+						if tr.PendingRows() > 0 {
+							tr.TakeEnded()
+						}
 					}
+				})
+				if n != 0 {
+					t.Errorf("%v allocations per pass over %d packets", n, len(rows))
 				}
 			})
-			if n != 0 {
-				t.Errorf("%v allocations per pass over %d packets", n, len(rows))
-			}
-		})
+		}
 	}
 }
+
+// discard is a StreamHandler that drops the streams.
+type discard struct{}
+
+func (discard) Stream(*flows.StreamEvent) {}

@@ -1,8 +1,7 @@
 package flows_test
 
 import (
-	"errors"
-	"io"
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,20 @@ const capturesDir = "../testdata/captures"
 // labelled packet rows and the flows.
 func track(t testing.TB, paths ...string) ([]parsers.PacketRow, []flows.FlowRow) {
 	t.Helper()
+	return trackWith(t, flows.DefaultConfig(), nil, paths...)
+}
+
+// trackWith is track with a configuration and a stream handler.
+func trackWith(t testing.TB, cfg flows.Config, h flows.StreamHandler, paths ...string) ([]parsers.PacketRow, []flows.FlowRow) {
+	t.Helper()
+	rows := decodeRows(t, paths...)
+	return rows, feed(cfg, h, rows)
+}
+
+// decodeRows decodes captures (merged by time) into rows that own their
+// payload bytes, so they can be fed again or reordered.
+func decodeRows(t testing.TB, paths ...string) []parsers.PacketRow {
+	t.Helper()
 	var srcs []parsers.Source
 	for i, path := range paths {
 		f, err := os.Open(path)
@@ -29,39 +42,44 @@ func track(t testing.TB, paths ...string) ([]parsers.PacketRow, []flows.FlowRow)
 		t.Cleanup(func() { f.Close() })
 		s, err := sniff.Open(f, parsers.ReadBufferSize)
 		if err != nil {
-			return nil, nil
+			return nil
 		}
 		r, err := parsers.Open(s, i, filepath.Base(path))
 		if err != nil {
-			return nil, nil
+			return nil
 		}
 		srcs = append(srcs, r)
 	}
 	m := parsers.NewMerge(srcs, func(int, error) {})
-	tr := flows.NewTracker(flows.DefaultConfig())
 	var (
 		p    parsers.Packet
 		d    parsers.Decoder
 		rows []parsers.PacketRow
-		out  []flows.FlowRow
 	)
 	for {
-		err := m.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			break
+		if err := m.Next(&p); err != nil {
+			break // io.EOF, or a damaged file: the rows before it
 		}
 		var row parsers.PacketRow
 		d.Decode(&p, &row)
-		tr.Observe(&row)
+		row.Payload = bytes.Clone(row.Payload)
+		row.IPPayload = bytes.Clone(row.IPPayload)
 		rows = append(rows, row)
+	}
+	return rows
+}
+
+// feed runs a tracker over rows (labelling them) and returns the flows.
+func feed(cfg flows.Config, h flows.StreamHandler, rows []parsers.PacketRow) []flows.FlowRow {
+	tr := flows.NewTracker(cfg)
+	tr.SetStreamHandler(h)
+	var out []flows.FlowRow
+	for i := range rows {
+		tr.Observe(&rows[i])
 		out = append(out, tr.TakeEnded()...)
 	}
 	tr.Close()
-	out = append(out, tr.TakeEnded()...)
-	return rows, out
+	return append(out, tr.TakeEnded()...)
 }
 
 // TestCommunityIDWithTshark compares every packet's community_id with

@@ -34,12 +34,9 @@ const (
 	histMulti
 )
 
-// maxOOO bounds the out-of-order spans remembered per direction; past it
-// the smallest spans are merged into the hole before them (their bytes
-// are then counted as seen).
+// maxOOO bounds the out-of-order spans (holes) remembered per direction;
+// a segment that would need one more gives up the holes before it.
 const maxOOO = 4
-
-type span struct{ lo, hi uint64 } // relative sequence numbers [lo, hi)
 
 // endpoint is one side of a flow: TCP state and sequence space as Zeek's
 // TCP_Endpoint keeps them, and the reassembly cursor.
@@ -62,11 +59,22 @@ type endpoint struct {
 	win0Cnt, win0Thresh uint32
 	gapCnt, gapThresh   uint32
 
-	// Reassembly cursor: every byte below delivered was seen (or declared
-	// missing); ooo holds the spans seen beyond it.
+	// Reassembly (reassembly.go): every byte below delivered was seen (or
+	// declared missing); ooo holds the spans seen beyond it, hold indexes
+	// their held bytes. acked is the highest acknowledgement from the peer;
+	// waiting: since ackSince, it is beyond delivered.
 	delivered uint64
+	streamed  uint64 // stream offset: bytes and gaps handed to the handler
 	ooo       [maxOOO]span
 	nOOO      uint8
+	waiting   bool
+	hold      int32
+	acked     uint64
+	ackSince  int64
+	// holes given up before the peer acknowledged them (at a cap): their
+	// bytes count as missed once it does. Bounded: the oldest merge.
+	unacked  [2]unackedHole
+	nUnacked uint8
 
 	missed, rxmt, outOfOrder uint64
 }
@@ -93,14 +101,6 @@ type flow struct {
 }
 
 func (f *flow) side(s uint8) *DirStats { return &f.ep[s].stats }
-
-// sideOf says which side sends from address src.
-func (f *flow) sideOf(src [16]byte) uint8 {
-	if src == f.key.A {
-		return 0
-	}
-	return 1
-}
 
 func (f *flow) addHistory(c byte) {
 	if int(f.histLen) < MaxHistory {
@@ -206,7 +206,7 @@ func icmpIsReply(v6 bool, typ uint8) bool {
 }
 
 // observe updates the flow with one of its packets sent by side.
-func (f *flow) observe(r *parsers.PacketRow, side uint8) {
+func (f *flow) observe(rs *reasm, r *parsers.PacketRow, side uint8) {
 	e := &f.ep[side]
 	if r.TS > f.last {
 		f.last = r.TS
@@ -219,7 +219,7 @@ func (f *flow) observe(r *parsers.PacketRow, side uint8) {
 	switch f.key.Proto {
 	case 6:
 		if r.Has(parsers.ColTCPFlags) {
-			f.tcp(side, r)
+			f.tcp(rs, side, r)
 		}
 	case 17:
 		e.active = true

@@ -11,9 +11,11 @@ import (
 
 // FuzzTracker feeds the tracker packets built from the input, 12 bytes
 // each (direction and protocol, flags, sequence and acknowledgment
-// numbers, payload length, time step), between a few hosts and ports. It
-// checks that nothing panics, that every flow ends exactly once, and that
-// every packet's flow_id names a flow row.
+// numbers, payload length, time step), between a few hosts and ports, some
+// of them IP fragments, with small reassembly caps and a stream handler. It
+// checks that nothing panics, that every flow ends exactly once, that every
+// packet's flow_id names a flow row, and that each stream's events follow
+// one another (offsets continuous, nothing after the end, an end for each).
 func FuzzTracker(f *testing.F) {
 	f.Add([]byte("\x00\x02\x00\x00\x00\x01\x00\x00\x00\x00\x00\x01" +
 		"\x01\x12\x00\x00\x00\x05\x00\x00\x00\x02\x00\x01" +
@@ -22,7 +24,17 @@ func FuzzTracker(f *testing.F) {
 		"\x01\x11\x00\x00\x00\x06\x00\x00\x00\x12\x00\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := flows.DefaultConfig()
+		cfg.ReassemblyFlowCap, cfg.ReassemblyCap, cfg.FragCap = 600, 1000, 1000
+		if len(data)%2 == 1 {
+			cfg.ReassemblyWait = 0
+		}
 		tr := flows.NewTracker(cfg)
+		sc := &streamCheck{t: t, next: map[dirKey]uint64{}, ended: map[dirKey]bool{}}
+		tr.SetStreamHandler(sc)
+		payload := make([]byte, 256)
+		for i := range payload {
+			payload[i] = byte(i)
+		}
 		hosts := []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")}
 		ids := map[uint64]bool{}
 		ended := map[uint64]int{}
@@ -54,6 +66,7 @@ func FuzzTracker(f *testing.F) {
 			r.IPLen = 40 + uint16(c[10])
 			r.Set(parsers.ColIPLen)
 			r.PayloadLen = uint32(c[10])
+			r.Payload = payload[:c[10]]
 			switch c[0] >> 2 & 7 {
 			case 0, 1, 2, 3: // TCP
 				r.IPProto = 6
@@ -86,6 +99,15 @@ func FuzzTracker(f *testing.F) {
 				r.Set(parsers.ColFragOffset)
 				r.MoreFrags = c[4]&1 != 0
 				r.Set(parsers.ColMoreFrags)
+				r.IPPayload, r.Payload = r.Payload, nil
+				if r.FragOffset == 0 && c[1]&1 == 0 { // a first fragment with ports
+					r.IPProto = 17
+					r.SrcPort, r.DstPort = sport, dport
+					r.Set(parsers.ColSrcPort)
+					r.Set(parsers.ColDstPort)
+				} else if r.FragOffset > 0 {
+					r.Set(parsers.ColPayloadLen)
+				}
 			}
 			tr.Observe(&r)
 			if r.Has(parsers.ColFlowID) {
@@ -108,5 +130,35 @@ func FuzzTracker(f *testing.F) {
 				t.Fatalf("flow_id %d ended %d times", id, n)
 			}
 		}
+		for k := range sc.next {
+			if !sc.ended[k] {
+				t.Fatalf("stream %v has no end", k)
+			}
+		}
+		if tr.Waiting() != 0 {
+			t.Fatalf("%d bytes still waiting after Close", tr.Waiting())
+		}
 	})
+}
+
+// streamCheck checks that the events of each stream follow one another.
+type streamCheck struct {
+	t     *testing.T
+	next  map[dirKey]uint64
+	ended map[dirKey]bool
+}
+
+func (c *streamCheck) Stream(ev *flows.StreamEvent) {
+	k := dirKey{ev.FlowID, ev.Dir}
+	if c.ended[k] {
+		c.t.Fatalf("stream %v: event after the end", k)
+	}
+	if n, ok := c.next[k]; ok && n != ev.Offset {
+		c.t.Fatalf("stream %v: event at %d, want %d", k, ev.Offset, n)
+	}
+	if (len(ev.Data) > 0) == (ev.Gap > 0) && !ev.End {
+		c.t.Fatalf("stream %v: event with %d bytes and a gap of %d", k, len(ev.Data), ev.Gap)
+	}
+	c.next[k] = ev.Offset + uint64(len(ev.Data)) + ev.Gap
+	c.ended[k] = ev.End
 }

@@ -61,7 +61,7 @@ func (e *endpoint) setState(s uint8) {
 
 // tcp runs Zeek's per-packet TCP processing (TCPSessionAdapter::Process)
 // for a packet sent by side s.
-func (f *flow) tcp(s uint8, r *parsers.PacketRow) {
+func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 	e, p := &f.ep[s], &f.ep[s^1]
 	fl := r.TCPFlags
 	syn, fin, rst, ack := fl&flagSYN != 0, fl&flagFIN != 0, fl&flagRST != 0, fl&flagACK != 0
@@ -150,7 +150,7 @@ func (f *flow) tcp(s uint8, r *parsers.PacketRow) {
 	deltaLast := f.updateLastSeq(s, base+segLen, syn, fin, rst, plen)
 	f.stateMachine(s, base, syn, fin, rst, ack, plen, deltaLast)
 	if ack && ackOK {
-		f.ackReceived(s^1, relAck)
+		f.ackReceived(s^1, relAck, r.TS)
 	}
 	if plen > 0 && !rst && !underflow {
 		dataSeq := relSeq
@@ -158,12 +158,14 @@ func (f *flow) tcp(s uint8, r *parsers.PacketRow) {
 			dataSeq++
 		}
 		switch {
-		case !f.dataSent(s, dataSeq, plen):
+		case !f.dataSent(rs, s, dataSeq, plen, r.Payload, r.TS):
 			e.rxmt++ // nothing new: a retransmission
 		case base+segLen <= highest && !syn:
 			e.outOfOrder++ // new bytes below the highest sent: it filled a hole
 		}
 	}
+	f.checkAcked(rs, s, r.TS)
+	f.checkAcked(rs, s^1, r.TS)
 }
 
 // updateHistory is Zeek's update_history.
@@ -321,116 +323,5 @@ func (f *flow) connectionClosed(s uint8) {
 	e.didClose = true
 	if e.state == tcpReset || p.didClose || p.state == tcpInactive {
 		f.closeAt = true
-	}
-}
-
-// dataSent records payload [seq, seq+n) of side s in the reassembly
-// cursor and reports whether it held bytes not seen before.
-func (f *flow) dataSent(s uint8, seq, n uint64) bool {
-	e := &f.ep[s]
-	lo, hi := seq, seq+n
-	if e.delivered == 0 {
-		e.delivered = lo // the first data seen starts the stream
-	}
-	if hi <= e.delivered {
-		return false
-	}
-	if lo <= e.delivered {
-		e.delivered = hi
-		e.mergeOOO()
-		return true
-	}
-	for _, x := range e.ooo[:e.nOOO] {
-		if x.lo <= lo && hi <= x.hi {
-			return false // seen already, beyond the hole
-		}
-	}
-	e.addOOO(span{lo, hi})
-	return true
-}
-
-// addOOO inserts a span in order, merging overlaps; when full, the first
-// hole is closed (its bytes will not be reported missing).
-func (e *endpoint) addOOO(sp span) {
-	i := uint8(0)
-	for i < e.nOOO && e.ooo[i].lo < sp.lo {
-		i++
-	}
-	if e.nOOO == maxOOO {
-		e.delivered = e.ooo[0].hi
-		copy(e.ooo[:], e.ooo[1:e.nOOO])
-		e.nOOO--
-		if i > 0 {
-			i--
-		}
-		if sp.lo <= e.delivered {
-			e.delivered = max(e.delivered, sp.hi)
-			e.mergeOOO()
-			return
-		}
-	}
-	copy(e.ooo[i+1:e.nOOO+1], e.ooo[i:e.nOOO])
-	e.ooo[i] = sp
-	e.nOOO++
-	// merge neighbours
-	out := e.ooo[:0]
-	for _, x := range e.ooo[:e.nOOO] {
-		if n := len(out); n > 0 && x.lo <= out[n-1].hi {
-			out[n-1].hi = max(out[n-1].hi, x.hi)
-			continue
-		}
-		out = append(out, x)
-	}
-	e.nOOO = uint8(len(out))
-}
-
-// mergeOOO advances delivered over the spans it now reaches.
-func (e *endpoint) mergeOOO() {
-	k := uint8(0)
-	for k < e.nOOO && e.ooo[k].lo <= e.delivered {
-		e.delivered = max(e.delivered, e.ooo[k].hi)
-		k++
-	}
-	if k > 0 {
-		copy(e.ooo[:], e.ooo[k:e.nOOO])
-		e.nOOO -= k
-	}
-}
-
-// ackReceived is the content-gap logic of Zeek's TCP_Reassembler: when
-// the peer acknowledges data of side s that was never seen, the bytes are
-// missing from the capture: counted in missed_bytes and history 'g' (only
-// once both sides are established, as Zeek), and the stream continues
-// after the hole.
-func (f *flow) ackReceived(s uint8, relAck uint64) {
-	e, p := &f.ep[s], &f.ep[s^1]
-	if e.finCnt > 0 && relAck >= e.finSeq {
-		relAck = e.finSeq - 1 // the FIN's octet is not data
-	}
-	if e.delivered == 0 {
-		// no data seen yet: the stream starts after the SYN
-		e.delivered = 1
-	}
-	if relAck <= e.delivered {
-		return
-	}
-	missing := uint64(0)
-	cur := e.delivered
-	k := uint8(0)
-	for ; k < e.nOOO && e.ooo[k].lo < relAck; k++ {
-		missing += e.ooo[k].lo - cur
-		cur = e.ooo[k].hi
-	}
-	if cur < relAck {
-		missing += relAck - cur
-		cur = relAck
-	}
-	copy(e.ooo[:], e.ooo[k:e.nOOO])
-	e.nOOO -= k
-	e.delivered = cur
-	e.mergeOOO()
-	if missing > 0 && e.state == tcpEstablished && p.state == tcpEstablished {
-		e.missed += missing
-		f.scaledHistory(s, 'G', &e.gapCnt, &e.gapThresh)
 	}
 }

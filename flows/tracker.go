@@ -6,19 +6,35 @@ import (
 	"github.com/pcap2table/pcap2table/parsers"
 )
 
-// Config sets the timeouts (in capture time) and the Community ID seed.
+// Config sets the timeouts (in capture time), the Community ID seed and
+// the reassembly bounds.
 type Config struct {
 	TCPIdle    time.Duration // a TCP flow without packets for this long ends (idle)
 	UDPIdle    time.Duration // the same for UDP, ICMP and other protocols
 	Active     time.Duration // a flow older than this ends (active) and a new one continues it; 0: never
 	CloseDelay time.Duration // a TCP flow closed by FIN or RST is kept this long for late packets
 	Seed       uint16        // Community ID seed
+
+	// ReassemblyWait is how long (capture time) an acknowledged hole in a
+	// TCP stream waits for its bytes before they are declared missing.
+	ReassemblyWait time.Duration
+	// ReassemblyFlowCap bounds the out-of-order bytes waiting behind holes
+	// in one flow, and ReassemblyCap those of all flows together.
+	ReassemblyFlowCap, ReassemblyCap int64
+	// FragTimeout is how long (capture time) an IP datagram waits for its
+	// fragments, and FragCap bounds the bytes of all waiting datagrams.
+	FragTimeout time.Duration
+	FragCap     int64
 }
 
 // DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,
-// close delay 5 s, and an active timeout of 30 min.
+// close delay 5 s, and an active timeout of 30 min; holes wait 100 ms,
+// and 1 MiB per flow and 64 MiB in all may wait behind them; fragments
+// wait 30 s (Linux's ipfrag_time), 16 MiB in all.
 func DefaultConfig() Config {
-	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second}
+	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second,
+		ReassemblyWait: 100 * time.Millisecond, ReassemblyFlowCap: 1 << 20, ReassemblyCap: 64 << 20,
+		FragTimeout: 30 * time.Second, FragCap: 16 << 20}
 }
 
 // idle classes: each has its own list ordered by last packet.
@@ -50,10 +66,13 @@ type Tracker struct {
 	now   int64
 	due   int64 // no flow times out before this capture time
 
-	tunnels  []string // tunnel names by flow.tunnel; 0 is none
-	frags    map[fragKey]fragRef
-	ended    []FlowRow
-	takeNext bool // ended was handed out: start over on the next append
+	tunnels     []string // tunnel names by flow.tunnel; 0 is none
+	defrag      defrag
+	fragTimeout int64
+	fragCap     int
+	ended       []FlowRow
+	takeNext    bool // ended was handed out: start over on the next append
+	rs          reasm
 
 	// Counters for stats.
 	Started, Ended uint64
@@ -61,7 +80,7 @@ type Tracker struct {
 
 // NewTracker returns a tracker with the given configuration.
 func NewTracker(c Config) *Tracker {
-	t := &Tracker{cfg: c, idx: make(map[Key]int32), frags: make(map[fragKey]fragRef), tunnels: []string{""}}
+	t := &Tracker{cfg: c, idx: make(map[Key]int32), tunnels: []string{""}}
 	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
 	t.active = int64(c.Active)
 	for i := range t.idle {
@@ -69,8 +88,24 @@ func NewTracker(c Config) *Tracker {
 	}
 	t.byAge = list{none, none}
 	t.due = 1<<63 - 1
+	t.fragTimeout, t.fragCap = int64(c.FragTimeout), int(c.FragCap)
+	t.rs.wait = int64(c.ReassemblyWait)
+	t.rs.flowCap, t.rs.totalCap = uint64(max(c.ReassemblyFlowCap, 0)), uint64(max(c.ReassemblyCap, 0))
 	return t
 }
+
+// SetStreamHandler makes the tracker hold out-of-order TCP payload and
+// hand each flow's reassembled streams to h (nil: none; the default, which
+// costs no copies).
+func (t *Tracker) SetStreamHandler(h StreamHandler) { t.rs.h = h }
+
+// CapHits is the number of times a TCP stream gave up its holes because a
+// reassembly cap (per flow, in total, or holes per direction) was reached.
+func (t *Tracker) CapHits() uint64 { return t.rs.capHits }
+
+// Waiting is the number of out-of-order TCP payload bytes now waiting
+// behind holes, over all flows.
+func (t *Tracker) Waiting() uint64 { return t.rs.total }
 
 // Flows live in pages of pageSize, so that growing the table copies no
 // flow (one growing slice of flows spent a sixth of a flows-only run
@@ -114,26 +149,10 @@ func (t *Tracker) newRow() *FlowRow {
 	return &t.ended[len(t.ended)-1]
 }
 
-// fragKey identifies the fragments of one IP datagram.
-type fragKey struct {
-	src, dst [16]byte
-	id       uint32
-	proto    uint8
-}
-
-type fragRef struct {
-	flow int32
-	id   uint64 // the flow's id, to see the slot was not reused
-	ts   int64
-}
-
-// maxFrags bounds the datagrams whose later fragments are attributed to
-// their flow; past it the oldest half is forgotten.
-const maxFrags = 1 << 16
-
 // Observe assigns the packet to its flow (creating, continuing or ending
 // flows) and fills the row's flow_id and community_id. Packets without IP
-// addresses belong to no flow.
+// addresses belong to no flow. An IP fragment is held until its datagram
+// is whole (defrag.go), which then counts as one packet.
 func (t *Tracker) Observe(r *parsers.PacketRow) {
 	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
 		return
@@ -144,35 +163,39 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 			t.expire(ts)
 		}
 	}
-	src, dst := addr16(r.SrcIP), addr16(r.DstIP)
-	v6 := !r.SrcIP.Is4()
-	proto := r.IPProto
-
-	// A later fragment carries no ports: it belongs to the flow of its
-	// datagram's first fragment, if that was seen.
-	if r.Has(parsers.ColFragOffset) && r.FragOffset > 0 {
-		fk := fragKey{src: src, dst: dst, id: r.IPID, proto: proto}
-		if ref, ok := t.frags[fk]; ok && t.flow(ref.flow).id == ref.id && t.flow(ref.flow).inUse {
-			f := t.flow(ref.flow)
-			f.side(f.sideOf(src)).add(r.TS, uint32(r.IPLen))
-			f.last = max(f.last, r.TS)
-			t.touch(ref.flow)
-			t.label(r, f)
-		}
+	if isFragment(r) {
+		t.fragment(r, addr16(r.SrcIP), addr16(r.DstIP))
 		return
 	}
+	t.observeIP(r)
+}
 
+// observeIP counts a whole IP packet (or reassembled datagram) in its flow
+// and labels the row; it returns the flow and the packet's side.
+func (t *Tracker) observeIP(r *parsers.PacketRow) (int32, uint8) {
+	i, side := t.flowFor(r)
+	f := t.flow(i)
+	f.observe(&t.rs, r, side)
+	t.touch(i)
+	t.label(r, f)
+	return i, side
+}
+
+// flowFor finds or starts the flow of the packet (a SYN on a closed
+// connection's key starts a new one) and says which side sent it.
+func (t *Tracker) flowFor(r *parsers.PacketRow) (int32, uint8) {
+	src, dst := addr16(r.SrcIP), addr16(r.DstIP)
 	var k Key
-	k.Proto, k.V6 = proto, v6
+	k.Proto, k.V6 = r.IPProto, !r.SrcIP.Is4()
 	sport, dport, oneWay := uint16(0), uint16(0), false
-	switch proto {
+	switch k.Proto {
 	case 6, 17, 132:
 		if r.Has(parsers.ColSrcPort) {
 			sport, dport, k.HasPorts = r.SrcPort, r.DstPort, true
 		}
 	case 1, 58:
 		if r.Has(parsers.ColICMPType) {
-			sport, dport, oneWay = ICMPPorts(proto == 58, r.ICMPType, r.ICMPCode)
+			sport, dport, oneWay = ICMPPorts(k.Proto == 58, r.ICMPType, r.ICMPCode)
 			k.HasPorts = true
 		}
 	}
@@ -192,10 +215,9 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 	if !fwd {
 		side = 1
 	}
-
 	i, ok := t.idx[k]
 	gen := uint32(0)
-	if ok && proto == 6 && r.Has(parsers.ColTCPFlags) && t.flow(i).reused(r.TCPFlags) {
+	if ok && k.Proto == 6 && r.Has(parsers.ColTCPFlags) && t.flow(i).reused(r.TCPFlags) {
 		if old := t.flow(i); old.first == r.TS {
 			gen = old.gen + 1 // same key, same instant: keep the ids apart
 		}
@@ -205,16 +227,7 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 	if !ok {
 		i = t.start(&k, r, side, oneWay, gen)
 	}
-	f := t.flow(i)
-	f.observe(r, side)
-	if r.Has(parsers.ColMoreFrags) && r.MoreFrags {
-		if len(t.frags) >= maxFrags {
-			t.pruneFrags()
-		}
-		t.frags[fragKey{src: src, dst: dst, id: r.IPID, proto: proto}] = fragRef{flow: i, id: f.id, ts: r.TS}
-	}
-	t.touch(i)
-	t.label(r, f)
+	return i, side
 }
 
 func (t *Tracker) label(r *parsers.PacketRow, f *flow) {
@@ -222,20 +235,6 @@ func (t *Tracker) label(r *parsers.PacketRow, f *flow) {
 	r.Set(parsers.ColFlowID)
 	r.CommunityID = f.cid
 	r.Set(parsers.ColCommunityID)
-}
-
-// pruneFrags forgets the older half of the remembered datagrams.
-func (t *Tracker) pruneFrags() {
-	var oldest, newest int64 = 1<<63 - 1, -1 << 63
-	for _, ref := range t.frags {
-		oldest, newest = min(oldest, ref.ts), max(newest, ref.ts)
-	}
-	mid := oldest + (newest-oldest)/2
-	for k, ref := range t.frags {
-		if ref.ts <= mid {
-			delete(t.frags, k)
-		}
-	}
 }
 
 func lessKey(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
@@ -306,6 +305,10 @@ func (t *Tracker) end(i int32, reason string) {
 	t.unlink(&t.idle[f.class], i, false)
 	t.unlink(&t.byAge, i, true)
 	delete(t.idx, f.key)
+	if f.key.Proto == 6 {
+		f.flush(&t.rs, f.origSide, f.last)
+		f.flush(&t.rs, f.origSide^1, f.last)
+	}
 	row := t.newRow()
 	f.row(row, reason)
 	row.Tunnel = t.tunnels[f.tunnel]
@@ -328,6 +331,8 @@ func (t *Tracker) touch(i int32) {
 // expire ends the flows whose timeouts have passed at capture time now.
 // Observe calls it only once now reaches due, not for every packet.
 func (t *Tracker) expire(now int64) {
+	// datagrams first: one given up incomplete still counts in its flow
+	t.expireFrags(now)
 	for c := range t.idle {
 		l := &t.idle[c]
 		for l.head != none {
@@ -362,10 +367,16 @@ func (t *Tracker) expire(now int64) {
 	if t.active > 0 && t.byAge.head != none {
 		t.due = min(t.due, t.flow(t.byAge.head).first+t.active)
 	}
+	if d := &t.defrag; d.qHead < len(d.queue) {
+		if g := d.m[d.queue[d.qHead]]; g != nil {
+			t.due = min(t.due, g.first+t.fragTimeout)
+		}
+	}
 }
 
 // Close ends every live flow (end_reason eof), in the order they started.
 func (t *Tracker) Close() {
+	t.closeFrags()
 	for t.CloseSome(1 << 30) {
 	}
 }
@@ -374,6 +385,9 @@ func (t *Tracker) Close() {
 // and reports whether flows remain: the rows of a large table can be taken
 // n at a time, rather than all held at once.
 func (t *Tracker) CloseSome(n int) bool {
+	if t.defrag.qHead < len(t.defrag.queue) {
+		t.closeFrags() // incomplete datagrams still count
+	}
 	for ; n > 0 && t.byAge.head != none; n-- {
 		t.end(t.byAge.head, "eof")
 	}

@@ -1,0 +1,254 @@
+package flows_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+)
+
+// The HTTP download of dpkt's http.pcap (client port 3372): frame 10 is a
+// 1380-byte server segment (stream offset 2760), acknowledged by frame 12.
+// testdata/edited/http-lost-segment.pcap is the capture without frame 10
+// (editcap, see testdata/edited/README.md).
+const (
+	httpCapture = capturesDir + "/dpkt--examples--data--http.pcap"
+	httpLost    = "../testdata/edited/http-lost-segment.pcap"
+	lostOffset  = 2760
+	lostLen     = 1380
+)
+
+// download returns the flow of port 3372 and its server-to-client stream.
+func download(t *testing.T, fl []flows.FlowRow, c *collector) (*flows.FlowRow, *dirStream) {
+	t.Helper()
+	for i := range fl {
+		if fl[i].SrcPort == 3372 {
+			d := c.dirs[dirKey{fl[i].FlowID, flows.FromResp}]
+			if d == nil {
+				t.Fatal("no stream from the server")
+			}
+			return &fl[i], d
+		}
+	}
+	t.Fatal("no flow from port 3372")
+	return nil, nil
+}
+
+// TestGap drops a data segment from a real TCP stream: the flow reports
+// the missing bytes (missed_bytes, history g) and the stream resumes after
+// the hole with the bytes the whole capture has there.
+func TestGap(t *testing.T) {
+	whole := newCollector(t)
+	_, fl := trackWith(t, flows.DefaultConfig(), whole, httpCapture)
+	wf, ws := download(t, fl, whole)
+	if wf.Missed != 0 || ws.nGaps != 0 {
+		t.Fatalf("whole capture: missed %d, %d gaps", wf.Missed, ws.nGaps)
+	}
+
+	lost := newCollector(t)
+	lost.gapAt = map[uint64]uint64{}
+	_, fl = trackWith(t, flows.DefaultConfig(), lost, httpLost)
+	f, s := download(t, fl, lost)
+	if f.Missed != lostLen {
+		t.Errorf("missed_bytes %d, want %d", f.Missed, lostLen)
+	}
+	if h := string(f.History[:f.HistoryLen]); !strings.Contains(h, "g") {
+		t.Errorf("history %q has no g", h)
+	}
+	if f.Orig.Bytes != wf.Orig.Bytes || f.Resp.Bytes != wf.Resp.Bytes {
+		t.Errorf("bytes %d/%d, whole capture %d/%d: sequence numbers count lost bytes too", f.Orig.Bytes, f.Resp.Bytes, wf.Orig.Bytes, wf.Resp.Bytes)
+	}
+	if s.nGaps != 1 || lost.gapAt[lostOffset] != lostLen {
+		t.Errorf("gaps %v (%d), want %d bytes at %d", lost.gapAt, s.nGaps, lostLen, lostOffset)
+	}
+	want := slices.Concat(ws.data[:lostOffset], ws.data[lostOffset+lostLen:])
+	if !bytes.Equal(s.data, want) {
+		t.Errorf("stream: %d bytes, want the whole capture's %d without the lost %d", len(s.data), len(ws.data), lostLen)
+	}
+}
+
+// TestLateSegment moves the lost segment after its acknowledgement (as a
+// second capture point can deliver it): within the reassembly wait it
+// fills the hole, nothing is missed; with no wait (Zeek's behaviour) the
+// hole is skipped on the acknowledgement and the late copy is a
+// retransmission.
+func TestLateSegment(t *testing.T) {
+	rows := decodeRows(t, httpCapture)
+	// frame 10 after frame 12 (its acknowledgement)
+	late := slices.Clone(rows)
+	seg := late[9]
+	if seg.Frame != 10 || seg.PayloadLen != lostLen {
+		t.Fatalf("frame %d with %d bytes: not the segment", seg.Frame, seg.PayloadLen)
+	}
+	late = slices.Insert(slices.Delete(late, 9, 10), 11, seg)
+
+	whole := newCollector(t)
+	_, wf := trackWith(t, flows.DefaultConfig(), whole, httpCapture)
+	_, ws := download(t, wf, whole)
+
+	c := newCollector(t)
+	fl := feed(flows.DefaultConfig(), c, clone(late))
+	f, s := download(t, fl, c)
+	if f.Missed != 0 || s.nGaps != 0 || !bytes.Equal(s.data, ws.data) {
+		t.Errorf("within the wait: missed %d, %d gaps, stream equal %v", f.Missed, s.nGaps, bytes.Equal(s.data, ws.data))
+	}
+	if f.OutOfOrder == 0 {
+		t.Error("the late segment is not counted out of order")
+	}
+
+	cfg := flows.DefaultConfig()
+	cfg.ReassemblyWait = 0
+	c = newCollector(t)
+	fl = feed(cfg, c, clone(late))
+	f, s = download(t, fl, c)
+	if f.Missed != lostLen || s.nGaps != 1 || f.Retransmits == 0 {
+		t.Errorf("no wait: missed %d, %d gaps, %d retransmits; want %d, 1, > 0", f.Missed, s.nGaps, f.Retransmits, lostLen)
+	}
+}
+
+// TestReassemblyCaps makes the caps tiny: the stream gives up its hole at
+// once (a cap hit), and the flow and stream stay whole otherwise.
+func TestReassemblyCaps(t *testing.T) {
+	rows := decodeRows(t, httpLost)
+	for _, cfg := range []func(*flows.Config){
+		func(c *flows.Config) { c.ReassemblyFlowCap = 100 },
+		func(c *flows.Config) { c.ReassemblyCap = 100 },
+	} {
+		c := flows.DefaultConfig()
+		cfg(&c)
+		col := newCollector(t)
+		tr := flows.NewTracker(c)
+		tr.SetStreamHandler(col)
+		for i := range rows {
+			tr.Observe(&rows[i])
+		}
+		if tr.CapHits() == 0 {
+			t.Error("no cap hit")
+		}
+		if tr.Waiting() != 0 {
+			t.Errorf("%d bytes waiting after a cap hit", tr.Waiting())
+		}
+		tr.Close()
+		f, s := download(t, tr.TakeEnded(), col)
+		if s.nGaps != 1 || s.gaps != lostLen || f.Missed != lostLen {
+			t.Errorf("gaps %d (%d bytes), missed %d; want 1 gap of %d", s.nGaps, s.gaps, f.Missed, lostLen)
+		}
+	}
+}
+
+// TestDefragOrder feeds the fragments of real fragmented captures in
+// reverse order and with a duplicate: the flows and streams are those of
+// the capture in order.
+func TestDefragOrder(t *testing.T) {
+	for _, name := range []string{
+		"pcapplusplus--Tests--ExamplesTest--pcap_examples--frag_http_req.pcap",
+		"pcapplusplus--Tests--Pcap__Test--PcapExamples--ip6_fragments.pcap",
+		"pcap-analyzer--assets--frag_tcp_80_ipv4.pcap",
+	} {
+		t.Run(name, func(t *testing.T) {
+			rows := decodeRows(t, filepath.Join(capturesDir, name))
+			c := newCollector(t)
+			want := feed(flows.DefaultConfig(), c, clone(rows))
+			// reverse the fragments of each datagram, and repeat its last one
+			var shuffled []parsers.PacketRow
+			frag := func(r *parsers.PacketRow) bool {
+				return r.Has(parsers.ColFragOffset) && (r.FragOffset > 0 || r.MoreFrags)
+			}
+			for i := 0; i < len(rows); {
+				j := i
+				for j < len(rows) && frag(&rows[j]) && rows[j].IPID == rows[i].IPID {
+					j++
+				}
+				if j == i {
+					shuffled = append(shuffled, rows[i])
+					i++
+					continue
+				}
+				run := slices.Clone(rows[i:j])
+				slices.Reverse(run)
+				// the datagram completes on the (reversed) last fragment: keep
+				// the original last timestamp on it so flows compare equal
+				for k := range run {
+					run[k].TS = rows[i+k].TS
+				}
+				shuffled = append(shuffled, run[0])
+				shuffled = append(shuffled, run...)
+				i = j
+			}
+			c2 := newCollector(t)
+			got := feed(flows.DefaultConfig(), c2, shuffled)
+			if len(got) != len(want) {
+				t.Fatalf("%d flows, in order %d", len(got), len(want))
+			}
+			// the flows start at other times (ids differ): match by tuple
+			byTuple := func(fl []flows.FlowRow) {
+				slices.SortFunc(fl, func(a, b flows.FlowRow) int { return strings.Compare(tuple(&a), tuple(&b)) })
+			}
+			byTuple(want)
+			byTuple(got)
+			for i := range want {
+				w, g := &want[i], &got[i]
+				if tuple(w) != tuple(g) || w.Orig.Pkts != g.Orig.Pkts || w.Resp.Pkts != g.Resp.Pkts || w.Orig.IPBytes != g.Orig.IPBytes ||
+					w.Resp.IPBytes != g.Resp.IPBytes || w.Orig.Bytes != g.Orig.Bytes {
+					t.Errorf("flow %s: %+v / %+v, in order %s: %+v / %+v", tuple(g), g.Orig, g.Resp, tuple(w), w.Orig, w.Resp)
+				}
+				for _, dir := range []flows.Dir{flows.FromOrig, flows.FromResp} {
+					d, d2 := c.dirs[dirKey{w.FlowID, dir}], c2.dirs[dirKey{g.FlowID, dir}]
+					if (d == nil) != (d2 == nil) || d != nil && !bytes.Equal(d.data, d2.data) {
+						t.Errorf("flow %s: stream %d differs", tuple(g), dir)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFragTimeout drops the last fragment of each datagram: after the
+// timeout (here the end of input) the incomplete datagrams still count.
+func TestFragTimeout(t *testing.T) {
+	rows := decodeRows(t, filepath.Join(capturesDir, "pcapplusplus--Tests--ExamplesTest--pcap_examples--frag_http_req.pcap"))
+	var kept []parsers.PacketRow
+	for _, r := range rows {
+		if r.Has(parsers.ColFragOffset) && r.FragOffset > 0 && !r.MoreFrags {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	cfg := flows.DefaultConfig()
+	cfg.FragTimeout = time.Millisecond
+	tr := flows.NewTracker(cfg)
+	for i := range kept {
+		tr.Observe(&kept[i])
+	}
+	tr.Close()
+	fl := tr.TakeEnded()
+	done, incomplete, unassigned := tr.FragStats()
+	if done != 0 || incomplete == 0 || unassigned != 0 {
+		t.Errorf("reassembled %d, incomplete %d, unassigned %d", done, incomplete, unassigned)
+	}
+	var pkts uint64
+	for _, f := range fl {
+		pkts += f.Orig.Pkts + f.Resp.Pkts
+	}
+	ip := 0
+	for _, r := range kept {
+		if r.Has(parsers.ColSrcIP) {
+			ip++
+		}
+	}
+	if pkts != uint64(ip) {
+		t.Errorf("flows count %d packets, the capture has %d IP packets left", pkts, ip)
+	}
+}
+
+func tuple(f *flows.FlowRow) string {
+	return f.Proto + " " + endpoint(f.SrcIP, f.SrcPort) + " " + endpoint(f.DstIP, f.DstPort)
+}
+
+// clone copies rows (the tracker labels them).
+func clone(rows []parsers.PacketRow) []parsers.PacketRow { return slices.Clone(rows) }

@@ -1,0 +1,452 @@
+package flows
+
+import "slices"
+
+// TCP payload reassembly.
+//
+// Each direction of a TCP flow keeps a cursor, delivered: every byte below
+// it was delivered in order (or declared missing). Segments beyond it are
+// out of order; their sequence ranges are kept as at most maxOOO spans
+// (the coverage that drives out_of_order, retransmits and missed_bytes),
+// and, when a StreamHandler is set, their bytes are held until the hole
+// before them fills.
+//
+// Loss in the capture: when the peer acknowledges bytes that were never
+// captured, the receiver had them, so they will not come. The hole is
+// skipped once Config.ReassemblyWait of capture time has passed since the
+// acknowledgement (a late copy, as from a second capture point, can still
+// fill it meanwhile). The skipped bytes are counted in missed_bytes and
+// history 'g' (when both endpoints are established, as Zeek counts them),
+// the handler gets a gap, and the stream continues after the hole.
+//
+// Caps: the bytes beyond holes are bounded per flow (Config.ReassemblyFlowCap)
+// and over all flows (Config.ReassemblyCap), and the holes per direction
+// by maxOOO. A segment that would pass a cap makes its direction give up
+// the holes before it (a gap, counted in Tracker.CapHits), so memory stays
+// bounded whatever the input. The caps count the bytes of the spans, held
+// or not, so the flows table is the same with or without a handler.
+
+// Dir is the direction of a flow's stream.
+type Dir uint8
+
+const (
+	FromOrig Dir = iota // sent by the originator
+	FromResp            // sent by the responder
+)
+
+// StreamEvent is the next piece of one direction of a TCP flow's
+// reassembled payload: bytes, a gap, or the end.
+type StreamEvent struct {
+	FlowID uint64
+	Dir    Dir
+	// TS is the capture time of the packet that made the piece
+	// deliverable.
+	TS int64
+	// Offset is the stream offset of the piece: the bytes and gaps handed
+	// over before it. The first byte after the SYN is at 0 (without a SYN,
+	// the first byte seen).
+	Offset uint64
+	// Data is the next bytes in sequence order. It is valid only during
+	// the call (it points into the packet or into a reused buffer).
+	Data []byte
+	// Gap, when Data is empty, is the number of bytes missing at Offset:
+	// lost from the capture, cut by the snap length, or given up at a cap.
+	Gap uint64
+	// End says the flow ended: no more events for this direction.
+	End bool
+}
+
+// A StreamHandler consumes reassembled TCP streams. Stream is called on
+// the goroutine that calls Tracker.Observe, in order for each direction.
+type StreamHandler interface {
+	Stream(ev *StreamEvent)
+}
+
+// span is a range of relative sequence numbers [lo, hi).
+type span struct{ lo, hi uint64 }
+
+// heldSeg is payload held beyond a hole.
+type heldSeg struct {
+	lo   uint64
+	data []byte
+}
+
+func (s *heldSeg) end() uint64 { return s.lo + uint64(len(s.data)) }
+
+// hold is the held payload of one direction, ordered, without overlaps.
+type hold struct{ segs []heldSeg }
+
+// reasm is the tracker's reassembly state shared by all flows.
+type reasm struct {
+	h        StreamHandler
+	wait     int64
+	flowCap  uint64
+	totalCap uint64
+	total    uint64 // bytes in spans beyond holes, all flows
+
+	holds    []hold // by endpoint.hold; 0 is unused
+	freeHold []int32
+	spare    [][]byte // buffers of dropped segments, for reuse
+
+	ev      StreamEvent
+	capHits uint64
+}
+
+// maxSpare bounds the buffers kept for reuse.
+const maxSpare = 1024
+
+// pending is the number of bytes in the direction's spans.
+func (e *endpoint) pending() uint64 {
+	n := uint64(0)
+	for _, x := range e.ooo[:e.nOOO] {
+		n += x.hi - x.lo
+	}
+	return n
+}
+
+// fits reports whether the span [lo, hi) can be added without passing
+// maxOOO spans.
+func (e *endpoint) fits(lo, hi uint64) bool {
+	if e.nOOO < maxOOO {
+		return true
+	}
+	for _, x := range e.ooo[:e.nOOO] {
+		if lo <= x.hi && x.lo <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// dataSent records payload [seq, seq+n) of side s, whose captured bytes
+// are data, and reports whether it held bytes not seen before.
+func (f *flow) dataSent(rs *reasm, s uint8, seq, n uint64, data []byte, ts int64) bool {
+	e := &f.ep[s]
+	lo, hi := seq, seq+n
+	if e.delivered == 0 {
+		e.delivered = lo // the first data seen starts the stream
+	}
+	if hi <= e.delivered {
+		return false
+	}
+	if lo > e.delivered {
+		for _, x := range e.ooo[:e.nOOO] {
+			if x.lo <= lo && hi <= x.hi {
+				return false // seen already, beyond the hole
+			}
+		}
+		pend := e.pending()
+		if pend+n <= rs.flowCap && rs.total+n <= rs.totalCap && e.fits(lo, hi) {
+			e.addOOO(span{lo, hi})
+			rs.total += e.pending() - pend
+			if rs.h != nil {
+				rs.hold(e, lo, data)
+			}
+			return true
+		}
+		rs.capHits++
+		f.skipTo(rs, s, lo, ts) // give up the holes before the segment
+	}
+	f.advance(rs, s, hi, &heldSeg{lo, data}, ts)
+	f.mergeOOO(rs, s, ts)
+	return true
+}
+
+// addOOO inserts a span in order, merging overlaps (the caller checked it
+// fits).
+func (e *endpoint) addOOO(sp span) {
+	i := uint8(0)
+	for i < e.nOOO && e.ooo[i].lo < sp.lo {
+		i++
+	}
+	if e.nOOO == maxOOO {
+		// it overlaps a span: merge it there
+		for k := range e.ooo[:e.nOOO] {
+			if x := &e.ooo[k]; sp.lo <= x.hi && x.lo <= sp.hi {
+				x.lo, x.hi = min(x.lo, sp.lo), max(x.hi, sp.hi)
+				break
+			}
+		}
+	} else {
+		copy(e.ooo[i+1:e.nOOO+1], e.ooo[i:e.nOOO])
+		e.ooo[i] = sp
+		e.nOOO++
+	}
+	out := e.ooo[:0]
+	for _, x := range e.ooo[:e.nOOO] {
+		if n := len(out); n > 0 && x.lo <= out[n-1].hi {
+			out[n-1].hi = max(out[n-1].hi, x.hi)
+			continue
+		}
+		out = append(out, x)
+	}
+	e.nOOO = uint8(len(out))
+}
+
+// mergeOOO advances delivered over the spans it now reaches.
+func (f *flow) mergeOOO(rs *reasm, s uint8, ts int64) {
+	e := &f.ep[s]
+	for e.nOOO > 0 && e.ooo[0].lo <= e.delivered {
+		sp := e.ooo[0]
+		copy(e.ooo[:], e.ooo[1:e.nOOO])
+		e.nOOO--
+		rs.total -= sp.hi - sp.lo
+		f.advance(rs, s, sp.hi, nil, ts)
+	}
+}
+
+// unackedHole: n bytes of holes below hi were given up unacknowledged.
+type unackedHole struct{ hi, n uint64 }
+
+// ackReceived notes that the peer acknowledged side s's data below relAck.
+func (f *flow) ackReceived(s uint8, relAck uint64, ts int64) {
+	e := &f.ep[s]
+	if e.finCnt > 0 && relAck >= e.finSeq {
+		relAck = e.finSeq - 1 // the FIN's octet is not data
+	}
+	if e.delivered == 0 {
+		e.delivered = 1 // no data seen yet: the stream starts after the SYN
+	}
+	if relAck > e.acked {
+		e.acked = relAck
+		for e.nUnacked > 0 && e.unacked[0].hi <= relAck {
+			f.missed(s, e.unacked[0].n)
+			e.unacked[0] = e.unacked[1]
+			e.nUnacked--
+		}
+	}
+	if e.acked > e.delivered && !e.waiting {
+		e.waiting, e.ackSince = true, ts
+	}
+}
+
+// checkAcked skips the acknowledged holes of side s whose wait is over.
+func (f *flow) checkAcked(rs *reasm, s uint8, ts int64) {
+	e := &f.ep[s]
+	if !e.waiting {
+		return
+	}
+	if e.acked > e.delivered && ts-e.ackSince < rs.wait {
+		return
+	}
+	e.waiting = false
+	if e.acked > e.delivered {
+		f.skipTo(rs, s, e.acked, ts)
+	}
+}
+
+// skipTo gives up the holes of side s below x: their bytes are
+// missed_bytes as soon as the peer acknowledged them (at once, or later for
+// a hole given up at a cap), and the stream goes on from x and the spans
+// after it.
+func (f *flow) skipTo(rs *reasm, s uint8, x uint64, ts int64) {
+	e := &f.ep[s]
+	if x <= e.delivered {
+		return
+	}
+	// the holes below x: acknowledged bytes are missed now, the others
+	// once an acknowledgement covers them
+	var acked, unacked uint64
+	cur := e.delivered
+	hole := func(lo, hi uint64) {
+		a := min(hi, max(lo, e.acked))
+		acked += a - lo
+		unacked += hi - a
+	}
+	for _, sp := range e.ooo[:e.nOOO] {
+		if cur >= x {
+			break
+		}
+		if sp.lo > cur {
+			hole(cur, min(sp.lo, x))
+		}
+		cur = max(cur, sp.hi)
+	}
+	if cur < x {
+		hole(cur, x)
+	}
+	f.missed(s, acked)
+	if unacked > 0 {
+		if e.nUnacked == uint8(len(e.unacked)) {
+			e.unacked[0].n += e.unacked[1].n
+			e.unacked[0].hi = e.unacked[1].hi
+			e.nUnacked--
+		}
+		e.unacked[e.nUnacked] = unackedHole{hi: x, n: unacked}
+		e.nUnacked++
+	}
+	f.advance(rs, s, x, nil, ts)
+	f.mergeOOO(rs, s, ts)
+}
+
+// missed counts n bytes of side s missing from the capture (a content
+// gap, as Zeek counts it only while both sides are established).
+func (f *flow) missed(s uint8, n uint64) {
+	e, p := &f.ep[s], &f.ep[s^1]
+	if n > 0 && e.state == tcpEstablished && p.state == tcpEstablished {
+		e.missed += n
+		f.scaledHistory(s, 'G', &e.gapCnt, &e.gapThresh)
+	}
+}
+
+// flush ends side s's stream at the end of the flow: acknowledged holes
+// are skipped (and counted) without waiting, then whatever is held is
+// delivered, and the handler learns the end.
+func (f *flow) flush(rs *reasm, s uint8, ts int64) {
+	e := &f.ep[s]
+	if e.acked > e.delivered {
+		f.skipTo(rs, s, e.acked, ts)
+	}
+	if e.nOOO > 0 {
+		f.skipTo(rs, s, e.ooo[e.nOOO-1].hi, ts)
+	}
+	e.waiting = false
+	if rs.h != nil && e.delivered != 0 {
+		rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, End: true}
+		rs.h.Stream(&rs.ev)
+	}
+	if e.hold != 0 {
+		rs.release(e, 1<<64-1)
+		rs.freeHold = append(rs.freeHold, e.hold)
+		e.hold = 0
+	}
+}
+
+func (f *flow) dir(s uint8) Dir {
+	if s == f.origSide {
+		return FromOrig
+	}
+	return FromResp
+}
+
+// advance moves side s's cursor to `to`, handing the bytes in between to
+// the handler: from the held segments first (the first copy seen wins),
+// then from cur (the packet being processed, if any), and as a gap where
+// neither has them.
+func (f *flow) advance(rs *reasm, s uint8, to uint64, cur *heldSeg, ts int64) {
+	e := &f.ep[s]
+	if to <= e.delivered {
+		return
+	}
+	if rs.h == nil {
+		e.delivered = to
+		return
+	}
+	var segs []heldSeg
+	if e.hold != 0 {
+		segs = rs.holds[e.hold].segs
+	}
+	pos, k := e.delivered, 0
+	for pos < to {
+		for k < len(segs) && segs[k].end() <= pos {
+			k++
+		}
+		next := to // where the next held segment starts
+		if k < len(segs) {
+			if segs[k].lo <= pos {
+				end := min(to, segs[k].end())
+				rs.data(f, s, segs[k].data[pos-segs[k].lo:end-segs[k].lo], ts)
+				pos = end
+				continue
+			}
+			next = min(to, segs[k].lo)
+		}
+		if cur != nil && cur.lo <= pos && pos < cur.end() {
+			end := min(next, cur.end())
+			rs.data(f, s, cur.data[pos-cur.lo:end-cur.lo], ts)
+			pos = end
+			continue
+		}
+		if cur != nil && cur.lo > pos {
+			next = min(next, cur.lo)
+		}
+		rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, Gap: next - pos}
+		e.streamed += next - pos
+		rs.h.Stream(&rs.ev)
+		pos = next
+	}
+	e.delivered = to
+	if e.hold != 0 {
+		rs.release(e, to)
+	}
+}
+
+func (rs *reasm) data(f *flow, s uint8, b []byte, ts int64) {
+	e := &f.ep[s]
+	rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, Data: b}
+	e.streamed += uint64(len(b))
+	rs.h.Stream(&rs.ev)
+}
+
+// hold keeps a copy of the bytes of [lo, lo+len(data)) that no held
+// segment has yet.
+func (rs *reasm) hold(e *endpoint, lo uint64, data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	if e.hold == 0 {
+		if n := len(rs.freeHold); n > 0 {
+			e.hold = rs.freeHold[n-1]
+			rs.freeHold = rs.freeHold[:n-1]
+		} else {
+			if len(rs.holds) == 0 {
+				rs.holds = append(rs.holds, hold{}) // index 0 means none
+			}
+			rs.holds = append(rs.holds, hold{})
+			e.hold = int32(len(rs.holds) - 1)
+		}
+	}
+	h := &rs.holds[e.hold]
+	pos, end, i := lo, lo+uint64(len(data)), 0
+	for pos < end {
+		for i < len(h.segs) && h.segs[i].end() <= pos {
+			i++
+		}
+		next := end
+		if i < len(h.segs) {
+			if h.segs[i].lo <= pos {
+				pos = h.segs[i].end()
+				i++
+				continue
+			}
+			next = min(end, h.segs[i].lo)
+		}
+		h.segs = slices.Insert(h.segs, i, heldSeg{pos, rs.copyOf(data[pos-lo : next-lo])})
+		i++
+		pos = next
+	}
+}
+
+func (rs *reasm) copyOf(b []byte) []byte {
+	n := len(rs.spare)
+	for i := n - 1; i >= 0 && i >= n-8; i-- { // look at a few only
+		if c := rs.spare[i]; cap(c) >= len(b) {
+			rs.spare[i] = rs.spare[n-1]
+			rs.spare = rs.spare[:n-1]
+			return append(c[:0], b...)
+		}
+	}
+	c := make([]byte, len(b), max(len(b), 2048))
+	copy(c, b)
+	return c
+}
+
+// release drops the held bytes of e below `to`.
+func (rs *reasm) release(e *endpoint, to uint64) {
+	h := &rs.holds[e.hold]
+	k := 0
+	for k < len(h.segs) && h.segs[k].end() <= to {
+		if len(rs.spare) < maxSpare && cap(h.segs[k].data) <= 1<<16 {
+			rs.spare = append(rs.spare, h.segs[k].data[:0])
+		}
+		h.segs[k].data = nil
+		k++
+	}
+	if k > 0 {
+		h.segs = append(h.segs[:0], h.segs[k:]...)
+	}
+	if len(h.segs) > 0 && h.segs[0].lo < to {
+		h.segs[0].data = h.segs[0].data[to-h.segs[0].lo:]
+		h.segs[0].lo = to
+	}
+}
