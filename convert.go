@@ -114,6 +114,16 @@ type Stats struct {
 	// Flows is the number of flows tracked (when a flows table or the
 	// packets' flow columns were written).
 	Flows uint64 `json:"flows,omitempty"`
+	// ReassemblyCapHits counts the TCP streams that gave up holes because
+	// a reassembly cap was reached.
+	ReassemblyCapHits uint64 `json:"reassembly_cap_hits,omitempty"`
+	// Datagrams counts the IP datagrams reassembled from fragments,
+	// DatagramsIncomplete those given up incomplete (timeout, cap, end of
+	// input), and FragmentsUnassigned the fragments of incomplete
+	// datagrams whose first fragment never came (they count in no flow).
+	Datagrams           uint64 `json:"datagrams_reassembled,omitempty"`
+	DatagramsIncomplete uint64 `json:"datagrams_incomplete,omitempty"`
+	FragmentsUnassigned uint64 `json:"fragments_unassigned,omitempty"`
 }
 
 type input struct {
@@ -683,6 +693,8 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	}
 	if tracker != nil {
 		st.Flows = tracker.Ended
+		st.ReassemblyCapHits = tracker.CapHits()
+		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = tracker.FragStats()
 	}
 	for i, in := range ins {
 		for _, lt := range in.reader.Info().LinkTypes {

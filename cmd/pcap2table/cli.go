@@ -123,6 +123,11 @@ type convertFlags struct {
 	udpIdle     time.Duration
 	active      time.Duration
 	seed        uint16
+	rWait       time.Duration
+	rFlowCap    byteSize
+	rCap        byteSize
+	fragTimeout time.Duration
+	fragCap     byteSize
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -168,6 +173,12 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.DurationVar(&f.udpIdle, "udp-idle", dc.UDPIdle, "flows: a UDP, ICMP or other flow idle this long ends")
 	fl.DurationVar(&f.active, "active-timeout", dc.Active, "flows: a flow lasting this long ends and a new one continues it (0: never)")
 	fl.Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID hash")
+	fl.DurationVar(&f.rWait, "reassembly-wait", dc.ReassemblyWait, "flows: an acknowledged hole in a TCP stream waits this long (capture time) for its bytes before they count as missed")
+	f.rFlowCap, f.rCap, f.fragCap = byteSize(dc.ReassemblyFlowCap), byteSize(dc.ReassemblyCap), byteSize(dc.FragCap)
+	fl.Var(&f.rFlowCap, "reassembly-flow-cap", "flows: out-of-order TCP bytes one flow may hold behind holes (bytes, or with KiB, MiB, GiB)")
+	fl.Var(&f.rCap, "reassembly-cap", "flows: out-of-order TCP bytes all flows together may hold behind holes")
+	fl.DurationVar(&f.fragTimeout, "frag-timeout", dc.FragTimeout, "flows: an IP datagram waits this long (capture time) for its fragments")
+	fl.Var(&f.fragCap, "frag-cap", "flows: bytes all IP datagrams waiting for fragments may hold")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
 	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
@@ -196,8 +207,13 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 	if f.tcpIdle <= 0 || f.udpIdle <= 0 || f.active < 0 {
 		return usageErr{errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout not negative")}
 	}
+	if f.rWait < 0 || f.fragTimeout <= 0 {
+		return usageErr{errors.New("--reassembly-wait must not be negative, --frag-timeout must be positive")}
+	}
 	fc := flows.DefaultConfig()
 	fc.TCPIdle, fc.UDPIdle, fc.Active, fc.Seed = f.tcpIdle, f.udpIdle, f.active, f.seed
+	fc.ReassemblyWait, fc.ReassemblyFlowCap, fc.ReassemblyCap = f.rWait, int64(f.rFlowCap), int64(f.rCap)
+	fc.FragTimeout, fc.FragCap = f.fragTimeout, int64(f.fragCap)
 	o.Flows = &fc
 	if f.columns != "" {
 		o.Columns = strings.Split(f.columns, ",")
