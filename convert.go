@@ -1,6 +1,7 @@
 package pcap2table
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,7 +66,8 @@ type Options struct {
 	Compression string
 	// BatchRows is the number of rows per batch (default DefaultBatchRows).
 	BatchRows int
-	// RowGroupRows bounds Parquet row groups (default 1 Mi rows).
+	// RowGroupRows bounds Parquet row groups (default: the table's
+	// preference, table.Schema.RowGroupRows, else 1 Mi rows).
 	RowGroupRows int
 	// OnWarning is called (from the reading goroutine) for each input that
 	// is cut short or corrupt, as soon as it is found.
@@ -114,6 +116,8 @@ type Stats struct {
 	// Flows is the number of flows tracked (when a flows table or the
 	// packets' flow columns were written).
 	Flows uint64 `json:"flows,omitempty"`
+	// PeakFlows is the most flows live at once (what memory holds).
+	PeakFlows uint64 `json:"peak_live_flows,omitempty"`
 	// ReassemblyCapHits counts the TCP streams that gave up holes because
 	// a reassembly cap was reached.
 	ReassemblyCapHits uint64 `json:"reassembly_cap_hits,omitempty"`
@@ -352,7 +356,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 			Columns:        sk.cols,
 			TimeFormat:     o.TimeFormat,
 			Compression:    o.Compression,
-			RowGroupRows:   o.RowGroupRows,
+			RowGroupRows:   cmp.Or(o.RowGroupRows, sc.RowGroupRows),
 			Metadata: map[string]string{
 				"pcap2table.version":        Version,
 				"pcap2table.table":          sc.Name,
@@ -693,6 +697,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	}
 	if tracker != nil {
 		st.Flows = tracker.Ended
+		st.PeakFlows = tracker.PeakLive
 		st.ReassemblyCapHits = tracker.CapHits()
 		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = tracker.FragStats()
 	}

@@ -5,6 +5,8 @@
 #   bench/run.sh            2 M packets (generated once into bench/out/)
 #   N=200000 bench/run.sh   a quicker run
 #   RSS10M=1 bench/run.sh   also the 10 M-packet peak-RSS run (Parquet)
+#   FLOWS1M=1 bench/run.sh  also the peak-RSS runs on 3 M packets holding
+#                           about 1 M concurrent flows (flows; packets+flows)
 #   TSHARK=0 bench/run.sh   skip tshark (it takes about a minute)
 #   OUT=bench/out bench/run.sh  write the outputs to disk instead of tmpfs
 # Outputs go to tmpfs (/dev/shm) by default and are removed after each run:
@@ -69,6 +71,13 @@ if [ "${RSS10M:-0}" = 1 ]; then
   big=$out/bench-10000000-snap128.pcap
   [ -f "$big" ] || go run ./bench/gen -n 10000000 -snaplen 128 -o "$big"
   once parquet-10M-all-columns "$out/pcap2table" -q "$big" -o "$dst/o.10m.parquet"
+fi
+if [ "${FLOWS1M:-0}" = 1 ]; then
+  # 20 M flows of which 1/20 are live at a time: about 955 k concurrent
+  many=$out/flows1m.pcap
+  [ -f "$many" ] || go run ./bench/gen -n 3000000 -flows 20000000 -o "$many"
+  once flows-1M-concurrent "$out/pcap2table" -q "$many" --tables flows -o "$dst/o.f1m.parquet"
+  once packets+flows-1M-concurrent "$out/pcap2table" -q "$many" --tables packets,flows -o "$dst/o.pf1m/"
 fi
 # median seconds and max RSS (MiB) per name, in first-seen order
 awk '{ if (!($1 in n)) order[++k] = $1; t[$1, ++n[$1]] = $2; if ($3 > m[$1]) m[$1] = $3 }

@@ -60,21 +60,17 @@ type endpoint struct {
 	gapCnt, gapThresh   uint32
 
 	// Reassembly (reassembly.go): every byte below delivered was seen (or
-	// declared missing); ooo holds the spans seen beyond it, hold indexes
-	// their held bytes. acked is the highest acknowledgement from the peer;
-	// waiting: since ackSince, it is beyond delivered.
+	// declared missing); holes indexes the spans seen beyond it (kept
+	// aside: few flows have any), hold their held bytes. acked is the
+	// highest acknowledgement from the peer; waiting: since ackSince, it is
+	// beyond delivered.
 	delivered uint64
 	streamed  uint64 // stream offset: bytes and gaps handed to the handler
-	ooo       [maxOOO]span
-	nOOO      uint8
-	waiting   bool
-	hold      int32
 	acked     uint64
 	ackSince  int64
-	// holes given up before the peer acknowledged them (at a cap): their
-	// bytes count as missed once it does. Bounded: the oldest merge.
-	unacked  [2]unackedHole
-	nUnacked uint8
+	holes     int32
+	hold      int32
+	waiting   bool
 
 	missed, rxmt, outOfOrder uint64
 }

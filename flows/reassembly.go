@@ -76,6 +76,20 @@ func (s *heldSeg) end() uint64 { return s.lo + uint64(len(s.data)) }
 // hold is the held payload of one direction, ordered, without overlaps.
 type hold struct{ segs []heldSeg }
 
+// holeSet is the out-of-order state of one direction with holes: the spans
+// seen beyond delivered, in order, and the holes given up before the peer
+// acknowledged them (at a cap), whose bytes count as missed once it does
+// (bounded: the oldest merge).
+type holeSet struct {
+	ooo      [maxOOO]span
+	nOOO     uint8
+	nUnacked uint8
+	unacked  [2]unackedHole
+}
+
+// unackedHole: n bytes of holes below hi were given up unacknowledged.
+type unackedHole struct{ hi, n uint64 }
+
 // reasm is the tracker's reassembly state shared by all flows.
 type reasm struct {
 	h        StreamHandler
@@ -86,6 +100,8 @@ type reasm struct {
 
 	holds    []hold // by endpoint.hold; 0 is unused
 	freeHold []int32
+	holes    []holeSet // by endpoint.holes; 0 is unused
+	freeHole []int32
 	spare    [][]byte // buffers of dropped segments, for reuse
 
 	ev      StreamEvent
@@ -95,10 +111,36 @@ type reasm struct {
 // maxSpare bounds the buffers kept for reuse.
 const maxSpare = 1024
 
+// spans returns the direction's spans beyond delivered (do not modify).
+func (rs *reasm) spans(e *endpoint) []span {
+	if e.holes == 0 {
+		return nil
+	}
+	h := &rs.holes[e.holes]
+	return h.ooo[:h.nOOO]
+}
+
+// holeSet returns the direction's hole set, making one if it has none.
+func (rs *reasm) holeSet(e *endpoint) *holeSet {
+	if e.holes == 0 {
+		if n := len(rs.freeHole); n > 0 {
+			e.holes = rs.freeHole[n-1]
+			rs.freeHole = rs.freeHole[:n-1]
+		} else {
+			if len(rs.holes) == 0 {
+				rs.holes = append(rs.holes, holeSet{}) // index 0 means none
+			}
+			rs.holes = append(rs.holes, holeSet{})
+			e.holes = int32(len(rs.holes) - 1)
+		}
+	}
+	return &rs.holes[e.holes]
+}
+
 // pending is the number of bytes in the direction's spans.
-func (e *endpoint) pending() uint64 {
+func (rs *reasm) pending(e *endpoint) uint64 {
 	n := uint64(0)
-	for _, x := range e.ooo[:e.nOOO] {
+	for _, x := range rs.spans(e) {
 		n += x.hi - x.lo
 	}
 	return n
@@ -106,11 +148,12 @@ func (e *endpoint) pending() uint64 {
 
 // fits reports whether the span [lo, hi) can be added without passing
 // maxOOO spans.
-func (e *endpoint) fits(lo, hi uint64) bool {
-	if e.nOOO < maxOOO {
+func (rs *reasm) fits(e *endpoint, lo, hi uint64) bool {
+	sp := rs.spans(e)
+	if len(sp) < maxOOO {
 		return true
 	}
-	for _, x := range e.ooo[:e.nOOO] {
+	for _, x := range sp {
 		if lo <= x.hi && x.lo <= hi {
 			return true
 		}
@@ -130,15 +173,15 @@ func (f *flow) dataSent(rs *reasm, s uint8, seq, n uint64, data []byte, ts int64
 		return false
 	}
 	if lo > e.delivered {
-		for _, x := range e.ooo[:e.nOOO] {
+		for _, x := range rs.spans(e) {
 			if x.lo <= lo && hi <= x.hi {
 				return false // seen already, beyond the hole
 			}
 		}
-		pend := e.pending()
-		if pend+n <= rs.flowCap && rs.total+n <= rs.totalCap && e.fits(lo, hi) {
-			e.addOOO(span{lo, hi})
-			rs.total += e.pending() - pend
+		pend := rs.pending(e)
+		if pend+n <= rs.flowCap && rs.total+n <= rs.totalCap && rs.fits(e, lo, hi) {
+			rs.holeSet(e).addOOO(span{lo, hi})
+			rs.total += rs.pending(e) - pend
 			if rs.h != nil {
 				rs.hold(e, lo, data)
 			}
@@ -154,52 +197,53 @@ func (f *flow) dataSent(rs *reasm, s uint8, seq, n uint64, data []byte, ts int64
 
 // addOOO inserts a span in order, merging overlaps (the caller checked it
 // fits).
-func (e *endpoint) addOOO(sp span) {
+func (h *holeSet) addOOO(sp span) {
 	i := uint8(0)
-	for i < e.nOOO && e.ooo[i].lo < sp.lo {
+	for i < h.nOOO && h.ooo[i].lo < sp.lo {
 		i++
 	}
-	if e.nOOO == maxOOO {
+	if h.nOOO == maxOOO {
 		// it overlaps a span: merge it there
-		for k := range e.ooo[:e.nOOO] {
-			if x := &e.ooo[k]; sp.lo <= x.hi && x.lo <= sp.hi {
+		for k := range h.ooo[:h.nOOO] {
+			if x := &h.ooo[k]; sp.lo <= x.hi && x.lo <= sp.hi {
 				x.lo, x.hi = min(x.lo, sp.lo), max(x.hi, sp.hi)
 				break
 			}
 		}
 	} else {
-		copy(e.ooo[i+1:e.nOOO+1], e.ooo[i:e.nOOO])
-		e.ooo[i] = sp
-		e.nOOO++
+		copy(h.ooo[i+1:h.nOOO+1], h.ooo[i:h.nOOO])
+		h.ooo[i] = sp
+		h.nOOO++
 	}
-	out := e.ooo[:0]
-	for _, x := range e.ooo[:e.nOOO] {
+	out := h.ooo[:0]
+	for _, x := range h.ooo[:h.nOOO] {
 		if n := len(out); n > 0 && x.lo <= out[n-1].hi {
 			out[n-1].hi = max(out[n-1].hi, x.hi)
 			continue
 		}
 		out = append(out, x)
 	}
-	e.nOOO = uint8(len(out))
+	h.nOOO = uint8(len(out))
 }
 
 // mergeOOO advances delivered over the spans it now reaches.
 func (f *flow) mergeOOO(rs *reasm, s uint8, ts int64) {
 	e := &f.ep[s]
-	for e.nOOO > 0 && e.ooo[0].lo <= e.delivered {
-		sp := e.ooo[0]
-		copy(e.ooo[:], e.ooo[1:e.nOOO])
-		e.nOOO--
+	for e.holes != 0 {
+		h := &rs.holes[e.holes]
+		if h.nOOO == 0 || h.ooo[0].lo > e.delivered {
+			return
+		}
+		sp := h.ooo[0]
+		copy(h.ooo[:], h.ooo[1:h.nOOO])
+		h.nOOO--
 		rs.total -= sp.hi - sp.lo
 		f.advance(rs, s, sp.hi, nil, ts)
 	}
 }
 
-// unackedHole: n bytes of holes below hi were given up unacknowledged.
-type unackedHole struct{ hi, n uint64 }
-
 // ackReceived notes that the peer acknowledged side s's data below relAck.
-func (f *flow) ackReceived(s uint8, relAck uint64, ts int64) {
+func (f *flow) ackReceived(rs *reasm, s uint8, relAck uint64, ts int64) {
 	e := &f.ep[s]
 	if e.finCnt > 0 && relAck >= e.finSeq {
 		relAck = e.finSeq - 1 // the FIN's octet is not data
@@ -209,10 +253,13 @@ func (f *flow) ackReceived(s uint8, relAck uint64, ts int64) {
 	}
 	if relAck > e.acked {
 		e.acked = relAck
-		for e.nUnacked > 0 && e.unacked[0].hi <= relAck {
-			f.missed(s, e.unacked[0].n)
-			e.unacked[0] = e.unacked[1]
-			e.nUnacked--
+		if e.holes != 0 {
+			h := &rs.holes[e.holes]
+			for h.nUnacked > 0 && h.unacked[0].hi <= relAck {
+				f.missed(s, h.unacked[0].n)
+				h.unacked[0] = h.unacked[1]
+				h.nUnacked--
+			}
 		}
 	}
 	if e.acked > e.delivered && !e.waiting {
@@ -253,7 +300,7 @@ func (f *flow) skipTo(rs *reasm, s uint8, x uint64, ts int64) {
 		acked += a - lo
 		unacked += hi - a
 	}
-	for _, sp := range e.ooo[:e.nOOO] {
+	for _, sp := range rs.spans(e) {
 		if cur >= x {
 			break
 		}
@@ -267,13 +314,14 @@ func (f *flow) skipTo(rs *reasm, s uint8, x uint64, ts int64) {
 	}
 	f.missed(s, acked)
 	if unacked > 0 {
-		if e.nUnacked == uint8(len(e.unacked)) {
-			e.unacked[0].n += e.unacked[1].n
-			e.unacked[0].hi = e.unacked[1].hi
-			e.nUnacked--
+		h := rs.holeSet(e)
+		if h.nUnacked == uint8(len(h.unacked)) {
+			h.unacked[0].n += h.unacked[1].n
+			h.unacked[0].hi = h.unacked[1].hi
+			h.nUnacked--
 		}
-		e.unacked[e.nUnacked] = unackedHole{hi: x, n: unacked}
-		e.nUnacked++
+		h.unacked[h.nUnacked] = unackedHole{hi: x, n: unacked}
+		h.nUnacked++
 	}
 	f.advance(rs, s, x, nil, ts)
 	f.mergeOOO(rs, s, ts)
@@ -297,10 +345,15 @@ func (f *flow) flush(rs *reasm, s uint8, ts int64) {
 	if e.acked > e.delivered {
 		f.skipTo(rs, s, e.acked, ts)
 	}
-	if e.nOOO > 0 {
-		f.skipTo(rs, s, e.ooo[e.nOOO-1].hi, ts)
+	if sp := rs.spans(e); len(sp) > 0 {
+		f.skipTo(rs, s, sp[len(sp)-1].hi, ts)
 	}
 	e.waiting = false
+	if e.holes != 0 {
+		rs.holes[e.holes] = holeSet{}
+		rs.freeHole = append(rs.freeHole, e.holes)
+		e.holes = 0
+	}
 	if rs.h != nil && e.delivered != 0 {
 		rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, End: true}
 		rs.h.Stream(&rs.ev)

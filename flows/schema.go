@@ -78,8 +78,9 @@ func iatCols(dir string) []table.Column {
 
 // FlowsSchema is the flows table: one row per flow.
 var FlowsSchema = &table.Schema{
-	Name:    "flows",
-	Version: 1,
+	Name:         "flows",
+	Version:      1,
+	RowGroupRows: 1 << 17, // 43 columns, many of them float statistics
 	Doc: "One row per flow (a bidirectional conversation: TCP connection, UDP or ICMP exchange, or other IP protocol between two hosts), " +
 		"with Zeek conn.log semantics. A flow is keyed by its canonical 5-tuple, VLAN and tunnel id; rows are written when flows end, " +
 		"so they are ordered by end, not by start. `flow_id` joins the packets table.",

@@ -150,7 +150,7 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 	deltaLast := f.updateLastSeq(s, base+segLen, syn, fin, rst, plen)
 	f.stateMachine(s, base, syn, fin, rst, ack, plen, deltaLast)
 	if ack && ackOK {
-		f.ackReceived(s^1, relAck, r.TS)
+		f.ackReceived(rs, s^1, relAck, r.TS)
 	}
 	if plen > 0 && !rst && !underflow {
 		dataSeq := relSeq

@@ -74,8 +74,8 @@ type Tracker struct {
 	takeNext    bool // ended was handed out: start over on the next append
 	rs          reasm
 
-	// Counters for stats.
-	Started, Ended uint64
+	// Counters for stats; PeakLive is the most flows live at once.
+	Started, Ended, PeakLive uint64
 }
 
 // NewTracker returns a tracker with the given configuration.
@@ -276,6 +276,7 @@ func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool, g
 	}
 	f.initRoles(r, side)
 	t.idx[*k] = i
+	t.PeakLive = max(t.PeakLive, uint64(len(t.idx)))
 	t.push(&t.idle[f.class], i, false)
 	t.push(&t.byAge, i, true)
 	if t.active > 0 {

@@ -65,6 +65,10 @@ type Schema struct {
 	Doc     string
 	Version int
 	Columns []Column
+	// RowGroupRows is the row group size this table's Parquet files
+	// should have by default (0: the writer's, 1 Mi rows): a table of
+	// wide rows holds less in memory with smaller groups.
+	RowGroupRows int
 }
 
 // Index returns the position of the named column, or -1.
