@@ -250,8 +250,17 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		}
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
-	_, err = pcap2table.Convert(ctx, args, o)
+	st, err := pcap2table.Convert(ctx, args, o)
 	stopProgress()
+	if st != nil && !f.quiet {
+		// Bounds reached are not errors, but the user should know.
+		if st.ReassemblyCapHits > 0 {
+			fmt.Fprintf(e.stderr, "pcap2table: warning: TCP streams gave up waiting for lost segments %d times at a reassembly cap (see --reassembly-flow-cap, --reassembly-cap)\n", st.ReassemblyCapHits)
+		}
+		if st.FragmentsUnassigned > 0 {
+			fmt.Fprintf(e.stderr, "pcap2table: warning: %d IP fragments belong to no flow: their datagram's first fragment never came (see --frag-timeout, --frag-cap)\n", st.FragmentsUnassigned)
+		}
+	}
 	switch {
 	case err == nil:
 		return nil
