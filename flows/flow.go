@@ -88,7 +88,8 @@ type flow struct {
 	first, last int64
 	origSide    uint8
 	class       uint8
-	closeAt     bool // a TCP close completed: kept for the close delay
+	queued      int64 // f.last when it was queued on its idle list (lists are lazy)
+	closeAt     bool  // a TCP close completed: kept for the close delay
 	ep          [2]endpoint
 	histSeen    uint32
 	hist        [MaxHistory]byte

@@ -80,7 +80,7 @@ type Tracker struct {
 
 // NewTracker returns a tracker with the given configuration.
 func NewTracker(c Config) *Tracker {
-	t := &Tracker{cfg: c, idx: make(map[Key]int32), tunnels: []string{""}}
+	t := &Tracker{cfg: c, idx: make(map[Key]int32), tunnels: []string{""}, ended: make([]FlowRow, 0, 256)}
 	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
 	t.active = int64(c.Active)
 	for i := range t.idle {
@@ -216,6 +216,13 @@ func (t *Tracker) flowFor(r *parsers.PacketRow) (int32, uint8) {
 		side = 1
 	}
 	i, ok := t.idx[k]
+	if ok {
+		// its timeout passed, but the lazy lists had not ended it yet
+		if exp, reason := t.expired(t.flow(i), r.TS); exp {
+			t.end(i, reason)
+			ok = false
+		}
+	}
 	gen := uint32(0)
 	if ok && k.Proto == 6 && r.Has(parsers.ColTCPFlags) && t.flow(i).reused(r.TCPFlags) {
 		if old := t.flow(i); old.first == r.TS {
@@ -263,6 +270,7 @@ func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool, g
 	f := t.flow(i)
 	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, origSide: side, tunnel: t.tunnelIndex(r.Tunnel)}
 	f.idle, f.age = links{none, none}, links{none, none}
+	f.queued = r.TS
 	f.hasVLAN = r.Has(parsers.ColVLAN)
 	f.hasTunnelID = r.Has(parsers.ColTunnelID)
 	f.gen = gen
@@ -279,6 +287,7 @@ func (t *Tracker) start(k *Key, r *parsers.PacketRow, side uint8, oneWay bool, g
 	t.PeakLive = max(t.PeakLive, uint64(len(t.idx)))
 	t.push(&t.idle[f.class], i, false)
 	t.push(&t.byAge, i, true)
+	t.due = min(t.due, f.first+t.timeout[f.class])
 	if t.active > 0 {
 		t.due = min(t.due, f.first+t.active)
 	}
@@ -318,15 +327,33 @@ func (t *Tracker) end(i int32, reason string) {
 	t.Ended++
 }
 
-// touch moves the flow to the tail of its idle list (it just had a
-// packet), changing lists if its class changed.
+// touch keeps the flow's idle list right after a packet. The lists are
+// lazy: a flow is not moved for each packet (that cost a cache miss on its
+// neighbours for every packet), only when its class changes; expire
+// requeues a flow that had packets since it was queued. So a list is
+// ordered by queue time, which bounds every deadline from below.
 func (t *Tracker) touch(i int32) {
 	f := t.flow(i)
 	c := f.wantClass()
+	if c == f.class {
+		return
+	}
 	t.unlink(&t.idle[f.class], i, false)
-	f.class = c
+	f.class, f.queued = c, f.last
 	t.push(&t.idle[c], i, false)
 	t.due = min(t.due, f.last+t.timeout[c])
+}
+
+// expired reports whether the flow's idle (or close) timeout passed at
+// capture time now, and why it ends then.
+func (t *Tracker) expired(f *flow, now int64) (bool, string) {
+	if f.last+t.timeout[f.class] > now {
+		return false, ""
+	}
+	if f.class == classClosing {
+		return true, f.closeReason()
+	}
+	return true, "idle"
 }
 
 // expire ends the flows whose timeouts have passed at capture time now.
@@ -337,15 +364,19 @@ func (t *Tracker) expire(now int64) {
 	for c := range t.idle {
 		l := &t.idle[c]
 		for l.head != none {
-			f := t.flow(l.head)
-			if f.last+t.timeout[c] > now {
+			i := l.head
+			f := t.flow(i)
+			if f.queued+t.timeout[c] > now {
 				break
 			}
-			reason := "idle"
-			if c == classClosing {
-				reason = f.closeReason()
+			if ok, reason := t.expired(f, now); ok {
+				t.end(i, reason)
+				continue
 			}
-			t.end(l.head, reason)
+			// packets came since it was queued: queue it again
+			t.unlink(l, i, false)
+			f.queued = f.last
+			t.push(l, i, false)
 		}
 	}
 	if t.active > 0 {
@@ -362,7 +393,7 @@ func (t *Tracker) expire(now int64) {
 	t.due = 1<<63 - 1
 	for c, l := range t.idle {
 		if l.head != none {
-			t.due = min(t.due, t.flow(l.head).last+t.timeout[c])
+			t.due = min(t.due, t.flow(l.head).queued+t.timeout[c])
 		}
 	}
 	if t.active > 0 && t.byAge.head != none {
@@ -390,7 +421,11 @@ func (t *Tracker) CloseSome(n int) bool {
 		t.closeFrags() // incomplete datagrams still count
 	}
 	for ; n > 0 && t.byAge.head != none; n-- {
-		t.end(t.byAge.head, "eof")
+		reason := "eof"
+		if exp, r := t.expired(t.flow(t.byAge.head), t.now); exp {
+			reason = r // timed out before the end; the lazy lists had not ended it
+		}
+		t.end(t.byAge.head, reason)
 	}
 	return t.byAge.head != none
 }
