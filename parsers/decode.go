@@ -568,6 +568,7 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 			return stDone, nil
 		}
 		t := &d.tcp
+		row.L4 = clip(data, *ipPayload)
 		row.SrcPort, row.DstPort = uint16(t.SrcPort), uint16(t.DstPort)
 		row.TCPFlags = binary.BigEndian.Uint16(t.Contents[12:]) & 0x0fff
 		row.TCPSeq, row.TCPAck, row.TCPWin = t.Seq, t.Ack, t.Window
@@ -587,6 +588,7 @@ func (d *Decoder) transport(row *PacketRow, data []byte, ipPayload *int) (step, 
 			return stDone, nil
 		}
 		u := &d.udp
+		row.L4 = clip(data, *ipPayload)
 		row.SrcPort, row.DstPort = uint16(u.SrcPort), uint16(u.DstPort)
 		row.PayloadLen = uint32(max(*ipPayload-8, 0))
 		row.Payload = clip(u.Payload, int(row.PayloadLen))
@@ -720,7 +722,7 @@ func (d *Decoder) udpTunnel(row *PacketRow, data []byte, ipPayload *int) (step, 
 func (r *PacketRow) clearTransport() {
 	r.has &^= 1<<ColSrcPort | 1<<ColDstPort | 1<<ColTCPFlags | 1<<ColTCPSeq | 1<<ColTCPAck |
 		1<<ColTCPWin | 1<<ColICMPType | 1<<ColICMPCode | 1<<ColPayloadLen
-	r.Payload = nil
+	r.Payload, r.L4 = nil, nil
 }
 
 // radiotapFCS reports whether a radiotap header says the frame ends with an FCS.

@@ -146,6 +146,9 @@ type PacketRow struct {
 	// the source's next Next (copy what must outlive it).
 	Payload   []byte
 	IPPayload []byte
+	// L4 is the captured part of the TCP or UDP segment (header and
+	// payload, up to the IP length), for checksums; same lifetime.
+	L4 []byte
 
 	has uint64 // bit i set: nullable column i is present
 }
