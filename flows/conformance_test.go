@@ -64,6 +64,7 @@ func decodeRows(t testing.TB, paths ...string) []parsers.PacketRow {
 		d.Decode(&p, &row)
 		row.Payload = bytes.Clone(row.Payload)
 		row.IPPayload = bytes.Clone(row.IPPayload)
+		row.L4 = bytes.Clone(row.L4)
 		rows = append(rows, row)
 	}
 	return rows

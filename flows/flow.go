@@ -32,6 +32,7 @@ const (
 	histData
 	histACK
 	histMulti
+	histCorrupt
 )
 
 // maxOOO bounds the out-of-order spans (holes) remembered per direction;
@@ -203,8 +204,15 @@ func icmpIsReply(v6 bool, typ uint8) bool {
 }
 
 // observe updates the flow with one of its packets sent by side.
-func (f *flow) observe(rs *reasm, r *parsers.PacketRow, side uint8) {
+func (f *flow) observe(rs *reasm, r *parsers.PacketRow, side uint8, verify bool) {
 	e := &f.ep[side]
+	if verify {
+		// Zeek's 'c'; unlike Zeek the packet still counts (offloaded
+		// checksums make many captured packets look bad)
+		if ok, checked := ChecksumOK(r); checked && !ok {
+			f.checkHistory(side, histCorrupt, 'C')
+		}
+	}
 	if r.TS > f.last {
 		f.last = r.TS
 	}

@@ -36,7 +36,8 @@ type connCase struct {
 	frames  []uint64 // in this order; nil: all of the connection's
 	drop    []uint64 // left out of frames
 	edits   []frameEdit
-	server  uint16 // if not 0: the server's port instead of 80
+	server  uint16   // if not 0: the server's port instead of 80
+	corrupt []uint64 // frames whose segment gets a flipped bit (and checksums are verified)
 	state   string
 	history string
 }
@@ -60,10 +61,10 @@ var connCases = []connCase{
 	// history letters not above: T t (retransmitted data), G g (content
 	// gaps), W w (zero window), I (FIN+RST), Q q (other multi-flag
 	// packets), s (a SYN from the responder), H (a SYN-ACK from the
-	// originator), and letters repeated for a new sequence number. (c, a
-	// bad checksum, is never written: checksums are not verified, see
-	// docs/flows.md.) g and G come after the bounded reassembly wait, so
-	// after letters of packets in the next 100 ms.
+	// originator), C c (a bad checksum, with --verify-checksums), and
+	// letters repeated for a new sequence number. g and G come after the
+	// bounded reassembly wait, so after letters of packets in the next
+	// 100 ms.
 	{name: "T client data twice", frames: slices.Concat(r(1, 4), []uint64{4}, r(5, 43)), state: "SF", history: "ShADTadfF"},
 	{name: "t server data twice", frames: slices.Concat(r(1, 6), []uint64{6}, r(7, 43)), state: "SF", history: "ShADadtfF"},
 	{name: "g server segment lost", drop: []uint64{10}, state: "SF", history: "ShADadgfF"},
@@ -75,6 +76,8 @@ var connCases = []connCase{
 	{name: "q server SYN+FIN", edits: []frameEdit{{43, syn | fin | ack, -1}}, state: "SF", history: "ShADadfFq"},
 	{name: "s responder SYN", frames: []uint64{1, 2}, edits: []frameEdit{{2, syn, -1}}, state: "S1", history: "Ss"},
 	{name: "H originator SYN-ACK", frames: []uint64{2, 3}, server: 50000, state: "OTH", history: "Ha"},
+	{name: "C client bad checksum", corrupt: []uint64{4}, state: "SF", history: "ShACDadfF"},
+	{name: "c server bad checksum", corrupt: []uint64{6}, state: "SF", history: "ShADacdfF"},
 	{name: "F repeated for a new sequence number", frames: r(1, 5), edits: []frameEdit{{3, fin | ack, -1}, {4, fin | psh | ack, -1}}, state: "S2", history: "ShFFa"},
 }
 
@@ -125,6 +128,10 @@ func TestConnStates(t *testing.T) {
 						}
 					}
 				}
+				if slices.Contains(c.corrupt, fr) {
+					row.L4 = slices.Clone(row.L4)
+					row.L4[len(row.L4)-1] ^= 0x40
+				}
 				if c.server != 0 {
 					if row.SrcPort == 80 {
 						row.SrcPort = c.server
@@ -134,7 +141,9 @@ func TestConnStates(t *testing.T) {
 				}
 				seq = append(seq, row)
 			}
-			fl := feed(flows.DefaultConfig(), nil, seq)
+			cfg := flows.DefaultConfig()
+			cfg.VerifyChecksums = c.corrupt != nil
+			fl := feed(cfg, nil, seq)
 			if len(fl) != 1 {
 				t.Fatalf("%d flows, want 1", len(fl))
 			}

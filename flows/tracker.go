@@ -25,6 +25,10 @@ type Config struct {
 	// fragments, and FragCap bounds the bytes of all waiting datagrams.
 	FragTimeout time.Duration
 	FragCap     int64
+	// VerifyChecksums checks TCP and UDP checksums: a bad one adds 'c' to
+	// the history (the packet still counts). Off by default: captures
+	// taken on a sending host hold offloaded, wrong checksums.
+	VerifyChecksums bool
 }
 
 // DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,
@@ -175,7 +179,7 @@ func (t *Tracker) Observe(r *parsers.PacketRow) {
 func (t *Tracker) observeIP(r *parsers.PacketRow) (int32, uint8) {
 	i, side := t.flowFor(r)
 	f := t.flow(i)
-	f.observe(&t.rs, r, side)
+	f.observe(&t.rs, r, side, t.cfg.VerifyChecksums)
 	t.touch(i)
 	t.label(r, f)
 	return i, side

@@ -128,6 +128,7 @@ type convertFlags struct {
 	rCap        byteSize
 	fragTimeout time.Duration
 	fragCap     byteSize
+	checksums   bool
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -179,6 +180,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.Var(&f.rCap, "reassembly-cap", "flows: out-of-order TCP bytes all flows together may hold behind holes")
 	fl.DurationVar(&f.fragTimeout, "frag-timeout", dc.FragTimeout, "flows: an IP datagram waits this long (capture time) for its fragments")
 	fl.Var(&f.fragCap, "frag-cap", "flows: bytes all IP datagrams waiting for fragments may hold")
+	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
 	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
@@ -214,6 +216,7 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 	fc.TCPIdle, fc.UDPIdle, fc.Active, fc.Seed = f.tcpIdle, f.udpIdle, f.active, f.seed
 	fc.ReassemblyWait, fc.ReassemblyFlowCap, fc.ReassemblyCap = f.rWait, int64(f.rFlowCap), int64(f.rCap)
 	fc.FragTimeout, fc.FragCap = f.fragTimeout, int64(f.fragCap)
+	fc.VerifyChecksums = f.checksums
 	o.Flows = &fc
 	if f.columns != "" {
 		o.Columns = strings.Split(f.columns, ",")
