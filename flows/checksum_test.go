@@ -11,7 +11,7 @@ import (
 )
 
 // TestChecksumsWithTshark compares every TCP and UDP checksum verdict with
-// tshark's (testdata/make-checksum-refs.sh) on the real captures: a
+// tshark's (testdata/make-local-refs.sh) on the real captures: a
 // segment tshark finds bad is bad here, one it finds good is good.
 func TestChecksumsWithTshark(t *testing.T) {
 	var bad, good, compared, routing int

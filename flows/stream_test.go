@@ -87,7 +87,7 @@ func endpoint(a netip.Addr, port uint16) string {
 }
 
 // TestStreamsWithTshark compares the reassembled payload of every TCP flow
-// with tshark's "Follow TCP Stream" (testdata/make-follow-refs.sh): per
+// with tshark's "Follow TCP Stream" (testdata/make-local-refs.sh): per
 // direction the same bytes, by length and SHA-256. The differences are of
 // two explained kinds (docs/fidelity.md), checked here:
 //   - idle split: tshark follows one stream across a silence longer than

@@ -57,7 +57,7 @@ type tsharkRow = reftest.Row
 
 // readRef reads tshark's fields for a capture from ref/ (the shared
 // references), or from ref-nodefrag/ (tshark with IP reassembly off, see
-// testdata/make-nodefrag-refs.sh) when nodefrag is set; nil if that file
+// testdata/make-local-refs.sh) when nodefrag is set; nil if that file
 // does not exist.
 func readRef(t testing.TB, name string, nodefrag bool) []tsharkRow {
 	t.Helper()
