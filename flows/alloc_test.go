@@ -10,7 +10,8 @@ import (
 
 // TestObserveZeroAllocs asserts that following packets of known flows
 // allocates nothing (a new flow may: it grows the flow table), with and
-// without a stream handler (in-order payload is handed over in place).
+// without a stream handler (in-order payload is handed over in place) and
+// checksum verification.
 func TestObserveZeroAllocs(t *testing.T) {
 	for _, name := range []string{
 		"pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap",
@@ -18,7 +19,7 @@ func TestObserveZeroAllocs(t *testing.T) {
 		"pcap-analyzer--assets--frag_tcp_80_ipv4.pcap",
 	} {
 		for _, stream := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/streams=%v", name, stream), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/streams,checksums=%v", name, stream), func(t *testing.T) {
 				rows, _ := track(t, filepath.Join(capturesDir, name))
 				tr := flows.NewTracker(flows.DefaultConfig())
 				if stream {

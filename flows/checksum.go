@@ -3,6 +3,8 @@ package flows
 import (
 	"encoding/binary"
 
+	"github.com/gopacket/gopacket"
+
 	"github.com/pcap2table/pcap2table/parsers"
 )
 
@@ -30,37 +32,17 @@ func ChecksumOK(r *parsers.PacketRow) (ok, checked bool) {
 	if len(b) != want || !r.SrcIP.IsValid() || !r.DstIP.IsValid() {
 		return false, false
 	}
-	// the pseudo-header: addresses, protocol, segment length
-	var s uint64
+	// the pseudo-header: addresses, protocol, segment length; the sum
+	// over it and the segment (its checksum included) folds to 0 when valid
+	var pseudo [36]byte
+	var p []byte
 	if r.SrcIP.Is4() {
 		a, d := r.SrcIP.As4(), r.DstIP.As4()
-		s = uint64(binary.BigEndian.Uint32(a[:])) + uint64(binary.BigEndian.Uint32(d[:]))
+		p = append(append(pseudo[:0], a[:]...), d[:]...)
 	} else {
 		a, d := r.SrcIP.As16(), r.DstIP.As16()
-		s = sum16(a[:], sum16(d[:], 0))
+		p = append(append(pseudo[:0], a[:]...), d[:]...)
 	}
-	s += uint64(r.IPProto) + uint64(len(b))
-	s = sum16(b, s)
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return s == 0xffff, true
-}
-
-// sum16 adds b to the ones' complement sum s, 32 bits at a time (folded
-// later: 2^16 is 1 modulo 2^16-1).
-func sum16(b []byte, s uint64) uint64 {
-	for len(b) >= 8 {
-		v := binary.BigEndian.Uint64(b)
-		s += v>>32 + v&0xffffffff
-		b = b[8:]
-	}
-	for len(b) >= 2 {
-		s += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
+	p = binary.BigEndian.AppendUint16(append(p, 0, r.IPProto), uint16(len(b)))
+	return gopacket.FoldChecksum(gopacket.ComputeChecksum(b, gopacket.ComputeChecksum(p, 0))) == 0, true
 }
