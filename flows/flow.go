@@ -61,16 +61,15 @@ type endpoint struct {
 	gapCnt, gapThresh   uint32
 
 	// Reassembly (reassembly.go): every byte below delivered was seen (or
-	// declared missing); holes indexes the spans seen beyond it (kept
-	// aside: few flows have any), hold their held bytes. acked is the
-	// highest acknowledgement from the peer; waiting: since ackSince, it is
-	// beyond delivered.
+	// declared missing); holes indexes the spans seen beyond it and their
+	// held bytes (kept aside: few flows have any). acked is the highest
+	// acknowledgement from the peer; waiting: since ackSince, it is beyond
+	// delivered.
 	delivered uint64
 	streamed  uint64 // stream offset: bytes and gaps handed to the handler
 	acked     uint64
 	ackSince  int64
 	holes     int32
-	hold      int32
 	waiting   bool
 
 	missed, rxmt, outOfOrder uint64

@@ -73,11 +73,9 @@ type heldSeg struct {
 
 func (s *heldSeg) end() uint64 { return s.lo + uint64(len(s.data)) }
 
-// hold is the held payload of one direction, ordered, without overlaps.
-type hold struct{ segs []heldSeg }
-
 // holeSet is the out-of-order state of one direction with holes: the spans
-// seen beyond delivered, in order, and the holes given up before the peer
+// seen beyond delivered, in order; their bytes held for the handler
+// (ordered, without overlaps); and the holes given up before the peer
 // acknowledged them (at a cap), whose bytes count as missed once it does
 // (bounded: the oldest merge).
 type holeSet struct {
@@ -85,6 +83,7 @@ type holeSet struct {
 	nOOO     uint8
 	nUnacked uint8
 	unacked  [2]unackedHole
+	segs     []heldSeg
 }
 
 // unackedHole: n bytes of holes below hi were given up unacknowledged.
@@ -98,8 +97,6 @@ type reasm struct {
 	totalCap uint64
 	total    uint64 // bytes in spans beyond holes, all flows
 
-	holds    []hold // by endpoint.hold; 0 is unused
-	freeHold []int32
 	holes    []holeSet // by endpoint.holes; 0 is unused
 	freeHole []int32
 	spare    [][]byte // buffers of dropped segments, for reuse
@@ -349,19 +346,16 @@ func (f *flow) flush(rs *reasm, s uint8, ts int64) {
 		f.skipTo(rs, s, sp[len(sp)-1].hi, ts)
 	}
 	e.waiting = false
-	if e.holes != 0 {
-		rs.holes[e.holes] = holeSet{}
-		rs.freeHole = append(rs.freeHole, e.holes)
-		e.holes = 0
-	}
 	if rs.h != nil && e.delivered != 0 {
 		rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, End: true}
 		rs.h.Stream(&rs.ev)
 	}
-	if e.hold != 0 {
+	if e.holes != 0 {
 		rs.release(e, 1<<64-1)
-		rs.freeHold = append(rs.freeHold, e.hold)
-		e.hold = 0
+		h := &rs.holes[e.holes]
+		*h = holeSet{segs: h.segs[:0]} // keep the segments' array for reuse
+		rs.freeHole = append(rs.freeHole, e.holes)
+		e.holes = 0
 	}
 }
 
@@ -386,8 +380,8 @@ func (f *flow) advance(rs *reasm, s uint8, to uint64, cur *heldSeg, ts int64) {
 		return
 	}
 	var segs []heldSeg
-	if e.hold != 0 {
-		segs = rs.holds[e.hold].segs
+	if e.holes != 0 {
+		segs = rs.holes[e.holes].segs
 	}
 	pos, k := e.delivered, 0
 	for pos < to {
@@ -419,7 +413,7 @@ func (f *flow) advance(rs *reasm, s uint8, to uint64, cur *heldSeg, ts int64) {
 		pos = next
 	}
 	e.delivered = to
-	if e.hold != 0 {
+	if e.holes != 0 {
 		rs.release(e, to)
 	}
 }
@@ -437,19 +431,7 @@ func (rs *reasm) hold(e *endpoint, lo uint64, data []byte) {
 	if len(data) == 0 {
 		return
 	}
-	if e.hold == 0 {
-		if n := len(rs.freeHold); n > 0 {
-			e.hold = rs.freeHold[n-1]
-			rs.freeHold = rs.freeHold[:n-1]
-		} else {
-			if len(rs.holds) == 0 {
-				rs.holds = append(rs.holds, hold{}) // index 0 means none
-			}
-			rs.holds = append(rs.holds, hold{})
-			e.hold = int32(len(rs.holds) - 1)
-		}
-	}
-	h := &rs.holds[e.hold]
+	h := rs.holeSet(e)
 	pos, end, i := lo, lo+uint64(len(data)), 0
 	for pos < end {
 		for i < len(h.segs) && h.segs[i].end() <= pos {
@@ -486,7 +468,7 @@ func (rs *reasm) copyOf(b []byte) []byte {
 
 // release drops the held bytes of e below `to`.
 func (rs *reasm) release(e *endpoint, to uint64) {
-	h := &rs.holds[e.hold]
+	h := &rs.holes[e.holes]
 	k := 0
 	for k < len(h.segs) && h.segs[k].end() <= to {
 		if len(rs.spare) < maxSpare && cap(h.segs[k].data) <= 1<<16 {
