@@ -112,7 +112,9 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 	}
 	if off == 0 && !g.hasHead {
 		g.head, g.hasHead = *r, true
-		g.head.Payload, g.head.IPPayload = nil, nil
+		// kept past the packet: no slices into its buffer (and a
+		// fragment's segment has no checksum of its own to check)
+		g.head.Payload, g.head.IPPayload, g.head.L4 = nil, nil, nil
 		g.hdrLen = int(r.IPLen) - len(r.IPPayload)
 		i, _ := t.flowFor(&g.head)
 		g.flow, g.flowID = i, t.flow(i).id
@@ -121,7 +123,9 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		g.others = append(g.others, fragPiece{r.TS, r.IPLen})
 	}
 	if !r.MoreFrags && g.total < 0 {
-		g.total = off + int(fragDataLen(r))
+		// the last fragment (a fragment without more has an offset): its
+		// data length from the headers, not the captured bytes
+		g.total = off + int(r.PayloadLen)
 	}
 	// copy the bytes not received yet
 	if end > len(g.data) {
@@ -158,19 +162,9 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		row.TS = r.TS
 		row.IPLen = uint16(min(g.hdrLen+g.total, 65535))
 		d.dec.DecodeDatagram(row, g.data[:g.total])
+		t.observeIP(row) // before forget: the row points into g.data
 		t.forget(k, g)
-		t.observeIP(row)
 	}
-}
-
-// fragDataLen is the fragment's data length from its headers (PayloadLen
-// for a later fragment; the captured data for a first fragment that is
-// also the last, which cannot happen for a real fragment).
-func fragDataLen(r *parsers.PacketRow) uint32 {
-	if r.FragOffset > 0 {
-		return r.PayloadLen
-	}
-	return uint32(len(r.IPPayload))
 }
 
 func addSpan(have []span, sp span) []span {

@@ -209,7 +209,9 @@ func TestDefragOrder(t *testing.T) {
 }
 
 // TestFragTimeout drops the last fragment of each datagram: after the
-// timeout (here the end of input) the incomplete datagrams still count.
+// timeout (here the end of input) the incomplete datagrams still count
+// (and a first fragment alone is not checksummed: its checksum covers the
+// whole datagram).
 func TestFragTimeout(t *testing.T) {
 	rows := decodeRows(t, filepath.Join(capturesDir, "pcapplusplus--Tests--ExamplesTest--pcap_examples--frag_http_req.pcap"))
 	var kept []parsers.PacketRow
@@ -221,6 +223,7 @@ func TestFragTimeout(t *testing.T) {
 	}
 	cfg := flows.DefaultConfig()
 	cfg.FragTimeout = time.Millisecond
+	cfg.VerifyChecksums = true
 	tr := flows.NewTracker(cfg)
 	for i := range kept {
 		tr.Observe(&kept[i])
@@ -234,6 +237,9 @@ func TestFragTimeout(t *testing.T) {
 	var pkts uint64
 	for _, f := range fl {
 		pkts += f.Orig.Pkts + f.Resp.Pkts
+		if h := string(f.History[:f.HistoryLen]); strings.ContainsAny(h, "Cc") {
+			t.Errorf("flow %s: history %q: a checksum checked on a fragment", tuple(&f), h)
+		}
 	}
 	ip := 0
 	for _, r := range kept {
