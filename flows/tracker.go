@@ -84,7 +84,7 @@ type Tracker struct {
 
 // NewTracker returns a tracker with the given configuration.
 func NewTracker(c Config) *Tracker {
-	t := &Tracker{cfg: c, idx: make(map[Key]int32), tunnels: []string{""}, ended: make([]FlowRow, 0, 256)}
+	t := &Tracker{cfg: c, idx: make(map[Key]int32), tunnels: []string{""}}
 	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
 	t.active = int64(c.Active)
 	for i := range t.idle {
