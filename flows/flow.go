@@ -87,6 +87,7 @@ type flow struct {
 	tunnel      uint8 // index into Tracker.tunnels: flows hold no pointers, the GC skips them
 	first, last int64
 	origSide    uint8
+	streamOrig  uint8 // 1 + origSide at the first stream event; 0 before
 	class       uint8
 	queued      int64 // f.last when it was queued on its idle list (lists are lazy)
 	closeAt     bool  // a TCP close completed: kept for the close delay

@@ -38,7 +38,9 @@ const (
 // reassembled payload: bytes, a gap, or the end.
 type StreamEvent struct {
 	FlowID uint64
-	Dir    Dir
+	// Dir is the sender's role: as in the flow's row, unless the roles
+	// flipped after the flow's first event (then as they were then).
+	Dir Dir
 	// TS is the capture time of the packet that made the piece
 	// deliverable.
 	TS int64
@@ -359,8 +361,15 @@ func (f *flow) flush(rs *reasm, s uint8, ts int64) {
 	}
 }
 
+// dir is side s's direction in stream events: relative to the
+// originator as it was at the flow's first event, so that a role flip
+// later (a SYN/SYN-ACK reversal after data, rare) does not move a stream
+// under the other direction mid-way.
 func (f *flow) dir(s uint8) Dir {
-	if s == f.origSide {
+	if f.streamOrig == 0 {
+		f.streamOrig = 1 + f.origSide
+	}
+	if s == f.streamOrig-1 {
 		return FromOrig
 	}
 	return FromResp
