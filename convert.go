@@ -539,30 +539,56 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		return false
 	}
 
+	// Two stages: this goroutine reads, merges and decodes packets into
+	// batches of rows; a second one (track) runs the flow tracker over
+	// them and moves them into the tables' batches. On two cores the
+	// tracker's random access to its flows then overlaps with reading
+	// and decoding. A row's byte slices point into the reader's buffer,
+	// which the next packet reuses: the bytes the tracker reads are copied
+	// with the rows (Tracker.Retain), the columns hold values only.
+	type rowBatch struct {
+		rows  []parsers.PacketRow
+		n     int
+		arena []byte // the bytes Retain kept for rows[:n]
+		flush bool   // hand every table's partial batch over after these
+	}
 	var (
 		pkt  parsers.Packet
 		dec  parsers.Decoder
 		rows uint64
 		rerr error
-		// Rows are decoded into rowbuf and moved into the packets batch
-		// column by column when it is full (parsers.AppendRows).
-		rowbuf = make([]parsers.PacketRow, batchRows)
-		nrow   int
-		scan   parsers.PacketRow // decoded here when no packets table is written
+		scan parsers.PacketRow // decoded here when there is no second stage
 		// A live input (stdin, a pipe) may trickle: a ticker hands partial
-		// batches to the writers after a quiet half second, so rows show
-		// up while the capture runs. mu guards the batches then.
+		// batches on after a quiet half second, so rows show up while the
+		// capture runs. mu guards the current row batch then.
 		mu   sync.Mutex
 		live bool
 		sent atomic.Int64 // batches handed over, to see activity
 	)
-	// moveFlows moves the rows of ended flows into the flows batch,
-	// handing full batches over.
+	staged := pk != nil || tracker != nil
+	const rowDepth = 3
+	full := make(chan *rowBatch, rowDepth)
+	free := make(chan *rowBatch, rowDepth+1)
+	var cur *rowBatch
+	if staged {
+		for i := 0; i < rowDepth+1; i++ {
+			free <- &rowBatch{rows: make([]parsers.PacketRow, batchRows)}
+		}
+		cur = <-free
+	}
+	// send hands the current row batch to the tracking stage.
+	send := func(flush bool) {
+		cur.flush = flush
+		full <- cur
+		sent.Add(1)
+		cur = <-free
+	}
+
+	// The tracking stage. moveFlows moves the rows of ended flows into the
+	// flows batch, handing full batches over.
 	moveFlows := func() {
 		if fl == nil {
-			if tracker != nil {
-				tracker.TakeEnded() // nobody writes them
-			}
+			tracker.TakeEnded() // nobody writes them
 			return
 		}
 		for _, fr := range tracker.TakeEnded() {
@@ -573,14 +599,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			}
 		}
 	}
-	flushAll := func() {
-		if pk != nil && nrow > 0 {
-			parsers.AppendRows(pk.batch, rowbuf[:nrow], names, pk.cols)
-			nrow = 0
-		}
-		if tracker != nil {
-			moveFlows()
-		}
+	handAll := func() {
 		for _, sk := range sinks {
 			if sk.batch.Len() > 0 {
 				hand(sk)
@@ -588,10 +607,62 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			}
 		}
 	}
+	trackDone := make(chan struct{})
+	track := func() {
+		defer close(trackDone)
+		for b := range full {
+			if tracker != nil {
+				for rs := b.rows[:b.n]; len(rs) > 0; {
+					rs = rs[tracker.ObserveBatch(rs, batchRows):]
+					if tracker.PendingRows() >= batchRows {
+						moveFlows()
+					}
+				}
+			}
+			if pk != nil && b.n > 0 {
+				parsers.AppendRows(pk.batch, b.rows[:b.n], names, pk.cols)
+				if pk.batch.Len() >= batchRows || b.flush {
+					hand(pk)
+					sent.Add(1)
+				}
+			}
+			if b.flush {
+				if tracker != nil {
+					moveFlows()
+				}
+				handAll()
+			}
+			b.n, b.arena = 0, b.arena[:0]
+			free <- b
+		}
+		if tracker != nil {
+			// Flows still open at the end of the input (or at the
+			// interruption) end with end_reason eof. Taken a batch at a
+			// time: a million open flows need not be held as rows all at
+			// once.
+			for more := true; more; {
+				more = tracker.CloseSome(batchRows)
+				moveFlows()
+			}
+		}
+		if len(sinks) > 0 {
+			handAll()
+			for _, sk := range sinks {
+				sk.batch = nil
+				close(sk.full)
+			}
+		}
+	}
+	if staged {
+		go track()
+	} else {
+		close(trackDone)
+	}
+
 	for _, in := range ins {
 		live = live || in.live
 	}
-	if len(sinks) > 0 && live {
+	if staged && live {
 		stop := make(chan struct{})
 		defer close(stop)
 		go func() {
@@ -605,8 +676,8 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 				case <-t.C:
 				}
 				mu.Lock()
-				if n := sent.Load(); n == last && !stopped(sinks) {
-					flushAll()
+				if n := sent.Load(); n == last && cur != nil {
+					send(true)
 				}
 				last = sent.Load()
 				mu.Unlock()
@@ -631,26 +702,19 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			mu.Lock()
 		}
 		row := &scan
-		if pk != nil {
-			row = &rowbuf[nrow]
+		if staged {
+			row = &cur.rows[cur.n]
 		}
 		dec.Decode(&pkt, row)
 		fs.count(&pkt, row, lastTS)
 		handed := false
-		if tracker != nil {
-			tracker.Observe(row)
-			if tracker.PendingRows() >= batchRows {
-				moveFlows()
-				handed = true
+		if staged {
+			if tracker != nil {
+				cur.arena = tracker.Retain(row, cur.arena)
 			}
-		}
-		if pk != nil {
 			rows++
-			if nrow++; nrow == batchRows {
-				parsers.AppendRows(pk.batch, rowbuf, names, pk.cols)
-				nrow = 0
-				hand(pk)
-				sent.Add(1)
+			if cur.n++; cur.n == batchRows {
+				send(false)
 				handed = true
 			}
 		} else if fs.Packets%8192 == 0 {
@@ -669,29 +733,23 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			}
 		}
 	}
-	if tracker != nil {
-		// Flows still open at the end of the input (or at the
-		// interruption) end with end_reason eof.
-		// Taken a batch at a time: a million open flows need not be
-		// held as rows all at once.
+	if staged {
 		mu.Lock()
-		for more := true; more; {
-			more = tracker.CloseSome(batchRows)
-			moveFlows()
+		if cur.n > 0 {
+			send(false)
 		}
+		cur = nil // the ticker stops sending
+		close(full)
 		mu.Unlock()
 	}
+	<-trackDone
 	if len(sinks) > 0 {
-		mu.Lock()
-		flushAll()
-		for _, sk := range sinks {
-			sk.batch = nil
-			close(sk.full)
-		}
-		mu.Unlock()
 		wg.Wait()
-		st.Rows = rows
+		if pk != nil {
+			st.Rows = rows
+		}
 	}
+
 	if o.Progress != nil {
 		o.Progress.Packets.Store(int64(st.totalPackets()))
 	}
@@ -759,7 +817,6 @@ func wants(sk *sink, col int) bool {
 }
 
 // stopped reports whether the sinks were already closed (the run ended).
-func stopped(sinks []*sink) bool { return len(sinks) > 0 && sinks[0].batch == nil }
 
 func (s *Stats) totalPackets() uint64 {
 	n := uint64(0)

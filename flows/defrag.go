@@ -116,7 +116,7 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		// fragment's segment has no checksum of its own to check)
 		g.head.Payload, g.head.IPPayload, g.head.L4 = nil, nil, nil
 		g.hdrLen = int(r.IPLen) - len(r.IPPayload)
-		i, _ := t.flowFor(&g.head)
+		i, _ := t.flowFor(&g.head, nil)
 		g.flow, g.flowID = i, t.flow(i).id
 		t.touch(i)
 	} else {
@@ -162,7 +162,7 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		row.TS = r.TS
 		row.IPLen = uint16(min(g.hdrLen+g.total, 65535))
 		d.dec.DecodeDatagram(row, g.data[:g.total])
-		t.observeIP(row) // before forget: the row points into g.data
+		t.observeIP(row, nil) // before forget: the row points into g.data
 		t.forget(k, g)
 	}
 }
@@ -231,7 +231,7 @@ func (t *Tracker) giveUp(k fragKey) {
 		d.lost += uint64(len(others))
 		return
 	}
-	i, side := t.observeIP(&head)
+	i, side := t.observeIP(&head, nil)
 	f := t.flow(i)
 	for _, o := range others {
 		f.side(side).add(o.ts, uint32(o.ipLen))

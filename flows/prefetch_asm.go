@@ -1,0 +1,10 @@
+//go:build amd64 || arm64
+
+package flows
+
+// prefetch asks the CPU to bring the cache line at addr in, without
+// waiting for it (PREFETCHT0, PRFM PLDL1KEEP): it never faults, so any
+// address will do. Go has no prefetch of its own outside the runtime.
+//
+//go:noescape
+func prefetch(addr uintptr)

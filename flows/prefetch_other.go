@@ -1,0 +1,6 @@
+//go:build !amd64 && !arm64
+
+package flows
+
+// prefetch does nothing on this architecture (see prefetch_asm.go).
+func prefetch(addr uintptr) {}
