@@ -3,6 +3,7 @@ package flows_test
 import (
 	"encoding/binary"
 	"net/netip"
+	"reflect"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
@@ -37,10 +38,13 @@ func FuzzTracker(f *testing.F) {
 		}
 		hosts := []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")}
 		ids := map[uint64]bool{}
+		var all []parsers.PacketRow // as built, for the batch run below
+		var rows []flows.FlowRow
 		ended := map[uint64]int{}
 		take := func() {
 			for _, r := range tr.TakeEnded() {
 				ended[r.FlowID]++
+				rows = append(rows, r)
 			}
 		}
 		ts := int64(1e18)
@@ -109,6 +113,7 @@ func FuzzTracker(f *testing.F) {
 					r.Set(parsers.ColPayloadLen)
 				}
 			}
+			all = append(all, r)
 			tr.Observe(&r)
 			if r.Has(parsers.ColFlowID) {
 				ids[r.FlowID] = true
@@ -137,6 +142,22 @@ func FuzzTracker(f *testing.F) {
 		}
 		if tr.Waiting() != 0 {
 			t.Fatalf("%d bytes still waiting after Close", tr.Waiting())
+		}
+		// ObserveBatch, in uneven batches that stop early to take the
+		// ended flows, gives the same rows in the same order.
+		bt := flows.NewTracker(cfg)
+		var brows []flows.FlowRow
+		chunk := 1 + len(data)%7
+		for i := 0; i < len(all); i += chunk {
+			for rs := all[i:min(i+chunk, len(all))]; len(rs) > 0; {
+				rs = rs[bt.ObserveBatch(rs, 2):]
+				brows = append(brows, bt.TakeEnded()...)
+			}
+		}
+		bt.Close()
+		brows = append(brows, bt.TakeEnded()...)
+		if !reflect.DeepEqual(rows, brows) {
+			t.Fatalf("ObserveBatch: %d rows differ from Observe's %d", len(brows), len(rows))
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"encoding/binary"
 	"time"
 	"unsafe"
 
@@ -373,10 +374,14 @@ func (t *Tracker) label(r *parsers.PacketRow, f *flow) {
 }
 
 func lessKey(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+	// big-endian words compare as the bytes do
+	a0, b0 := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
+	if a0 != b0 {
+		return a0 < b0
+	}
+	a1, b1 := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:])
+	if a1 != b1 {
+		return a1 < b1
 	}
 	return pa < pb
 }
@@ -476,6 +481,9 @@ func (t *Tracker) touch(i int32) {
 // capture time now, and why it ends then.
 func (t *Tracker) expired(f *flow, now int64) (bool, string) {
 	if f.last+t.timeout[f.class] > now {
+		if t.active > 0 && f.first+t.active <= now {
+			return true, "active" // expire's budget had left it
+		}
 		return false, ""
 	}
 	if f.class == classClosing {
@@ -484,14 +492,24 @@ func (t *Tracker) expired(f *flow, now int64) (bool, string) {
 	return true, "idle"
 }
 
-// expire ends the flows whose timeouts have passed at capture time now.
-// Observe calls it only once now reaches due, not for every packet.
+// expireBudget bounds the flows one call to expire ends: a burst of
+// timeouts (a scan's flows, all idle at once) is spread over the packets
+// that follow, and the rows of ended flows waiting to be taken stay few.
+// A flow past its timeout but not yet ended is ended when its next packet
+// comes (flowFor) or at the end (CloseSome), with the same row, so only
+// the order of rows depends on the budget.
+const expireBudget = 256
+
+// expire ends the flows whose timeouts have passed at capture time now,
+// up to expireBudget of them. Observe calls it only once now reaches due,
+// not for every packet.
 func (t *Tracker) expire(now int64) {
 	// datagrams first: one given up incomplete still counts in its flow
 	t.expireFrags(now)
+	budget := expireBudget
 	for c := range t.idle {
 		l := &t.idle[c]
-		for l.head != none {
+		for l.head != none && budget > 0 {
 			i := l.head
 			f := t.flow(i)
 			if f.queued+t.timeout[c] > now {
@@ -499,6 +517,7 @@ func (t *Tracker) expire(now int64) {
 			}
 			if ok, reason := t.expired(f, now); ok {
 				t.end(i, reason)
+				budget--
 				continue
 			}
 			// packets came since it was queued: queue it again
@@ -508,12 +527,13 @@ func (t *Tracker) expire(now int64) {
 		}
 	}
 	if t.active > 0 {
-		for t.byAge.head != none {
+		for t.byAge.head != none && budget > 0 {
 			f := t.flow(t.byAge.head)
 			if f.first+t.active > now {
 				break
 			}
 			t.end(t.byAge.head, "active")
+			budget--
 		}
 	}
 	// The list heads hold the earliest deadlines; later packets only

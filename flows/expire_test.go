@@ -1,0 +1,119 @@
+package flows_test
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+)
+
+// udpRow is a UDP packet from 10.0.x.y:port to 192.0.2.1:53 at ts.
+func udpRow(host int, port uint16, ts int64) parsers.PacketRow {
+	var r parsers.PacketRow
+	r.TS = ts
+	r.SrcIP = netip.AddrFrom4([4]byte{10, 0, byte(host >> 8), byte(host)})
+	r.DstIP = netip.MustParseAddr("192.0.2.1")
+	r.IPProto, r.SrcPort, r.DstPort, r.IPLen = 17, port, 53, 60
+	for _, c := range []int{parsers.ColSrcIP, parsers.ColDstIP, parsers.ColIPProto, parsers.ColSrcPort, parsers.ColDstPort, parsers.ColIPLen} {
+		r.Set(c)
+	}
+	return r
+}
+
+// TestExpireBudget: a burst of timeouts (here 1000 flows idle at once) is
+// ended a bounded number at a time over the packets that follow, and a
+// flow past its timeout gets the same row whether the budget or its next
+// packet ends it; one past the active timeout likewise ends as active.
+func TestExpireBudget(t *testing.T) {
+	const n = 1000
+	t0 := int64(1e18)
+	var rows []parsers.PacketRow
+	for i := range n {
+		rows = append(rows, udpRow(i, 1000, t0+int64(i)))
+	}
+	// two minutes later (UDP idles out after one), two packets of new
+	// flows, then the last flow of the burst comes back: the budget has
+	// not reached it (3 x 256 < 1000), so its packet ends it (idle) and
+	// starts a new flow
+	for i := range 2 {
+		rows = append(rows, udpRow(n+i, 2000, t0+int64(2*time.Minute)+int64(i)*1e6))
+	}
+	rows = append(rows, udpRow(n-1, 1000, t0+int64(2*time.Minute)+20e6))
+	tr := flows.NewTracker(flows.DefaultConfig())
+	var ended []flows.FlowRow
+	maxPending := 0
+	for i := range rows {
+		tr.Observe(&rows[i])
+		maxPending = max(maxPending, tr.PendingRows())
+		ended = append(ended, tr.TakeEnded()...)
+	}
+	if maxPending > 300 {
+		t.Errorf("%d rows pending at once: the burst was not spread", maxPending)
+	}
+	tr.Close()
+	ended = append(ended, tr.TakeEnded()...)
+	if len(ended) != n+3 {
+		t.Fatalf("%d rows, want %d", len(ended), n+3)
+	}
+	idle := map[netip.Addr]int{}
+	for _, r := range ended {
+		if r.EndReason == "idle" {
+			if r.Orig.Pkts != 1 || r.TSStart != r.TSEnd {
+				t.Errorf("%v: %d packets, %d..%d", r.SrcIP, r.Orig.Pkts, r.TSStart, r.TSEnd)
+			}
+			idle[r.SrcIP]++
+		}
+	}
+	if len(idle) != n {
+		t.Errorf("%d flows ended idle, want the %d of the burst", len(idle), n)
+	}
+
+	// the active timeout, with the flow's next packet before the budget
+	// reaches it (it is last in line behind the burst)
+	cfg := flows.DefaultConfig()
+	cfg.Active = time.Minute
+	cfg.UDPIdle = time.Hour
+	tr = flows.NewTracker(cfg)
+	ended = ended[:0]
+	var batch []parsers.PacketRow
+	for i := range n {
+		batch = append(batch, udpRow(i, 1000, t0+int64(i)))
+	}
+	// the youngest flow has a second packet, and a third after the active
+	// timeout: last in line, the budget has not ended it
+	batch = append(batch, udpRow(n-1, 1000, t0+int64(30*time.Second)))
+	batch = append(batch, udpRow(n-1, 1000, t0+int64(90*time.Second)))
+	for rs := batch; len(rs) > 0; {
+		rs = rs[tr.ObserveBatch(rs, 1<<20):]
+	}
+	ended = append(ended, tr.TakeEnded()...)
+	active := 0
+	for _, r := range ended {
+		if r.EndReason != "active" {
+			t.Errorf("%v ended %s, want active", r.SrcIP, r.EndReason)
+		}
+		active++
+	}
+	if active == 0 || active > 300 {
+		t.Errorf("%d flows ended active at once", active)
+	}
+	tr.Close()
+	rest := tr.TakeEnded()
+	if active+len(rest) != n+1 {
+		t.Errorf("%d + %d rows, want %d", active, len(rest), n+1)
+	}
+	last := udpRow(n-1, 0, 0).SrcIP
+	var lastRows []string
+	for _, r := range append(ended, rest...) {
+		if r.SrcIP == last {
+			lastRows = append(lastRows, fmt.Sprintf("%s/%d", r.EndReason, r.Orig.Pkts))
+		}
+	}
+	if want := []string{"active/2", "eof/1"}; !slices.Equal(lastRows, want) {
+		t.Errorf("the youngest flow's rows: %v, want %v", lastRows, want)
+	}
+}
