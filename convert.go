@@ -259,6 +259,7 @@ type sink struct {
 	cols   []int // the columns the writer reads
 
 	full, free chan *table.Batch
+	made       int          // batches made
 	batch      *table.Batch // being filled by the decoding goroutine
 	err        error        // the writer's first error
 	errSet     atomic.Bool
@@ -506,10 +507,8 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	for _, sk := range sinks {
 		sk.full = make(chan *table.Batch, depth)
 		sk.free = make(chan *table.Batch, depth+1)
-		for i := 0; i < depth+1; i++ {
-			sk.free <- table.NewBatch(sk.schema, batchRows)
-		}
-		sk.batch = <-sk.free
+		sk.batch = table.NewBatch(sk.schema, batchRows)
+		sk.made = 1
 		wg.Add(1)
 		go func(sk *sink) {
 			defer wg.Done()
@@ -526,9 +525,21 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		}(sk)
 	}
 	// hand sends the sink's batch to its goroutine and takes a free one.
+	// Batches are made as needed, up to depth+1: a writer that keeps up
+	// (the flows table's, with a few rows per thousand packets) needs two,
+	// and memory first touched is not cheap.
 	hand := func(sk *sink) {
 		sk.full <- sk.batch
-		sk.batch = <-sk.free
+		select {
+		case sk.batch = <-sk.free:
+		default:
+			if sk.made < depth+1 {
+				sk.batch = table.NewBatch(sk.schema, batchRows)
+				sk.made++
+			} else {
+				sk.batch = <-sk.free
+			}
+		}
 	}
 	werr := func() bool {
 		for _, sk := range sinks {
@@ -607,14 +618,17 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			}
 		}
 	}
+	// Ended flows are moved into the flows batch every pendingRows: the
+	// tracker's rows of ended flows then stay small (and in cache).
+	pendingRows := min(batchRows, 1024)
 	trackDone := make(chan struct{})
 	track := func() {
 		defer close(trackDone)
 		for b := range full {
 			if tracker != nil {
 				for rs := b.rows[:b.n]; len(rs) > 0; {
-					rs = rs[tracker.ObserveBatch(rs, batchRows):]
-					if tracker.PendingRows() >= batchRows {
+					rs = rs[tracker.ObserveBatch(rs, pendingRows):]
+					if tracker.PendingRows() >= pendingRows {
 						moveFlows()
 					}
 				}
