@@ -50,7 +50,7 @@ func (x *index) hash(k *Key) uint64 {
 }
 
 // find returns the slot of key k (of hash h) and true, or where it would
-// be inserted and false. keyAt returns the key of a slot.
+// be inserted and false; the keys are read from t's flows.
 func (x *index) find(k *Key, h uint64, t *Tracker) (pos uint32, slot int32, ok bool) {
 	tag := uint32(h)
 	for p := tag & x.mask; ; p = (p + 1) & x.mask {

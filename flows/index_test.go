@@ -1,0 +1,74 @@
+package flows
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/parsers"
+)
+
+// TestIndex inserts and removes keys at random, many more than the first
+// table holds, with colliding hash bits forced on some, and checks the
+// index against a map after every step (backward-shift removal must keep
+// every key reachable from its home bucket).
+func TestIndex(t *testing.T) {
+	tr := NewTracker(DefaultConfig())
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[Key]int32{}
+	var live []int32
+	key := func(i int) Key {
+		k := Key{Proto: 17, PortA: uint16(i), PortB: uint16(i >> 16), HasPorts: true}
+		k.A[15] = byte(i >> 8)
+		return k
+	}
+	// hashOf forces the low bits of every third key's hash together, so
+	// that runs of probes form and removals shift entries back
+	hashOf := func(k *Key) uint64 {
+		h := tr.ix.hash(k)
+		if k.PortA%3 == 0 {
+			h &^= 0xff
+		}
+		return h
+	}
+	next := 0
+	var row parsers.PacketRow
+	row.SrcIP, row.DstIP = netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	for step := range 20000 {
+		if len(live) == 0 || rng.IntN(3) > 0 && len(live) < 5000 {
+			k := key(next)
+			next++
+			h := hashOf(&k)
+			pos, _, ok := tr.ix.find(&k, h, tr)
+			if ok {
+				t.Fatalf("step %d: new key found", step)
+			}
+			i := tr.start(&k, h, pos, &row, 0, false, 0)
+			want[k] = i
+			live = append(live, i)
+		} else {
+			j := rng.IntN(len(live))
+			i := live[j]
+			live[j] = live[len(live)-1]
+			live = live[:len(live)-1]
+			f := tr.flow(i)
+			delete(want, f.key)
+			// end's removal, with the forced hash
+			tr.ix.remove(hashOf(&f.key), i)
+			tr.unlink(&tr.idle[f.class], i, false)
+			tr.unlink(&tr.byAge, i, true)
+			f.inUse = false
+			tr.free = append(tr.free, i)
+		}
+		if step%97 == 0 || step == 19999 {
+			if tr.ix.n != len(want) {
+				t.Fatalf("step %d: %d entries, want %d", step, tr.ix.n, len(want))
+			}
+			for k, i := range want {
+				if _, got, ok := tr.ix.find(&k, hashOf(&k), tr); !ok || got != i {
+					t.Fatalf("step %d: key %v: slot %d %v, want %d", step, k, got, ok, i)
+				}
+			}
+		}
+	}
+}
