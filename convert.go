@@ -602,8 +602,9 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			tracker.TakeEnded() // nobody writes them
 			return
 		}
-		for _, fr := range tracker.TakeEnded() {
-			fr.AppendTo(fl.batch, fl.cols)
+		rows := tracker.TakeEnded()
+		for i := range rows {
+			rows[i].AppendTo(fl.batch, fl.cols)
 			if fl.batch.Len() == batchRows {
 				hand(fl)
 				sent.Add(1)

@@ -8,3 +8,9 @@ package flows
 //
 //go:noescape
 func prefetch(addr uintptr)
+
+// prefetchLines prefetches n cache lines (64 bytes) from addr, in one
+// call: an assembly function is never inlined.
+//
+//go:noescape
+func prefetchLines(addr uintptr, n int)

@@ -259,10 +259,7 @@ func (t *Tracker) prefetchFlow(a *ahead) {
 	if e == 0 || uint32(e>>32) != uint32(a.h) {
 		return
 	}
-	f := uintptr(unsafe.Pointer(t.flow(int32(uint32(e)) - 1)))
-	for off := uintptr(0); off < unsafe.Sizeof(flow{}); off += 64 {
-		prefetch(f + off)
-	}
+	prefetchLines(uintptr(unsafe.Pointer(t.flow(int32(uint32(e))-1))), int(unsafe.Sizeof(flow{})+63)/64)
 }
 
 func (t *Tracker) observe(r *parsers.PacketRow, a *ahead) {
