@@ -300,6 +300,10 @@ func showProgress(w io.Writer, p *pcap2table.Progress) func() {
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetPredictTime(true),
+		// no spinner goroutine of the bar's own: it reads the bar's state
+		// unlocked while Describe renders (a data race, go test -race);
+		// the ticker below renders often enough
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	done := make(chan struct{})
 	stopped := make(chan struct{})
