@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of pcap2table on a fresh Debian machine with Go: installs
-# what the tests need (jq from Debian; DuckDB, polars and Arrow JS from npm),
+# what the tests need (jq and gcc, for -race, from Debian; DuckDB, polars and Arrow JS from npm),
 # then checks formatting, vet, staticcheck, unit/conformance/golden tests,
 # short fuzzing of every parser, and reads outputs back with real consumers.
 set -euo pipefail
@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 if ! command -v jq >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null
+fi
+if ! command -v gcc >/dev/null; then # go test -race needs cgo
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
 fi
 if ! command -v node >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
