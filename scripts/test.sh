@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of pcap2table on a fresh Debian machine with Go: installs
-# what the tests need (jq and gcc, for -race, from Debian; DuckDB, polars and Arrow JS from npm),
-# then checks formatting, vet, staticcheck, unit/conformance/golden tests,
+# what the tests need (jq, and gcc for -race, from Debian; DuckDB, polars
+# and Arrow JS from npm), then checks formatting, vet, staticcheck, unit/conformance/golden tests,
 # short fuzzing of every parser, and reads outputs back with real consumers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
