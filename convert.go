@@ -551,12 +551,15 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	}
 
 	// Two stages: this goroutine reads, merges and decodes packets into
-	// batches of rows; a second one (track) runs the flow tracker over
-	// them and moves them into the tables' batches. On two cores the
-	// tracker's random access to its flows then overlaps with reading
-	// and decoding. A row's byte slices point into the reader's buffer,
-	// which the next packet reuses: the bytes the tracker reads are copied
-	// with the rows (Tracker.Retain), the columns hold values only.
+	// batches of rows; process runs the flow tracker over a batch and
+	// moves its rows into the tables' batches. With a tracker, process
+	// runs on a second goroutine: on two cores the tracker's random access
+	// to its flows then overlaps with reading and decoding. A row's byte
+	// slices point into the reader's buffer, which the next packet reuses:
+	// the bytes the tracker reads are copied with the rows
+	// (Tracker.Retain); the columns hold values only. Without a tracker
+	// (the packets table alone) process runs here: the hand-over cost
+	// more than the moving of rows it took off this goroutine.
 	type rowBatch struct {
 		rows  []parsers.PacketRow
 		n     int
@@ -577,21 +580,19 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		sent atomic.Int64 // batches handed over, to see activity
 	)
 	staged := pk != nil || tracker != nil
+	threaded := tracker != nil
 	const rowDepth = 3
 	full := make(chan *rowBatch, rowDepth)
 	free := make(chan *rowBatch, rowDepth+1)
 	var cur *rowBatch
 	if staged {
-		for i := 0; i < rowDepth+1; i++ {
+		n := 1
+		if threaded {
+			n = rowDepth + 1
+		}
+		for range n {
 			free <- &rowBatch{rows: make([]parsers.PacketRow, batchRows)}
 		}
-		cur = <-free
-	}
-	// send hands the current row batch to the tracking stage.
-	send := func(flush bool) {
-		cur.flush = flush
-		full <- cur
-		sent.Add(1)
 		cur = <-free
 	}
 
@@ -622,34 +623,33 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	// Ended flows are moved into the flows batch every pendingRows: the
 	// tracker's rows of ended flows then stay small (and in cache).
 	pendingRows := min(batchRows, 1024)
-	trackDone := make(chan struct{})
-	track := func() {
-		defer close(trackDone)
-		for b := range full {
-			if tracker != nil {
-				for rs := b.rows[:b.n]; len(rs) > 0; {
-					rs = rs[tracker.ObserveBatch(rs, pendingRows):]
-					if tracker.PendingRows() >= pendingRows {
-						moveFlows()
-					}
-				}
-			}
-			if pk != nil && b.n > 0 {
-				parsers.AppendRows(pk.batch, b.rows[:b.n], names, pk.cols)
-				if pk.batch.Len() >= batchRows || b.flush {
-					hand(pk)
-					sent.Add(1)
-				}
-			}
-			if b.flush {
-				if tracker != nil {
+	process := func(b *rowBatch) {
+		if tracker != nil {
+			for rs := b.rows[:b.n]; len(rs) > 0; {
+				rs = rs[tracker.ObserveBatch(rs, pendingRows):]
+				if tracker.PendingRows() >= pendingRows {
 					moveFlows()
 				}
-				handAll()
 			}
-			b.n, b.arena = 0, b.arena[:0]
-			free <- b
 		}
+		if pk != nil && b.n > 0 {
+			// a batch of rows is a batch of the table, or (flushed) less
+			parsers.AppendRows(pk.batch, b.rows[:b.n], names, pk.cols)
+			if pk.batch.Len() >= batchRows {
+				hand(pk)
+				sent.Add(1)
+			}
+		}
+		if b.flush {
+			if tracker != nil {
+				moveFlows()
+			}
+			handAll()
+		}
+		b.n, b.arena = 0, b.arena[:0]
+	}
+	// finish ends the flows still open and closes the tables' batches.
+	finish := func() {
 		if tracker != nil {
 			// Flows still open at the end of the input (or at the
 			// interruption) end with end_reason eof. Taken a batch at a
@@ -668,8 +668,28 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			}
 		}
 	}
-	if staged {
-		go track()
+	// send hands the current row batch on: to the tracking goroutine, or
+	// through process here.
+	send := func(flush bool) {
+		cur.flush = flush
+		sent.Add(1)
+		if !threaded {
+			process(cur)
+			return
+		}
+		full <- cur
+		cur = <-free
+	}
+	trackDone := make(chan struct{})
+	if threaded {
+		go func() {
+			defer close(trackDone)
+			for b := range full {
+				process(b)
+				free <- b
+			}
+			finish()
+		}()
 	} else {
 		close(trackDone)
 	}
@@ -756,6 +776,9 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		cur = nil // the ticker stops sending
 		close(full)
 		mu.Unlock()
+		if !threaded {
+			finish()
+		}
 	}
 	<-trackDone
 	if len(sinks) > 0 {
