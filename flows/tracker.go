@@ -64,9 +64,9 @@ type Tracker struct {
 	active  int64
 
 	ix   index
-	ring [16]ahead // keys of the rows ahead (ObserveBatch)
+	ring [16]rowKey // keys of the rows ahead (ObserveBatch)
 	// scratch holds the key of a row observed without one computed ahead
-	scratch ahead
+	scratch rowKey
 	pages   [][]flow // flow i is pages[i>>pageBits][i&pageMask]
 	n       int32    // flow slots in use or free
 	free    []int32
@@ -228,9 +228,9 @@ func (t *Tracker) ObserveBatch(rows []parsers.PacketRow, maxPending int) int {
 	return len(rows)
 }
 
-// ahead is a row's flow key and its hash, computed before the row is
+// rowKey is a row's flow key and its hash, computed before the row is
 // observed (ObserveBatch).
-type ahead struct {
+type rowKey struct {
 	k      Key
 	h      uint64
 	side   uint8
@@ -240,7 +240,7 @@ type ahead struct {
 
 // prepare computes the key of the row's flow and prefetches its index
 // bucket.
-func (t *Tracker) prepare(r *parsers.PacketRow, a *ahead) {
+func (t *Tracker) prepare(r *parsers.PacketRow, a *rowKey) {
 	a.ok = r.Has(parsers.ColSrcIP) && r.Has(parsers.ColDstIP) && r.Has(parsers.ColIPProto) && !isFragment(r)
 	if !a.ok {
 		return
@@ -251,7 +251,7 @@ func (t *Tracker) prepare(r *parsers.PacketRow, a *ahead) {
 
 // prefetchFlow prefetches the memory of the flow a prepared key probably
 // has (its bucket's first entry, when its hash bits match).
-func (t *Tracker) prefetchFlow(a *ahead) {
+func (t *Tracker) prefetchFlow(a *rowKey) {
 	if !a.ok {
 		return
 	}
@@ -262,7 +262,7 @@ func (t *Tracker) prefetchFlow(a *ahead) {
 	prefetchLines(uintptr(unsafe.Pointer(t.flow(int32(uint32(e))-1))), int(unsafe.Sizeof(flow{})+63)/64)
 }
 
-func (t *Tracker) observe(r *parsers.PacketRow, a *ahead) {
+func (t *Tracker) observe(r *parsers.PacketRow, a *rowKey) {
 	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
 		return
 	}
@@ -282,7 +282,7 @@ func (t *Tracker) observe(r *parsers.PacketRow, a *ahead) {
 // observeIP counts a whole IP packet (or reassembled datagram) in its flow
 // and labels the row; it returns the flow and the packet's side. a is the
 // row's key computed ahead, or nil.
-func (t *Tracker) observeIP(r *parsers.PacketRow, a *ahead) (int32, uint8) {
+func (t *Tracker) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	i, side := t.flowFor(r, a)
 	f := t.flow(i)
 	f.observe(&t.rs, r, side, t.cfg.VerifyChecksums)
@@ -293,7 +293,7 @@ func (t *Tracker) observeIP(r *parsers.PacketRow, a *ahead) (int32, uint8) {
 
 // keyOf computes the key of the packet's flow, its hash and which side
 // sent the packet.
-func (t *Tracker) keyOf(r *parsers.PacketRow, a *ahead) {
+func (t *Tracker) keyOf(r *parsers.PacketRow, a *rowKey) {
 	src, dst := addr16(r.SrcIP), addr16(r.DstIP)
 	k := &a.k
 	*k = Key{Proto: r.IPProto, V6: !r.SrcIP.Is4()}
@@ -331,7 +331,7 @@ func (t *Tracker) keyOf(r *parsers.PacketRow, a *ahead) {
 // flowFor finds or starts the flow of the packet (a SYN on a closed
 // connection's key starts a new one) and says which side sent it. a is
 // the packet's key computed ahead, or nil.
-func (t *Tracker) flowFor(r *parsers.PacketRow, a *ahead) (int32, uint8) {
+func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	if a == nil || !a.ok {
 		a = &t.scratch
 		t.keyOf(r, a)
