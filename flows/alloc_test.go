@@ -40,6 +40,23 @@ func TestObserveZeroAllocs(t *testing.T) {
 				if n != 0 {
 					t.Errorf("%v allocations per pass over %d packets", n, len(rows))
 				}
+				// the pipeline's way: Retain into a reused arena, then
+				// ObserveBatch
+				var arena []byte
+				pass := func() {
+					arena = arena[:0]
+					for i := range rows {
+						arena = tr.Retain(&rows[i], arena)
+					}
+					for rs := rows; len(rs) > 0; {
+						rs = rs[tr.ObserveBatch(rs, 64):]
+						tr.TakeEnded()
+					}
+				}
+				pass() // the arena grows once
+				if n := testing.AllocsPerRun(5, pass); n != 0 {
+					t.Errorf("Retain and ObserveBatch: %v allocations per pass over %d packets", n, len(rows))
+				}
 			})
 		}
 	}
