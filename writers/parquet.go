@@ -163,6 +163,10 @@ func (p *parquetWriter) Write(b *table.Batch) error {
 		off += m
 		p.rows += m
 		if p.rows >= p.maxRows {
+			if err := p.flushPages(); err != nil {
+				p.err = fmt.Errorf("writers: parquet: %w", err)
+				return p.err
+			}
 			if err := p.w.Flush(); err != nil {
 				p.err = fmt.Errorf("writers: parquet: %w", err)
 				return p.err
@@ -174,8 +178,14 @@ func (p *parquetWriter) Write(b *table.Batch) error {
 }
 
 func (p *parquetWriter) writeRange(b *table.Batch, lo, hi int) error {
+	return p.eachGroup(func(g int) error { return p.writeGroup(b, lo, hi, g) })
+}
+
+// eachGroup runs f for every column group, the groups on their own
+// goroutines.
+func (p *parquetWriter) eachGroup(f func(g int) error) error {
 	if len(p.groups) == 1 {
-		return p.writeGroup(b, lo, hi, 0)
+		return f(0)
 	}
 	errs := make([]error, len(p.groups))
 	var wg sync.WaitGroup
@@ -183,12 +193,29 @@ func (p *parquetWriter) writeRange(b *table.Batch, lo, hi int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[g] = p.writeGroup(b, lo, hi, g)
+			errs[g] = f(g)
 		}()
 	}
-	errs[0] = p.writeGroup(b, lo, hi, 0)
+	errs[0] = f(0)
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// flushPages encodes and compresses the values the column writers still
+// buffer, the columns in groups on several goroutines, ahead of the
+// (serial) end of a row group. Without it the last pages of every column
+// were compressed one column after the other when a row group ended: for
+// a table smaller than a row group (a flows table), all of them.
+func (p *parquetWriter) flushPages() error {
+	cws := p.w.ColumnWriters()
+	return p.eachGroup(func(g int) error {
+		for _, j := range p.groups[g] {
+			if err := cws[j].Flush(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // writeGroup writes rows [lo, hi) of the columns of group g.
@@ -239,6 +266,12 @@ func (p *parquetWriter) writeGroup(b *table.Batch, lo, hi, g int) error {
 func (p *parquetWriter) Close() error {
 	if p.err != nil {
 		return p.err
+	}
+	if p.rows > 0 {
+		if err := p.flushPages(); err != nil {
+			p.err = fmt.Errorf("writers: parquet: %w", err)
+			return p.err
+		}
 	}
 	if err := p.w.Close(); err != nil {
 		p.err = fmt.Errorf("writers: parquet: %w", err)
