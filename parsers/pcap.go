@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -14,6 +15,7 @@ import (
 type pcapReader struct {
 	br       byteReader
 	order    binary.ByteOrder
+	swap     bool  // big-endian: the record header's words are swapped (u32)
 	fracMul  int64 // 1000 for µs, 1 for ns
 	hdrLen   int   // 16, or 24 for the Kuznetzov variant
 	linkType layers.LinkType
@@ -39,7 +41,7 @@ func newPcapReader(br byteReader, file int, info *Info) (*pcapReader, error) {
 	case 0xa1b2c3d4, 0xa1b23c4d, 0xa1b2cd34:
 		r.order = binary.LittleEndian
 	default:
-		r.order = binary.BigEndian
+		r.order, r.swap = binary.BigEndian, true
 		magic = binary.BigEndian.Uint32(h)
 	}
 	prec := "µs"
@@ -80,10 +82,21 @@ func (r *pcapReader) Next(p *Packet) error {
 	return r.err
 }
 
+// u32 reads a record header word. Not through r.order: a call through
+// the ByteOrder interface is not inlined, and the four per packet were 6%
+// of the decoding goroutine's time in a flows-alone profile.
+func (r *pcapReader) u32(b []byte) uint32 {
+	v := binary.LittleEndian.Uint32(b)
+	if r.swap {
+		v = bits.ReverseBytes32(v)
+	}
+	return v
+}
+
 func (r *pcapReader) next(p *Packet) error {
 	hl := r.hdrLen
-	if left := len(r.win) - r.used; left < hl || r.order.Uint32(r.win[r.used+8:]) > MaxCapLen ||
-		left < hl+int(r.order.Uint32(r.win[r.used+8:])) {
+	if left := len(r.win) - r.used; left < hl || r.u32(r.win[r.used+8:]) > MaxCapLen ||
+		left < hl+int(r.u32(r.win[r.used+8:])) {
 		// Not a whole, plausible record in the window: refill checks it.
 		if err := r.refill(); err != nil {
 			return err
@@ -91,10 +104,10 @@ func (r *pcapReader) next(p *Packet) error {
 	}
 	off := r.br.off + int64(r.used)
 	h := r.win[r.used:]
-	sec := int64(r.order.Uint32(h[0:]))
-	frac := int64(r.order.Uint32(h[4:]))
-	caplen := r.order.Uint32(h[8:])
-	length := r.order.Uint32(h[12:])
+	sec := int64(r.u32(h[0:]))
+	frac := int64(r.u32(h[4:]))
+	caplen := r.u32(h[8:])
+	length := r.u32(h[12:])
 	n := hl + int(caplen)
 	r.used += n
 	r.frame++
