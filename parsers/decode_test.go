@@ -140,3 +140,54 @@ func TestDecodeEncapsulations(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeTCP checks the hand-decoded TCP header: every field, the
+// payload after options, and the failures layers.TCP had.
+func TestDecodeTCP(t *testing.T) {
+	opts := []byte{2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7} // MSS, NOP, NOP, SACK-ok, NOP, WS
+	hdr := func(off byte, flagsHi, flags byte, o []byte) []byte {
+		return cat(be16(443), be16(50000), be32(0xdeadbeef), be32(0x01020304), []byte{off<<4 | flagsHi, flags}, be16(65535), be16(0), be16(0), o)
+	}
+	for _, tc := range []struct {
+		name    string
+		seg     []byte
+		payload string
+		flags   uint16
+		err     string
+	}{
+		{"options and payload", cat(hdr(8, 0, 0x18, opts), []byte("hello")), "hello", 0x18, ""},
+		{"ns bit", hdr(5, 1, 0x12, nil), "", 0x112, ""},
+		{"data offset beyond the segment", hdr(15, 0, 0x10, nil), "", 0, "tcp: malformed header"},
+		{"data offset under 5", hdr(4, 0, 0x10, nil), "", 0, "tcp: malformed header"},
+		{"19 bytes", hdr(5, 0, 0x10, nil)[:19], "", 0, "tcp: truncated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := eth(0x0800, ipv4(6, a1, a2, tc.seg))
+			var d parsers.Decoder
+			var r parsers.PacketRow
+			p := parsers.Packet{Data: data, CapLen: uint32(len(data)), Length: uint32(len(data)), LinkType: layers.LinkTypeEthernet, Frame: 1}
+			d.Decode(&p, &r)
+			if r.SrcPort != 443 || r.DstPort != 50000 || !r.Has(parsers.ColSrcPort) {
+				t.Errorf("ports %d %d", r.SrcPort, r.DstPort)
+			}
+			if r.DecodeError != tc.err {
+				t.Fatalf("decode error %q, want %q", r.DecodeError, tc.err)
+			}
+			if tc.err != "" {
+				if r.Has(parsers.ColTCPSeq) || r.Has(parsers.ColPayloadLen) {
+					t.Error("a failed header has sequence or payload columns")
+				}
+				return
+			}
+			if r.TCPSeq != 0xdeadbeef || r.TCPAck != 0x01020304 || r.TCPWin != 65535 || r.TCPFlags != tc.flags {
+				t.Errorf("seq %#x ack %#x win %d flags %#x", r.TCPSeq, r.TCPAck, r.TCPWin, r.TCPFlags)
+			}
+			if string(r.Payload) != tc.payload || r.PayloadLen != uint32(len(tc.payload)) {
+				t.Errorf("payload %q (%d), want %q", r.Payload, r.PayloadLen, tc.payload)
+			}
+			if len(r.L4) != len(tc.seg) {
+				t.Errorf("l4 %d bytes, want %d", len(r.L4), len(tc.seg))
+			}
+		})
+	}
+}
