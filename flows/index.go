@@ -59,7 +59,7 @@ func (x *index) find(k *Key, h uint64, t *Tracker) (pos uint32, slot int32, ok b
 			return p, none, false
 		}
 		if uint32(e>>32) == tag {
-			if i := int32(uint32(e)) - 1; t.flow(i).key == *k {
+			if i := int32(uint32(e)) - 1; t.flow(i).key.equal(k) {
 				return p, i, true
 			}
 		}

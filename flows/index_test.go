@@ -72,3 +72,26 @@ func TestIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyEqual: equal agrees with == for keys that differ in each field.
+func TestKeyEqual(t *testing.T) {
+	base := Key{A: [16]byte{15: 1}, B: [16]byte{15: 2}, PortA: 1, PortB: 2, Proto: 6, HasPorts: true, VLAN: 10, TunnelID: 7}
+	for i, change := range []func(k *Key){
+		func(k *Key) {},
+		func(k *Key) { k.A[0] = 9 },
+		func(k *Key) { k.B[15] = 9 },
+		func(k *Key) { k.PortA = 9 },
+		func(k *Key) { k.PortB = 9 },
+		func(k *Key) { k.Proto = 17 },
+		func(k *Key) { k.V6 = true },
+		func(k *Key) { k.HasPorts = false },
+		func(k *Key) { k.VLAN = 9 },
+		func(k *Key) { k.TunnelID = 9 },
+	} {
+		k := base
+		change(&k)
+		if got, want := k.equal(&base), k == base; got != want {
+			t.Errorf("change %d: equal %v, == %v", i, got, want)
+		}
+	}
+}

@@ -20,6 +20,14 @@ type Key struct {
 	TunnelID     uint32
 }
 
+// equal is k == o, field by field: the compiler inlines it, where == on
+// the struct called the generated type:.eq (2% of a flows-alone profile).
+func (k *Key) equal(o *Key) bool {
+	return k.A == o.A && k.B == o.B && k.PortA == o.PortA && k.PortB == o.PortB &&
+		k.Proto == o.Proto && k.V6 == o.V6 && k.HasPorts == o.HasPorts &&
+		k.VLAN == o.VLAN && k.TunnelID == o.TunnelID
+}
+
 // flowID is FNV-1a 64 over the key's fields in network byte order, the
 // first packet's timestamp (ns) and gen, which tells apart flows of one
 // key that start at the same instant (a port reused within a timestamp):
