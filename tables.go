@@ -38,7 +38,9 @@ func SchemaMarkdown() string {
 		"Types map to each format as follows: unsigned integers stay unsigned (Parquet INT(n, unsigned), Arrow uint8..uint64, DuckDB UTINYINT..UBIGINT); " +
 		"`timestamp[ns, UTC]` is Parquet TIMESTAMP(NANOS, isAdjustedToUTC) and Arrow timestamp[ns, tz=UTC] (DuckDB reads it as TIMESTAMP WITH TIME ZONE, in µs); " +
 		"in CSV and JSONL it is fixed-width RFC 3339 with 9 fractional digits unless `--time-format` says otherwise. " +
-		"Null is an empty field in CSV (an empty string is `\"\"`) and `null` in JSONL.\n\n"
+		"Null is an empty field in CSV (an empty string is `\"\"`) and `null` in JSONL. " +
+		"`list<T>` is a Parquet LIST of required T elements, an Arrow list of non-null T, a JSON array in JSONL, and the same JSON array as one quoted field in CSV " +
+		"(an empty list is `[]`, a null list `null` in JSONL and an empty field in CSV).\n\n"
 	for _, t := range tables {
 		s += t.Markdown() + "\n"
 	}

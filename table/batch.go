@@ -10,14 +10,20 @@ package table
 //
 // A null row stores the zero value and Valid[i] == false, so every slice is
 // indexed by row.
+//
+// A list column (Column.List) indexes those slices by element instead: row
+// i holds elements List[i] to List[i+1] (List has N+1 entries), appended
+// with the Elem* methods and closed with EndList. A null list holds none.
 type Vector struct {
-	Type  Type
-	Valid []bool
-	U64   []uint64
-	I64   []int64
-	F64   []float64
-	Str   []byte
-	Off   []int32
+	Type   Type
+	IsList bool
+	Valid  []bool
+	U64    []uint64
+	I64    []int64
+	F64    []float64
+	Str    []byte
+	Off    []int32
+	List   []int32
 }
 
 // Len is the number of rows in the vector.
@@ -31,7 +37,54 @@ func (v *Vector) Reset() {
 	v.F64 = v.F64[:0]
 	v.Str = v.Str[:0]
 	v.Off = append(v.Off[:0], 0)
+	if v.IsList {
+		v.List = append(v.List[:0], 0)
+	}
 }
+
+// elems is the number of elements (values) stored, all rows together.
+func (v *Vector) elems() int {
+	switch v.Type {
+	case Int64, Timestamp:
+		return len(v.I64)
+	case Float64:
+		return len(v.F64)
+	case String:
+		return len(v.Off) - 1
+	}
+	return len(v.U64)
+}
+
+// ElemUint appends an element of the row's list (Bool, Uint8..Uint64).
+func (v *Vector) ElemUint(x uint64) { v.U64 = append(v.U64, x) }
+
+// ElemInt appends an element of the row's list (Int64, Timestamp).
+func (v *Vector) ElemInt(x int64) { v.I64 = append(v.I64, x) }
+
+// ElemFloat appends an element of the row's list (Float64).
+func (v *Vector) ElemFloat(x float64) { v.F64 = append(v.F64, x) }
+
+// ElemBytes appends a String element of the row's list; b is copied.
+func (v *Vector) ElemBytes(b []byte) {
+	v.Str = append(v.Str, b...)
+	v.Off = append(v.Off, int32(len(v.Str)))
+}
+
+// ElemString appends a String element of the row's list.
+func (v *Vector) ElemString(s string) {
+	v.Str = append(v.Str, s...)
+	v.Off = append(v.Off, int32(len(v.Str)))
+}
+
+// EndList closes the row's list: the elements appended since the last row.
+func (v *Vector) EndList() {
+	v.List = append(v.List, int32(v.elems()))
+	v.Valid = append(v.Valid, true)
+}
+
+// Elems returns the range of row i's list elements: indexes into U64,
+// I64, F64 or (with Bytes) the strings.
+func (v *Vector) Elems(i int) (lo, hi int) { return int(v.List[i]), int(v.List[i+1]) }
 
 // AppendUint appends an unsigned (or Bool) value.
 func (v *Vector) AppendUint(x uint64) {
@@ -83,6 +136,11 @@ func (v *Vector) EndString() {
 
 // AppendNull appends a null.
 func (v *Vector) AppendNull() {
+	if v.IsList {
+		v.List = append(v.List, int32(v.elems()))
+		v.Valid = append(v.Valid, false)
+		return
+	}
 	switch v.Type {
 	case Int64, Timestamp:
 		v.I64 = append(v.I64, 0)
@@ -96,7 +154,8 @@ func (v *Vector) AppendNull() {
 	v.Valid = append(v.Valid, false)
 }
 
-// Bytes returns the i-th String value. It aliases the vector's memory.
+// Bytes returns the i-th String value (of a list column: element). It
+// aliases the vector's memory.
 func (v *Vector) Bytes(i int) []byte { return v.Str[v.Off[i]:v.Off[i+1]] }
 
 // Batch is a set of rows of one table, stored column by column. A filler
@@ -114,6 +173,10 @@ func NewBatch(s *Schema, capacity int) *Batch {
 		v := &b.Cols[i]
 		v.Type = c.Type
 		v.Valid = make([]bool, 0, capacity)
+		if c.List {
+			v.IsList = true
+			v.List = make([]int32, 1, capacity+1)
+		}
 		switch c.Type {
 		case Int64, Timestamp:
 			v.I64 = make([]int64, 0, capacity)

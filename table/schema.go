@@ -54,8 +54,20 @@ type Column struct {
 	Name     string
 	Type     Type
 	Nullable bool
-	Hint     Hint
-	Doc      string
+	// List makes the column a list of Type values in each row (elements
+	// are never null; the list may be, when Nullable): Parquet LIST, Arrow
+	// list, a JSON array in JSONL and CSV.
+	List bool
+	Hint Hint
+	Doc  string
+}
+
+// TypeName is the column's type as docs/schema.md writes it.
+func (c *Column) TypeName() string {
+	if c.List {
+		return "list<" + c.Type.String() + ">"
+	}
+	return c.Type.String()
 }
 
 // Schema is the definition of one table. Column names are a public
@@ -118,7 +130,7 @@ func (s *Schema) Markdown() string {
 		if c.Nullable {
 			null = "absent"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.Name, c.Type, null, strings.ReplaceAll(c.Doc, "|", "\\|"))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.Name, c.TypeName(), null, strings.ReplaceAll(c.Doc, "|", "\\|"))
 	}
 	return b.String()
 }

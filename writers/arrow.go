@@ -40,7 +40,11 @@ func ArrowSchema(s *table.Schema, cols []int, md map[string]string) *arrow.Schem
 	fields := make([]arrow.Field, len(cols))
 	for i, ci := range cols {
 		c := &s.Columns[ci]
-		fields[i] = arrow.Field{Name: c.Name, Type: arrowType(c.Type), Nullable: c.Nullable}
+		t := arrowType(c.Type)
+		if c.List {
+			t = arrow.ListOfNonNullable(t)
+		}
+		fields[i] = arrow.Field{Name: c.Name, Type: t, Nullable: c.Nullable}
 	}
 	var keys, vals []string
 	for k, v := range md {
@@ -109,72 +113,25 @@ func (a *arrowWriter) Write(b *table.Batch) error {
 	n := b.Len()
 	for j, ci := range a.cols {
 		v := &b.Cols[ci]
-		valid := v.Valid
-		switch fb := a.rb.Field(j).(type) {
-		case *array.BooleanBuilder:
-			fb.Reserve(n)
+		fb := a.rb.Field(j)
+		if lb, ok := fb.(*array.ListBuilder); ok && v.IsList {
 			for r := 0; r < n; r++ {
-				if valid[r] {
-					fb.UnsafeAppend(v.U64[r] != 0)
-				} else {
-					fb.UnsafeAppendBoolToBitmap(false)
+				if !v.Valid[r] {
+					lb.AppendNull()
+					continue
+				}
+				lb.Append(true)
+				lo, hi := v.Elems(r)
+				if err := appendArrow(lb.ValueBuilder(), v, lo, hi, nil); err != nil {
+					a.err = err
+					return err
 				}
 			}
-		case *array.Uint8Builder:
-			fb.Reserve(n)
-			for r := 0; r < n; r++ {
-				if valid[r] {
-					fb.UnsafeAppend(uint8(v.U64[r]))
-				} else {
-					fb.UnsafeAppendBoolToBitmap(false)
-				}
-			}
-		case *array.Uint16Builder:
-			fb.Reserve(n)
-			for r := 0; r < n; r++ {
-				if valid[r] {
-					fb.UnsafeAppend(uint16(v.U64[r]))
-				} else {
-					fb.UnsafeAppendBoolToBitmap(false)
-				}
-			}
-		case *array.Uint32Builder:
-			fb.Reserve(n)
-			for r := 0; r < n; r++ {
-				if valid[r] {
-					fb.UnsafeAppend(uint32(v.U64[r]))
-				} else {
-					fb.UnsafeAppendBoolToBitmap(false)
-				}
-			}
-		case *array.Uint64Builder:
-			fb.AppendValues(v.U64, valid)
-		case *array.Int64Builder:
-			fb.AppendValues(v.I64, valid)
-		case *array.TimestampBuilder:
-			fb.Reserve(n)
-			for r := 0; r < n; r++ {
-				if valid[r] {
-					fb.UnsafeAppend(arrow.Timestamp(v.I64[r]))
-				} else {
-					fb.UnsafeAppendBoolToBitmap(false)
-				}
-			}
-		case *array.Float64Builder:
-			fb.AppendValues(v.F64, valid)
-		case *array.StringBuilder:
-			fb.Reserve(n)
-			fb.ReserveData(len(v.Str))
-			for r := 0; r < n; r++ {
-				if valid[r] {
-					fb.BinaryBuilder.Append(v.Bytes(r))
-				} else {
-					fb.AppendNull()
-				}
-			}
-		default:
-			a.err = fmt.Errorf("writers: arrow: unexpected builder %T", fb)
-			return a.err
+			continue
+		}
+		if err := appendArrow(fb, v, 0, n, v.Valid); err != nil {
+			a.err = err
+			return err
 		}
 	}
 	rec := a.rb.NewRecordBatch()
@@ -183,6 +140,86 @@ func (a *arrowWriter) Write(b *table.Batch) error {
 		a.err = fmt.Errorf("writers: arrow: %w", err)
 	}
 	return a.err
+}
+
+// appendArrow appends values [lo, hi) of v to fb; valid is indexed from
+// lo, nil when every value is valid (list elements).
+func appendArrow(fb array.Builder, v *table.Vector, lo, hi int, valid []bool) error {
+	ok := func(r int) bool { return valid == nil || valid[r] }
+	n := hi - lo
+	switch fb := fb.(type) {
+	case *array.BooleanBuilder:
+		fb.Reserve(n)
+		for r := lo; r < hi; r++ {
+			if ok(r) {
+				fb.UnsafeAppend(v.U64[r] != 0)
+			} else {
+				fb.UnsafeAppendBoolToBitmap(false)
+			}
+		}
+	case *array.Uint8Builder:
+		fb.Reserve(n)
+		for r := lo; r < hi; r++ {
+			if ok(r) {
+				fb.UnsafeAppend(uint8(v.U64[r]))
+			} else {
+				fb.UnsafeAppendBoolToBitmap(false)
+			}
+		}
+	case *array.Uint16Builder:
+		fb.Reserve(n)
+		for r := lo; r < hi; r++ {
+			if ok(r) {
+				fb.UnsafeAppend(uint16(v.U64[r]))
+			} else {
+				fb.UnsafeAppendBoolToBitmap(false)
+			}
+		}
+	case *array.Uint32Builder:
+		fb.Reserve(n)
+		for r := lo; r < hi; r++ {
+			if ok(r) {
+				fb.UnsafeAppend(uint32(v.U64[r]))
+			} else {
+				fb.UnsafeAppendBoolToBitmap(false)
+			}
+		}
+	case *array.Uint64Builder:
+		fb.AppendValues(v.U64[lo:hi], sub(valid, lo, hi))
+	case *array.Int64Builder:
+		fb.AppendValues(v.I64[lo:hi], sub(valid, lo, hi))
+	case *array.TimestampBuilder:
+		fb.Reserve(n)
+		for r := lo; r < hi; r++ {
+			if ok(r) {
+				fb.UnsafeAppend(arrow.Timestamp(v.I64[r]))
+			} else {
+				fb.UnsafeAppendBoolToBitmap(false)
+			}
+		}
+	case *array.Float64Builder:
+		fb.AppendValues(v.F64[lo:hi], sub(valid, lo, hi))
+	case *array.StringBuilder:
+		fb.Reserve(n)
+		fb.ReserveData(int(v.Off[hi] - v.Off[lo]))
+		for r := lo; r < hi; r++ {
+			if ok(r) {
+				fb.BinaryBuilder.Append(v.Bytes(r))
+			} else {
+				fb.AppendNull()
+			}
+		}
+	default:
+		return fmt.Errorf("writers: arrow: unexpected builder %T", fb)
+	}
+	return nil
+}
+
+func sub(valid []bool, lo, hi int) []bool {
+	if valid == nil {
+		return nil
+	}
+	return valid[lo:hi]
 }
 
 func (a *arrowWriter) Close() error {

@@ -87,8 +87,35 @@ func (c *csvWriter) Write(b *table.Batch) error {
 }
 
 // appendValue appends a non-null value as text. For JSON, strings are
-// quoted and escaped and timestamps in text forms are quoted.
+// quoted and escaped and timestamps in text forms are quoted. A list is a
+// JSON array, in CSV too (quoted as a field): no separator character can
+// be told apart from the values' own, a JSON array always can.
 func (e *textEnc) appendValue(buf []byte, v *table.Vector, r int, json bool) []byte {
+	if !v.IsList {
+		return e.appendScalar(buf, v, r, json)
+	}
+	lo, hi := v.Elems(r)
+	if json {
+		return e.appendArray(buf, v, lo, hi)
+	}
+	e.scratch = e.appendArray(e.scratch[:0], v, lo, hi)
+	return appendCSVField(buf, e.scratch)
+}
+
+// appendArray appends elements [lo, hi) of a list vector as a JSON array.
+func (e *textEnc) appendArray(buf []byte, v *table.Vector, lo, hi int) []byte {
+	buf = append(buf, '[')
+	for i := lo; i < hi; i++ {
+		if i > lo {
+			buf = append(buf, ',')
+		}
+		buf = e.appendScalar(buf, v, i, true)
+	}
+	return append(buf, ']')
+}
+
+// appendScalar appends value (or list element) i of v.
+func (e *textEnc) appendScalar(buf []byte, v *table.Vector, r int, json bool) []byte {
 	switch v.Type {
 	case table.Bool:
 		if v.U64[r] != 0 {

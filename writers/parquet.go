@@ -84,6 +84,10 @@ func parquetNode(c *table.Column) parquet.Node {
 			n = parquet.Encoded(n, &parquet.DeltaBinaryPacked)
 		}
 	}
+	if c.List {
+		// the three-level LIST of the format's spec, required elements
+		n = parquet.List(n)
+	}
 	if c.Nullable {
 		n = parquet.Optional(n)
 	}
@@ -223,6 +227,12 @@ func (p *parquetWriter) writeGroup(b *table.Batch, lo, hi, g int) error {
 	cws := p.w.ColumnWriters()
 	for _, j := range p.groups[g] {
 		v := &b.Cols[p.cols[j]]
+		if v.IsList {
+			if err := p.writeList(cws[j], v, lo, hi, g, p.nullable[j]); err != nil {
+				return err
+			}
+			continue
+		}
 		def := 0
 		if p.nullable[j] {
 			def = 1
@@ -261,6 +271,54 @@ func (p *parquetWriter) writeGroup(b *table.Batch, lo, hi, g int) error {
 		}
 	}
 	return nil
+}
+
+// writeList writes rows [lo, hi) of a list column: one value per element,
+// or one null value for an empty or null list. Definition levels: a null
+// list 0, an empty one 1 (0 when not nullable), an element one more;
+// repetition level 0 starts a row, 1 continues its list.
+func (p *parquetWriter) writeList(cw *parquet.ColumnWriter, v *table.Vector, lo, hi, g int, nullable bool) error {
+	empty := 0
+	if nullable {
+		empty = 1
+	}
+	vals := p.vals[g][:0]
+	for r := lo; r < hi; r++ {
+		if !v.Valid[r] || v.List[r] == v.List[r+1] {
+			x := parquet.NullValue()
+			if v.Valid[r] {
+				x.SetDefinitionLevel(empty)
+			}
+			vals = append(vals, x)
+			continue
+		}
+		e0, e1 := v.Elems(r)
+		for e := e0; e < e1; e++ {
+			var x parquet.Value
+			switch v.Type {
+			case table.Bool:
+				x = parquet.BooleanValue(v.U64[e] != 0)
+			case table.Uint8, table.Uint16, table.Uint32:
+				x = parquet.Int32Value(int32(uint32(v.U64[e])))
+			case table.Uint64:
+				x = parquet.Int64Value(int64(v.U64[e]))
+			case table.Int64, table.Timestamp:
+				x = parquet.Int64Value(v.I64[e])
+			case table.Float64:
+				x = parquet.DoubleValue(v.F64[e])
+			case table.String:
+				x = parquet.ByteArrayValue(v.Bytes(e))
+			}
+			x.SetDefinitionLevel(empty + 1)
+			if e > e0 {
+				x.SetRepetitionLevel(1)
+			}
+			vals = append(vals, x)
+		}
+	}
+	p.vals[g] = vals
+	_, err := cw.WriteRowValues(vals)
+	return err
 }
 
 func (p *parquetWriter) Close() error {

@@ -42,6 +42,8 @@ type textEnc struct {
 	tf     TimeFormat
 	sec    int64
 	prefix []byte // "2006-01-02T15:04:05." of sec
+	// scratch holds a list's JSON text before it is quoted as a CSV field.
+	scratch []byte
 }
 
 func (e *textEnc) appendTime(b []byte, ns int64) []byte {
