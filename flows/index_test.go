@@ -3,6 +3,7 @@ package flows
 import (
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/parsers"
@@ -74,7 +75,11 @@ func TestIndex(t *testing.T) {
 }
 
 // TestKeyEqual: equal agrees with == for keys that differ in each field.
+// A field added to Key fails it until equal and this list compare it.
 func TestKeyEqual(t *testing.T) {
+	if n := reflect.TypeFor[Key]().NumField(); n != 9 {
+		t.Fatalf("Key has %d fields: compare the new ones in Key.equal and below", n)
+	}
 	base := Key{A: [16]byte{15: 1}, B: [16]byte{15: 2}, PortA: 1, PortB: 2, Proto: 6, HasPorts: true, VLAN: 10, TunnelID: 7}
 	for i, change := range []func(k *Key){
 		func(k *Key) {},
