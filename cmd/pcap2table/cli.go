@@ -17,6 +17,7 @@ import (
 
 	"github.com/pcap2table/pcap2table"
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/hugepage"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/writers"
@@ -55,6 +56,9 @@ func osEnv() *env {
 
 // Main runs the tool with args and returns the exit code.
 func Main(args []string) exitCode {
+	// Huge pages: 15-25 % off a run here (see internal/hugepage); a
+	// failure only costs that.
+	hugepage.Advise(hugepage.DefaultReserve) //nolint:errcheck
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
