@@ -9,6 +9,7 @@
 #                           about 1 M concurrent flows (flows; packets+flows)
 #   TSHARK=0 bench/run.sh   skip tshark (it takes about a minute)
 #   OUT=bench/out bench/run.sh  write the outputs to disk instead of tmpfs
+#   ONLY="floor flows tshark-conv" bench/run.sh  only the runs named
 # Outputs go to tmpfs (/dev/shm) by default and are removed after each run:
 # this measures the tool, not the disk's writeback, which made disk runs
 # here vary by 2x from one run to the next.
@@ -31,7 +32,10 @@ RUNS=${RUNS:-3}
 # order, so that the machine's drift (which moved the floor by 40 % between
 # runs here) hits every command alike; each gets the median of RUNS rounds.
 names=() cmds=()
-add() { names+=("$1"); shift; cmds+=("$*"); }
+add() {
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $1 "* ]]; then return; fi
+  names+=("$1"); shift; cmds+=("$*")
+}
 # one run of a command: appends "name seconds rss_kib" to raw.txt
 once() {
   local name=$1; shift
@@ -95,15 +99,18 @@ echo "outputs on: $dst ($(stat -f -c %T "$(dirname "$dst")" 2>/dev/null || echo 
 echo "capture: $N packets, $(($(stat -c %s "$cap") / 1048576)) MiB; go $(go env GOVERSION); $(nproc) cores"
 printf '%-26s %8s %10s %12s %9s\n' run seconds "x floor" "x faster" "RSS MiB"
 while read -r name t m; do
-  r=$(awk -v a="$t" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
+  r=-
+  [ -n "$floor" ] && r=$(awk -v a="$t" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
   s=""
   [ -n "$tshark" ] && s=$(awk -v a="$t" -v b="$tshark" 'BEGIN{printf "%.0f", b/a}')
   printf '%-26s %8s %10s %12s %9s\n' "$name" "$t" "$r" "$s" "$m"
 done < "$out/results.txt"
 # the issue-3 targets, as ratios of medians from the same rounds
 res() { awk -v n="$1" '$1==n{print $2}' "$out/results.txt"; }
-if [ -n "$(res tshark-conv)" ]; then
+if [ -n "$(res tshark-conv)" ] && [ -n "$(res flows)" ]; then
   awk -v a="$(res flows)" -v b="$(res tshark-conv)" 'BEGIN{printf "flows alone vs tshark -z conv,tcp -z conv,udp: %.1fx faster (target >= 50x)\n", b/a}'
 fi
-awk -v a="$(res packets+flows)" -v b="$(res parquet-all-columns)" 'BEGIN{printf "packets+flows / packets alone (Parquet, all columns): %.2f (target <= 1.5)\n", a/b}'
+if [ -n "$(res packets+flows)" ] && [ -n "$(res parquet-all-columns)" ]; then
+  awk -v a="$(res packets+flows)" -v b="$(res parquet-all-columns)" 'BEGIN{printf "packets+flows / packets alone (Parquet, all columns): %.2f (target <= 1.5)\n", a/b}'
+fi
 
