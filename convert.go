@@ -128,6 +128,10 @@ type Stats struct {
 	Datagrams           uint64 `json:"datagrams_reassembled,omitempty"`
 	DatagramsIncomplete uint64 `json:"datagrams_incomplete,omitempty"`
 	FragmentsUnassigned uint64 `json:"fragments_unassigned,omitempty"`
+	// PluginPanics counts, by table, the protocol plugins' hook calls
+	// that failed (a plugin bug; the flow's other rows and every other
+	// flow were kept).
+	PluginPanics map[string]uint64 `json:"plugin_panics,omitempty"`
 }
 
 type input struct {
@@ -259,9 +263,10 @@ type sink struct {
 	cols   []int // the columns the writer reads
 
 	full, free chan *table.Batch
-	made       int          // batches made
-	batch      *table.Batch // being filled by the decoding goroutine
-	err        error        // the writer's first error
+	made       int           // batches made
+	batch      *table.Batch  // being filled by the decoding goroutine
+	out        *flows.Output // a plugin table's: it fills batch
+	err        error         // the writer's first error
 	errSet     atomic.Bool
 }
 
@@ -482,18 +487,21 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		}
 	})
 
-	// The sinks: packets and flows (the tables this version writes).
+	// The sinks: packets, flows, and the plugins' tables.
 	var pk, fl *sink
+	var plugged []*sink
 	for _, sk := range sinks {
 		switch sk.schema {
 		case parsers.PacketsSchema:
 			pk = sk
 		case flows.FlowsSchema:
 			fl = sk
+		default:
+			plugged = append(plugged, sk)
 		}
 	}
 	var tracker *flows.Tracker
-	if fl != nil || (pk != nil && (wants(pk, parsers.ColFlowID) || wants(pk, parsers.ColCommunityID))) {
+	if fl != nil || len(plugged) > 0 || (pk != nil && (wants(pk, parsers.ColFlowID) || wants(pk, parsers.ColCommunityID))) {
 		cfg := flows.DefaultConfig()
 		if o.Flows != nil {
 			cfg = *o.Flows
@@ -596,6 +604,24 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		cur = <-free
 	}
 
+	// The plugins, registered in the order of the protocols list; each
+	// fills its sink's batch through an Output.
+	for _, pr := range protocols {
+		for _, sk := range plugged {
+			if sk.schema != pr.schema {
+				continue
+			}
+			sk.out = flows.NewOutput(sk.batch, batchRows, func(out *flows.Output) {
+				sk.batch = out.B
+				hand(sk)
+				sent.Add(1)
+				out.B = sk.batch
+			})
+			if err := tracker.Register(pr.new(sk.out, o)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// The tracking stage. moveFlows moves the rows of ended flows into the
 	// flows batch, handing full batches over.
 	moveFlows := func() {
@@ -617,6 +643,9 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			if sk.batch.Len() > 0 {
 				hand(sk)
 				sent.Add(1)
+				if sk.out != nil {
+					sk.out.B = sk.batch
+				}
 			}
 		}
 	}
@@ -800,6 +829,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		st.PeakFlows = tracker.PeakLive
 		st.ReassemblyCapHits = tracker.CapHits()
 		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = tracker.FragStats()
+		st.PluginPanics = tracker.PluginPanics()
 	}
 	for i, in := range ins {
 		for _, lt := range in.reader.Info().LinkTypes {

@@ -2,12 +2,24 @@ package pcap2table
 
 import (
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/flows/dns"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
 // tables lists every table the tool can write, in documentation order.
-var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema}
+var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema, dns.Schema}
+
+// protocols are the plugin tables: the one list of plugins, in the order
+// they are registered with the tracker (the order of their hooks' calls
+// and of the flows table's service names). A plugin is made only when its
+// table is written.
+var protocols = []struct {
+	schema *table.Schema
+	new    func(out *flows.Output, o *Options) flows.Plugin
+}{
+	{dns.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return dns.New(out) }},
+}
 
 // Schema returns the named table's schema, or nil.
 func Schema(name string) *table.Schema {

@@ -1,7 +1,6 @@
 package flows_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
-	"github.com/pcap2table/pcap2table/sniff"
 )
 
 const capturesDir = "../testdata/captures"
@@ -30,44 +28,10 @@ func trackWith(t testing.TB, cfg flows.Config, h flows.StreamHandler, paths ...s
 }
 
 // decodeRows decodes captures (merged by time) into rows that own their
-// payload bytes, so they can be fed again or reordered.
+// payload bytes.
 func decodeRows(t testing.TB, paths ...string) []parsers.PacketRow {
 	t.Helper()
-	var srcs []parsers.Source
-	for i, path := range paths {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		s, err := sniff.Open(f, parsers.ReadBufferSize)
-		if err != nil {
-			return nil
-		}
-		r, err := parsers.Open(s, i, filepath.Base(path))
-		if err != nil {
-			return nil
-		}
-		srcs = append(srcs, r)
-	}
-	m := parsers.NewMerge(srcs, func(int, error) {})
-	var (
-		p    parsers.Packet
-		d    parsers.Decoder
-		rows []parsers.PacketRow
-	)
-	for {
-		if err := m.Next(&p); err != nil {
-			break // io.EOF, or a damaged file: the rows before it
-		}
-		var row parsers.PacketRow
-		d.Decode(&p, &row)
-		row.Payload = bytes.Clone(row.Payload)
-		row.IPPayload = bytes.Clone(row.IPPayload)
-		row.L4 = bytes.Clone(row.L4)
-		rows = append(rows, row)
-	}
-	return rows
+	return reftest.Decode(t, paths...)
 }
 
 // feed runs a tracker over rows (labelling them) and returns the flows.

@@ -95,6 +95,8 @@ type flow struct {
 	histSeen    uint32
 	hist        [MaxHistory]byte
 	histLen     uint8
+	service     uint16 // bits of Tracker.services
+	pluginOff   uint16 // plugins that failed on this flow (plugin.go)
 	idle, age   links
 }
 

@@ -56,6 +56,8 @@ type StreamEvent struct {
 	Gap uint64
 	// End says the flow ended: no more events for this direction.
 	End bool
+
+	f *flow // for the plugins' Conn
 }
 
 // A StreamHandler consumes reassembled TCP streams. Stream is called on
@@ -349,7 +351,7 @@ func (f *flow) flush(rs *reasm, s uint8, ts int64) {
 	}
 	e.waiting = false
 	if rs.h != nil && e.delivered != 0 {
-		rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, End: true}
+		rs.ev = StreamEvent{f: f, FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, End: true}
 		rs.h.Stream(&rs.ev)
 	}
 	if e.holes != 0 {
@@ -416,7 +418,7 @@ func (f *flow) advance(rs *reasm, s uint8, to uint64, cur *heldSeg, ts int64) {
 		if cur != nil && cur.lo > pos {
 			next = min(next, cur.lo)
 		}
-		rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, Gap: next - pos}
+		rs.ev = StreamEvent{f: f, FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, Gap: next - pos}
 		e.streamed += next - pos
 		rs.h.Stream(&rs.ev)
 		pos = next
@@ -429,7 +431,7 @@ func (f *flow) advance(rs *reasm, s uint8, to uint64, cur *heldSeg, ts int64) {
 
 func (rs *reasm) data(f *flow, s uint8, b []byte, ts int64) {
 	e := &f.ep[s]
-	rs.ev = StreamEvent{FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, Data: b}
+	rs.ev = StreamEvent{f: f, FlowID: f.id, Dir: f.dir(s), TS: ts, Offset: e.streamed, Data: b}
 	e.streamed += uint64(len(b))
 	rs.h.Stream(&rs.ev)
 }

@@ -82,6 +82,9 @@ type Tracker struct {
 	ended       []FlowRow
 	takeNext    bool // ended was handed out: start over on the next append
 	rs          reasm
+	pl          plugins
+	services    []string // service names, by bit of flow.service
+	userStream  StreamHandler
 
 	// Counters for stats; PeakLive is the most flows live at once.
 	Started, Ended, PeakLive uint64
@@ -106,11 +109,17 @@ func NewTracker(c Config) *Tracker {
 // SetStreamHandler makes the tracker hold out-of-order TCP payload and
 // hand each flow's reassembled streams to h (nil: none; the default, which
 // costs no copies).
-func (t *Tracker) SetStreamHandler(h StreamHandler) { t.rs.h = h }
+func (t *Tracker) SetStreamHandler(h StreamHandler) {
+	t.userStream = h
+	if len(t.pl.stream) == 0 {
+		t.rs.h = h
+	}
+}
 
 // Retain copies the bytes of r that Observe reads (a fragment's data, the
 // segment when checksums are verified, TCP payload when a stream handler
-// is set) to the end of arena, points r at the copies and returns the
+// or a plugin's StreamHook is set, other payload when a plugin has a
+// PacketHook) to the end of arena, points r at the copies and returns the
 // grown arena. A pipeline calls it before the packet's buffer is reused,
 // to observe r later. The copies stay valid until arena's bytes are
 // overwritten (a slice that grew keeps the old array alive).
@@ -137,7 +146,7 @@ func (t *Tracker) Retain(r *parsers.PacketRow, arena []byte) []byte {
 	} else {
 		r.L4 = nil
 	}
-	if t.rs.h != nil && r.IPProto == 6 {
+	if r.IPProto == 6 && t.rs.h != nil || r.IPProto != 6 && len(t.pl.packet) > 0 {
 		r.Payload = keep(r.Payload)
 	} else {
 		r.Payload = nil
@@ -286,6 +295,9 @@ func (t *Tracker) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	i, side := t.flowFor(r, a)
 	f := t.flow(i)
 	f.observe(&t.rs, r, side, t.cfg.VerifyChecksums)
+	if len(t.pl.packet) > 0 {
+		t.packetHooks(f, side, r)
+	}
 	t.touch(i)
 	t.label(r, f)
 	return i, side
@@ -422,6 +434,9 @@ func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side
 		t.due = min(t.due, f.first+t.active)
 	}
 	t.Started++
+	if len(t.pl.start) > 0 {
+		t.startHooks(f)
+	}
 	return i
 }
 
@@ -452,6 +467,10 @@ func (t *Tracker) end(i int32, reason string) {
 	row := t.newRow()
 	f.row(row, reason)
 	row.Tunnel = t.tunnels[f.tunnel]
+	if len(t.pl.end) > 0 {
+		t.endHooks(f, row)
+	}
+	row.Service = t.serviceString(f.service)
 	f.inUse = false
 	t.free = append(t.free, i)
 	t.Ended++
@@ -572,7 +591,11 @@ func (t *Tracker) CloseSome(n int) bool {
 		}
 		t.end(t.byAge.head, reason)
 	}
-	return t.byAge.head != none
+	if t.byAge.head == none {
+		t.finishPlugins()
+		return false
+	}
+	return true
 }
 
 func (t *Tracker) ln(i int32, age bool) *links {

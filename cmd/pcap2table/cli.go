@@ -142,8 +142,9 @@ func newRoot(e *env) *cobra.Command {
 		Short: "Turn packet captures into analysis tables (Parquet, Arrow IPC, CSV, JSONL)",
 		Long: `pcap2table reads pcap and pcapng captures (either byte order, µs or ns,
 plain or gzip/zstd/xz/bzip2-compressed, '-' for stdin) and writes tables:
-packets (one row per packet) and flows (one row per flow, Zeek conn.log
-semantics), several in one pass with --tables. Several captures are merged
+packets (one row per packet), flows (one row per flow, Zeek conn.log
+semantics) and dns (one row per query/response pair, UDP and TCP),
+several in one pass with --tables. Several captures are merged
 in timestamp order.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 partial input (a capture was cut short
@@ -153,7 +154,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
   pcap2table dump.pcapng | jq -c 'select(.dst_port == 53)'
   tcpdump -w - | pcap2table - -o live.arrows
   pcap2table a.pcap b.pcap.gz c.pcapng.zst -o all.csv --time-format epoch
-  pcap2table dump.pcap --tables packets,flows -o out/`,
+  pcap2table dump.pcap --tables packets,flows,dns -o out/`,
 		Version:       pcap2table.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

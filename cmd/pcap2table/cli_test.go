@@ -45,7 +45,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad flag on a subcommand", []string{"stats", "--nope", example}, false, exitUsage, "unknown flag", ""},
 		{"schema with two names", []string{"schema", "packets", "flows"}, false, exitUsage, "schema takes one table name", ""},
 		{"bad column", []string{example, "--columns", "frame,nope"}, false, exitUsage, `no column "nope"`, ""},
-		{"bad table", []string{example, "--tables", "dns"}, false, exitUsage, `unknown table "dns"`, ""},
+		{"bad table", []string{example, "--tables", "smtp"}, false, exitUsage, `unknown table "smtp"`, ""},
 		{"two tables", []string{example, "--tables", "packets,flows", "-o", filepath.Join(dir, "two")}, false, exitOK, "", ""},
 		{"two tables to stdout", []string{example, "--tables", "packets,flows"}, false, exitUsage, "2 tables need -o FOLDER", ""},
 		{"columns of two tables", []string{example, "--tables", "packets,flows", "--columns", "frame", "-o", filepath.Join(dir, "c")}, false, exitUsage, "--columns selects the columns of a single table", ""},

@@ -5,10 +5,15 @@ package reftest
 
 import (
 	"bufio"
+	"bytes"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/sniff"
 )
 
 // Row is one line of a tshark -T fields table, by field name.
@@ -68,4 +73,46 @@ func Captures(t testing.TB, dir string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Decode decodes captures (merged by time) into rows that own their
+// payload bytes, so they can be fed again or reordered. A damaged file
+// gives the rows before the damage.
+func Decode(t testing.TB, paths ...string) []parsers.PacketRow {
+	t.Helper()
+	var srcs []parsers.Source
+	for i, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		s, err := sniff.Open(f, parsers.ReadBufferSize)
+		if err != nil {
+			return nil
+		}
+		r, err := parsers.Open(s, i, filepath.Base(path))
+		if err != nil {
+			return nil
+		}
+		srcs = append(srcs, r)
+	}
+	m := parsers.NewMerge(srcs, func(int, error) {})
+	var (
+		p    parsers.Packet
+		d    parsers.Decoder
+		rows []parsers.PacketRow
+	)
+	for {
+		if err := m.Next(&p); err != nil {
+			break // io.EOF, or a damaged file: the rows before it
+		}
+		var row parsers.PacketRow
+		d.Decode(&p, &row)
+		row.Payload = bytes.Clone(row.Payload)
+		row.IPPayload = bytes.Clone(row.IPPayload)
+		row.L4 = bytes.Clone(row.L4)
+		rows = append(rows, row)
+	}
+	return rows
 }

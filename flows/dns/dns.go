@@ -1,0 +1,403 @@
+package dns
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"strconv"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// Column indexes of the dns table, in schema order.
+const (
+	ColTS = iota
+	ColFlowID
+	ColCommunityID
+	ColSrcIP
+	ColSrcPort
+	ColDstIP
+	ColDstPort
+	ColProto
+	ColTransID
+	ColRTT
+	ColQuery
+	ColQClass
+	ColQClassName
+	ColQType
+	ColQTypeName
+	ColRcode
+	ColRcodeName
+	ColAA
+	ColTC
+	ColRD
+	ColRA
+	ColAnswers
+	ColTTLs
+	ColStatus
+	ColError
+	numCols
+)
+
+// Schema is the dns table: one row per query/response pair.
+var Schema = &table.Schema{
+	Name:    "dns",
+	Version: 1,
+	Doc: "One row per DNS query and its response (Zeek's dns.log), over UDP and over TCP (length-prefixed messages from the reassembled " +
+		"streams). A query without a response (when its flow ends) and a response without a query are rows too (`status`). " +
+		"DNS is recognized by content: on ports 53, 5353 (mDNS) and 5355 (LLMNR) every message, elsewhere only messages that decode whole. " +
+		"Rows are written when the response comes (or the flow ends), so they are ordered by that, not by `ts`. `flow_id` joins the flows and packets tables.",
+	Columns: []table.Column{
+		{Name: "ts", Type: table.Timestamp, Doc: "Timestamp of the query (of the response when `status` is `unsolicited`)."},
+		{Name: "flow_id", Type: table.Uint64, Doc: "The flow carrying the messages (joins flows and packets)."},
+		{Name: "community_id", Type: table.String, Doc: "Community ID of that flow."},
+		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "The client: sender of the query (destination of an unsolicited response)."},
+		{Name: "src_port", Type: table.Uint16, Doc: "The client's port."},
+		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The server."},
+		{Name: "dst_port", Type: table.Uint16, Doc: "The server's port."},
+		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "`udp` or `tcp`."},
+		{Name: "trans_id", Type: table.Uint16, Doc: "The 16-bit transaction id that pairs query and response."},
+		{Name: "rtt", Type: table.Float64, Nullable: true, Doc: "Seconds from the query to its response; null without both."},
+		{Name: "query", Type: table.String, Nullable: true, Doc: "The queried name (first question), without the trailing dot, as tshark's `dns.qry.name`; null when the message had no question."},
+		{Name: "qclass", Type: table.Uint16, Nullable: true, Doc: "Class of the question (mDNS's unicast-response bit cleared)."},
+		{Name: "qclass_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Its name as Zeek writes it: `C_INTERNET`, `C_CHAOS`, `C_HESIOD`, `C_NONE`, `C_ANY`, else `CLASS<n>`."},
+		{Name: "qtype", Type: table.Uint16, Nullable: true, Doc: "Type of the question (`dns.qry.type`)."},
+		{Name: "qtype_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Its mnemonic (`A`, `AAAA`, `PTR`, `HTTPS`, ...; unknown types as `TYPE<n>`, RFC 3597)."},
+		{Name: "rcode", Type: table.Uint8, Nullable: true, Doc: "Response code of the response (`dns.flags.rcode`, the header's 4 bits); null without a response."},
+		{Name: "rcode_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Its name: `NOERROR`, `FORMERR`, `SERVFAIL`, `NXDOMAIN`, `NOTIMP`, `REFUSED`, ... (else `RCODE<n>`)."},
+		{Name: "aa", Type: table.Bool, Nullable: true, Doc: "Authoritative Answer flag of the response; null without a response."},
+		{Name: "tc", Type: table.Bool, Nullable: true, Doc: "Truncation flag of the response; null without a response."},
+		{Name: "rd", Type: table.Bool, Doc: "Recursion Desired flag of the query (of the response when unsolicited)."},
+		{Name: "ra", Type: table.Bool, Nullable: true, Doc: "Recursion Available flag of the response; null without a response."},
+		{Name: "answers", Type: table.String, Nullable: true, List: true, Doc: "The answer section's records, in order, as text: the address of A/AAAA, the name of CNAME/NS/PTR/DNAME/MX/SRV/SOA (MX and SRV targets, SOA's primary server), TXT strings joined by spaces, else `<TYPE>` with the record's mnemonic. Null without a response."},
+		{Name: "ttls", Type: table.Uint32, Nullable: true, List: true, Doc: "The TTLs (seconds) of the records of `answers`, in the same order."},
+		{Name: "status", Type: table.String, Hint: table.Dict, Doc: "`answered`; `unanswered` (no response before the flow ended or the query was asked again with the same id); `unsolicited` (a response to no query seen)."},
+		{Name: "error", Type: table.String, Nullable: true, Doc: "Why a message could not be decoded whole (truncated, bad name compression, ...); the row holds what came before. Null when both decoded."},
+	},
+}
+
+// maxPending bounds the queries waiting for a response in one flow: the
+// oldest is written unanswered to make room.
+const maxPending = 256
+
+// maxTCPMessage bounds a TCP message buffered whole (the 2-byte length
+// prefix allows 65535 bytes).
+const maxTCPMessage = 1 << 16
+
+// Plugin is the dns table's plugin.
+type Plugin struct {
+	out   *flows.Output
+	flows map[uint64]*flowState
+	msg   layers.DNS
+	text  []byte
+	// Messages counts the DNS messages decoded; Errors those that were
+	// cut short or malformed.
+	Messages, Errors uint64
+}
+
+// New returns the plugin writing to out.
+func New(out *flows.Output) *Plugin {
+	return &Plugin{out: out, flows: map[uint64]*flowState{}}
+}
+
+// Schema implements flows.Plugin.
+func (p *Plugin) Schema() *table.Schema { return Schema }
+
+type flowState struct {
+	pending []query
+	tcp     [2]tcpDir
+	proto   string
+}
+
+// tcpDir is one direction of a TCP flow: the bytes of an incomplete
+// message.
+type tcpDir struct {
+	buf  []byte
+	dead bool // not DNS, or a gap lost the message framing
+	seen bool // a message decoded: this is DNS
+}
+
+// query is a query waiting for its response.
+type query struct {
+	ts                 int64
+	id                 uint16
+	hasQ               bool
+	name               string
+	qtype, qclass      uint16
+	rd                 bool
+	client, server     netip.Addr
+	clientPt, serverPt uint16
+	err                string
+}
+
+func wellKnown(port uint16) bool { return port == 53 || port == 5353 || port == 5355 }
+
+// plausible is the cheap check before decoding a message on another
+// port: a standard query or response (opcode 0) with one question.
+func plausible(b []byte) bool {
+	return len(b) >= 12 && (b[2]>>3)&0xf == 0 && binary.BigEndian.Uint16(b[4:]) == 1 &&
+		binary.BigEndian.Uint16(b[6:]) < 256 && binary.BigEndian.Uint16(b[8:]) < 256 && binary.BigEndian.Uint16(b[10:]) < 256
+}
+
+// Packet implements flows.PacketHook: UDP messages.
+func (p *Plugin) Packet(c *flows.Conn, dir flows.Dir, r *parsers.PacketRow) {
+	if c.IPProto != 17 || !r.Has(parsers.ColSrcPort) || len(r.Payload) < 12 {
+		return
+	}
+	known := wellKnown(r.SrcPort) || wellKnown(r.DstPort)
+	if !known && !plausible(r.Payload) {
+		return
+	}
+	err := p.decode(r.Payload)
+	if err != nil && !known {
+		return // not DNS, as far as we can tell
+	}
+	c.SetService("dns")
+	p.message(c, p.state(c, "udp"), r.TS, r.SrcIP, r.SrcPort, r.DstIP, r.DstPort, err)
+}
+
+func (p *Plugin) state(c *flows.Conn, proto string) *flowState {
+	st := p.flows[c.ID]
+	if st == nil {
+		st = &flowState{proto: proto}
+		p.flows[c.ID] = st
+	}
+	return st
+}
+
+// decode decodes a message into p.msg.
+func (p *Plugin) decode(b []byte) (err error) {
+	defer func() {
+		// gopacket's decoder on hostile input: a bug there is an error here
+		if r := recover(); r != nil {
+			err = errors.New("dns: the decoder failed on this message")
+		}
+	}()
+	p.Messages++
+	err = p.msg.DecodeFromBytes(b, gopacket.NilDecodeFeedback)
+	if err != nil {
+		p.Errors++
+	}
+	return err
+}
+
+// message handles the message in p.msg, sent from src to dst at ts.
+func (p *Plugin) message(c *flows.Conn, st *flowState, ts int64, src netip.Addr, sport uint16, dst netip.Addr, dport uint16, err error) {
+	m := &p.msg
+	if len(m.Contents) < 12 {
+		return // not even a header
+	}
+	var q query
+	q.ts, q.id, q.rd = ts, m.ID, m.RD
+	if len(m.Questions) > 0 {
+		qq := &m.Questions[0]
+		q.hasQ, q.name, q.qtype, q.qclass = true, string(qq.Name), uint16(qq.Type), uint16(qq.Class)&0x7fff
+	}
+	if err != nil {
+		q.err = err.Error()
+	}
+	if !m.QR {
+		q.client, q.clientPt, q.server, q.serverPt = src, sport, dst, dport
+		for i := range st.pending {
+			if st.pending[i].id == q.id {
+				// asked again before an answer: the first is unanswered
+				p.row(c, st, &st.pending[i], nil, 0, "unanswered", "")
+				st.pending = append(st.pending[:i], st.pending[i+1:]...)
+				break
+			}
+		}
+		if len(st.pending) == maxPending {
+			p.row(c, st, &st.pending[0], nil, 0, "unanswered", "")
+			st.pending = st.pending[1:]
+		}
+		st.pending = append(st.pending, q)
+		return
+	}
+	// a response: pair it with its query
+	for i := range st.pending {
+		if st.pending[i].id == q.id {
+			p.row(c, st, &st.pending[i], m, ts, "answered", q.err)
+			st.pending = append(st.pending[:i], st.pending[i+1:]...)
+			return
+		}
+	}
+	q.client, q.clientPt, q.server, q.serverPt = dst, dport, src, sport
+	p.row(c, st, &q, m, ts, "unsolicited", "")
+}
+
+// row writes a row for query q and response m (nil: none) received at
+// rts; respErr is the response's decoding error.
+func (p *Plugin) row(c *flows.Conn, st *flowState, q *query, m *layers.DNS, rts int64, status, respErr string) {
+	b := p.out.B
+	v := b.Cols
+	v[ColTS].AppendInt(q.ts)
+	v[ColFlowID].AppendUint(c.ID)
+	v[ColCommunityID].AppendBytes(c.CommunityID[:])
+	p.text = q.client.AppendTo(p.text[:0])
+	v[ColSrcIP].AppendBytes(p.text)
+	v[ColSrcPort].AppendUint(uint64(q.clientPt))
+	p.text = q.server.AppendTo(p.text[:0])
+	v[ColDstIP].AppendBytes(p.text)
+	v[ColDstPort].AppendUint(uint64(q.serverPt))
+	v[ColProto].AppendString(st.proto)
+	v[ColTransID].AppendUint(uint64(q.id))
+	if m != nil && status == "answered" {
+		v[ColRTT].AppendFloat(float64(rts-q.ts) / 1e9)
+	} else {
+		v[ColRTT].AppendNull()
+	}
+	if q.hasQ {
+		v[ColQuery].AppendString(q.name)
+		v[ColQClass].AppendUint(uint64(q.qclass))
+		v[ColQClassName].AppendString(className(q.qclass))
+		v[ColQType].AppendUint(uint64(q.qtype))
+		v[ColQTypeName].AppendString(typeName(q.qtype))
+	} else {
+		for _, c := range []int{ColQuery, ColQClass, ColQClassName, ColQType, ColQTypeName} {
+			v[c].AppendNull()
+		}
+	}
+	if m != nil {
+		rc := uint8(m.ResponseCode)
+		v[ColRcode].AppendUint(uint64(rc))
+		v[ColRcodeName].AppendString(rcodeName(rc))
+		v[ColAA].AppendBool(m.AA)
+		v[ColTC].AppendBool(m.TC)
+		v[ColRD].AppendBool(q.rd)
+		v[ColRA].AppendBool(m.RA)
+		for i := range m.Answers {
+			p.text = appendRData(p.text[:0], &m.Answers[i])
+			v[ColAnswers].ElemBytes(p.text)
+			v[ColTTLs].ElemUint(uint64(m.Answers[i].TTL))
+		}
+		v[ColAnswers].EndList()
+		v[ColTTLs].EndList()
+	} else {
+		for _, c := range []int{ColRcode, ColRcodeName, ColAA, ColTC} {
+			v[c].AppendNull()
+		}
+		v[ColRD].AppendBool(q.rd)
+		v[ColRA].AppendNull()
+		v[ColAnswers].AppendNull()
+		v[ColTTLs].AppendNull()
+	}
+	v[ColStatus].AppendString(status)
+	switch {
+	case q.err != "" && respErr != "" && q.err != respErr:
+		v[ColError].AppendString("query: " + q.err + "; response: " + respErr)
+	case q.err != "":
+		v[ColError].AppendString(q.err)
+	case respErr != "":
+		v[ColError].AppendString(respErr)
+	default:
+		v[ColError].AppendNull()
+	}
+	b.N++
+	p.out.EndRow()
+}
+
+// appendRData appends a record's data as the answers column writes it.
+func appendRData(b []byte, rr *layers.DNSResourceRecord) []byte {
+	switch rr.Type {
+	case layers.DNSTypeA, layers.DNSTypeAAAA:
+		if a, ok := netip.AddrFromSlice(rr.IP); ok {
+			return a.Unmap().AppendTo(b)
+		}
+	case layers.DNSTypeCNAME:
+		return append(b, rr.CNAME...)
+	case layers.DNSTypeNS:
+		return append(b, rr.NS...)
+	case layers.DNSTypePTR:
+		return append(b, rr.PTR...)
+	case layers.DNSTypeMX:
+		return append(b, rr.MX.Name...)
+	case layers.DNSTypeSRV:
+		return append(b, rr.SRV.Name...)
+	case layers.DNSTypeSOA:
+		return append(b, rr.SOA.MName...)
+	case layers.DNSTypeTXT:
+		for i, t := range rr.TXTs {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, t...)
+		}
+		return b
+	}
+	b = append(b, '<')
+	b = append(b, typeName(uint16(rr.Type))...)
+	return append(b, '>')
+}
+
+// Stream implements flows.StreamHook: TCP messages, each after a 2-byte
+// length.
+func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
+	st := p.flows[c.ID]
+	known := c.HasPorts && (wellKnown(c.OrigPort) || wellKnown(c.RespPort))
+	if st == nil {
+		// a stream is DNS from its first byte or not at all
+		if ev.Offset != 0 || len(ev.Data) == 0 || (!known && !(len(ev.Data) >= 14 && plausible(ev.Data[2:]))) {
+			return
+		}
+		st = p.state(c, "tcp")
+	}
+	d := &st.tcp[ev.Dir]
+	if d.dead {
+		return
+	}
+	if ev.Gap > 0 || (d.buf == nil && !d.seen && ev.Offset != 0) {
+		// the framing is lost: nothing marks where the next message
+		// starts (the stream's other direction goes on)
+		d.dead, d.buf = true, nil
+		return
+	}
+	if len(ev.Data) == 0 {
+		return
+	}
+	d.buf = append(d.buf, ev.Data...)
+	for len(d.buf) >= 2 {
+		n := int(binary.BigEndian.Uint16(d.buf))
+		if len(d.buf) < 2+n {
+			if !known && !d.seen && (n < 12 || !plausible(d.buf[2:min(len(d.buf), 14)])) {
+				d.dead = true
+				d.buf = nil
+			}
+			return
+		}
+		err := p.decode(d.buf[2 : 2+n])
+		if err != nil && !known && !d.seen {
+			d.dead, d.buf = true, nil
+			return
+		}
+		d.seen = true
+		c.SetService("dns")
+		src, sport, dst, dport := c.OrigIP, c.OrigPort, c.RespIP, c.RespPort
+		if ev.Dir == flows.FromResp {
+			src, sport, dst, dport = dst, dport, src, sport
+		}
+		p.message(c, st, ev.TS, src, sport, dst, dport, err)
+		d.buf = append(d.buf[:0], d.buf[2+n:]...)
+	}
+}
+
+// FlowEnd implements flows.FlowEndHook: the queries still waiting are
+// unanswered.
+func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.FlowRow) {
+	st := p.flows[c.ID]
+	if st == nil {
+		return
+	}
+	delete(p.flows, c.ID)
+	for i := range st.pending {
+		p.row(c, st, &st.pending[i], nil, 0, "unanswered", "")
+	}
+}
+
+// String describes the plugin's counters.
+func (p *Plugin) String() string {
+	return "dns: " + strconv.FormatUint(p.Messages, 10) + " messages, " + strconv.FormatUint(p.Errors, 10) + " malformed"
+}

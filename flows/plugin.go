@@ -1,0 +1,309 @@
+package flows
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// Protocol plugins.
+//
+// A Plugin analyzes one protocol and writes the rows of its own table
+// into an Output. It declares what it needs by implementing hook
+// interfaces: PacketHook (every packet of a flow, payload included),
+// FlowStartHook, FlowEndHook, StreamHook (each direction of a TCP flow's
+// reassembled payload, with gap notices) and Finisher (the end of the
+// input). The tracker calls a hook only for the plugins that implement
+// it, on the goroutine that observes packets; with no plugin registered
+// it calls nothing and copies no payload.
+//
+// A plugin that recognizes its protocol in a flow calls Conn.SetService:
+// the flow's service column lists the services set, in registration
+// order. A hook that panics (a plugin bug that malformed data reached) is
+// recovered: the panic is counted in Tracker.PluginPanics under the
+// plugin's table and the plugin gets no more events of that flow; other
+// flows, plugins and tables go on. Malformed protocol data that a plugin
+// detects itself belongs in its rows (an error column), not in a panic.
+
+// A Plugin writes one table. Its hooks are the interfaces below.
+type Plugin interface {
+	// Schema is the plugin's table.
+	Schema() *table.Schema
+}
+
+// PacketHook sees every packet of every flow, after the flow counted
+// it. r.Payload holds the transport payload (valid during the call),
+// except for TCP: a TCP payload is read from a StreamHook, in order.
+type PacketHook interface {
+	Packet(c *Conn, dir Dir, r *parsers.PacketRow)
+}
+
+// FlowStartHook learns of each new flow (its first packet follows).
+type FlowStartHook interface {
+	FlowStart(c *Conn)
+}
+
+// FlowEndHook learns of each flow's end, after its last stream event;
+// the plugin forgets the flow there. row is the flow's row (read only).
+type FlowEndHook interface {
+	FlowEnd(c *Conn, row *FlowRow)
+}
+
+// StreamHook consumes the reassembled TCP streams (see StreamEvent).
+type StreamHook interface {
+	Stream(c *Conn, ev *StreamEvent)
+}
+
+// Finisher is told that the input ended and every flow was ended: it
+// writes the rows it still holds.
+type Finisher interface {
+	Finish()
+}
+
+// Conn describes the flow of a plugin event. It is valid during the call
+// only (the tracker reuses it).
+type Conn struct {
+	ID          uint64
+	CommunityID [CommunityIDLen]byte
+	Start       int64 // capture time of the flow's first packet, ns
+	IPProto     uint8
+	// The originator and responder as the flow's row has them at the
+	// time of the event (for a StreamHook, as the stream's Dir counts
+	// them).
+	OrigIP, RespIP     netip.Addr
+	OrigPort, RespPort uint16
+	HasPorts           bool
+
+	f   *flow
+	t   *Tracker
+	bit uint16 // the plugin's bit in flow.pluginOff
+}
+
+// SetService records that the flow speaks the named protocol ("dns",
+// "http", "tls", ...): the flows table's service column.
+func (c *Conn) SetService(name string) {
+	if c.f == nil {
+		return
+	}
+	for i, s := range c.t.services {
+		if s == name {
+			c.f.service |= 1 << i
+			return
+		}
+	}
+	if len(c.t.services) < 16 {
+		c.t.services = append(c.t.services, name)
+		c.f.service |= 1 << (len(c.t.services) - 1)
+	}
+}
+
+// CommunityIDString returns the Community ID as a string (it allocates).
+func (c *Conn) CommunityIDString() string { return string(c.CommunityID[:]) }
+
+// Output collects a plugin's rows into batches of its table and hands
+// full ones on. The plugin appends one value to every column of B, then
+// calls EndRow.
+type Output struct {
+	B    *table.Batch
+	max  int
+	full func(o *Output)
+}
+
+// NewOutput returns an Output that fills b and calls full when it holds
+// max rows; full hands o.B over and sets o.B to an empty batch.
+func NewOutput(b *table.Batch, max int, full func(o *Output)) *Output {
+	return &Output{B: b, max: max, full: full}
+}
+
+// EndRow ends the row just appended.
+func (o *Output) EndRow() {
+	if o.B.Len() >= o.max && o.full != nil {
+		o.full(o)
+	}
+}
+
+// plugins are the tracker's registered plugins, by hook.
+type plugins struct {
+	all    []Plugin
+	names  []string // table names, by plugin index
+	packet []hooked[PacketHook]
+	start  []hooked[FlowStartHook]
+	end    []hooked[FlowEndHook]
+	stream []hooked[StreamHook]
+	finish []Finisher
+	// Panics counts the hooks that panicked, by table.
+	panics map[string]uint64
+	conn   Conn
+	stage  Conn // built once per event, copied per plugin
+}
+
+type hooked[H any] struct {
+	h   H
+	bit uint16
+}
+
+// maxPlugins is the number of plugins a tracker takes (flow.pluginOff's bits).
+const maxPlugins = 16
+
+// Register adds a plugin. Register before the first packet; the order of
+// registration is the order of the hooks' calls and of service names.
+func (t *Tracker) Register(p Plugin) error {
+	pl := &t.pl
+	if len(pl.all) == maxPlugins {
+		return fmt.Errorf("flows: more than %d plugins", maxPlugins)
+	}
+	bit := uint16(1) << len(pl.all)
+	pl.all = append(pl.all, p)
+	pl.names = append(pl.names, p.Schema().Name)
+	if h, ok := p.(PacketHook); ok {
+		pl.packet = append(pl.packet, hooked[PacketHook]{h, bit})
+	}
+	if h, ok := p.(FlowStartHook); ok {
+		pl.start = append(pl.start, hooked[FlowStartHook]{h, bit})
+	}
+	if h, ok := p.(FlowEndHook); ok {
+		pl.end = append(pl.end, hooked[FlowEndHook]{h, bit})
+	}
+	if h, ok := p.(StreamHook); ok {
+		pl.stream = append(pl.stream, hooked[StreamHook]{h, bit})
+		t.rs.h = streamDispatch{t}
+	}
+	if h, ok := p.(Finisher); ok {
+		pl.finish = append(pl.finish, h)
+	}
+	return nil
+}
+
+// PluginPanics returns the number of hook calls that panicked, by the
+// plugin's table name (nil if none did).
+func (t *Tracker) PluginPanics() map[string]uint64 { return t.pl.panics }
+
+// conn fills the plugins' Conn for flow f, with the roles of side orig as
+// originator.
+func (t *Tracker) conn(f *flow, orig uint8) {
+	k := &f.key
+	a, b := addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
+	pa, pb := k.PortA, k.PortB
+	if orig == 1 {
+		a, b, pa, pb = b, a, pb, pa
+	}
+	t.pl.stage = Conn{ID: f.id, CommunityID: f.cid, Start: f.first, IPProto: k.Proto,
+		OrigIP: a, RespIP: b, OrigPort: pa, RespPort: pb, HasPorts: k.HasPorts, f: f, t: t}
+}
+
+// call runs one hook for flow f, unless the plugin failed on it before;
+// a panic is counted and turns the plugin off for the flow.
+func (t *Tracker) call(f *flow, bit uint16, fn func(c *Conn)) {
+	if f.pluginOff&bit != 0 {
+		return
+	}
+	c := &t.pl.conn
+	*c = t.pl.stage
+	c.bit = bit
+	defer func() {
+		if r := recover(); r != nil {
+			f.pluginOff |= bit
+			if t.pl.panics == nil {
+				t.pl.panics = map[string]uint64{}
+			}
+			t.pl.panics[t.pl.names[bitIndex(bit)]]++
+		}
+	}()
+	fn(c)
+}
+
+func bitIndex(b uint16) int {
+	i := 0
+	for b > 1 {
+		b >>= 1
+		i++
+	}
+	return i
+}
+
+// packetHooks runs the packet hooks for a packet of flow f sent by side.
+func (t *Tracker) packetHooks(f *flow, side uint8, r *parsers.PacketRow) {
+	t.conn(f, f.origSide)
+	dir := FromOrig
+	if side != f.origSide {
+		dir = FromResp
+	}
+	for _, h := range t.pl.packet {
+		t.call(f, h.bit, func(c *Conn) { h.h.Packet(c, dir, r) })
+	}
+}
+
+func (t *Tracker) startHooks(f *flow) {
+	t.conn(f, f.origSide)
+	for _, h := range t.pl.start {
+		t.call(f, h.bit, func(c *Conn) { h.h.FlowStart(c) })
+	}
+}
+
+func (t *Tracker) endHooks(f *flow, row *FlowRow) {
+	t.conn(f, f.origSide)
+	for _, h := range t.pl.end {
+		t.call(f, h.bit, func(c *Conn) { h.h.FlowEnd(c, row) })
+	}
+}
+
+// finishPlugins runs the Finishers once, after the last flow ended.
+func (t *Tracker) finishPlugins() {
+	fs := t.pl.finish
+	t.pl.finish = nil
+	for _, h := range fs {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if t.pl.panics == nil {
+						t.pl.panics = map[string]uint64{}
+					}
+					t.pl.panics[h.(Plugin).Schema().Name]++
+				}
+			}()
+			h.Finish()
+		}()
+	}
+}
+
+// serviceString joins the names of the services set in bits.
+func (t *Tracker) serviceString(bits uint16) string {
+	if bits == 0 {
+		return ""
+	}
+	if bits&(bits-1) == 0 {
+		return t.services[bitIndex(bits)]
+	}
+	var b strings.Builder
+	for i, s := range t.services {
+		if bits&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// streamDispatch hands stream events to the plugins' StreamHooks, then
+// to the handler of SetStreamHandler, if any.
+type streamDispatch struct{ t *Tracker }
+
+func (d streamDispatch) Stream(ev *StreamEvent) {
+	t, f := d.t, ev.f
+	orig := f.origSide
+	if f.streamOrig != 0 {
+		orig = f.streamOrig - 1
+	}
+	t.conn(f, orig)
+	for _, h := range t.pl.stream {
+		t.call(f, h.bit, func(c *Conn) { h.h.Stream(c, ev) })
+	}
+	if t.userStream != nil {
+		t.userStream.Stream(ev)
+	}
+}
