@@ -53,5 +53,13 @@ for name in example tunnels; do
   jq -e 'select(.flow_id > 0)' "$out/$name-t/flows.jsonl" > /dev/null || { echo "FAIL $name: flows.jsonl"; exit 1; }
 done
 node test/consumers/flows.mjs "$out" example-t tunnels-t
+# the dns table (list columns), with flows for the join
+for name in example wireshark; do
+  # shellcheck disable=SC2086
+  set -- ${inputs[$name]}
+  "$out/pcap2table" -q "$@" --tables flows,dns -o "$out/$name-d"
+  for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --tables dns -o "$out/$name-d/dns.$f"; done
+done
+node test/consumers/dns.mjs "$out" example-d wireshark-d
 node test/consumers/check.mjs "$out" "${names[@]}"
 node test/consumers/interrupted.mjs "$out/interrupted.parquet"
