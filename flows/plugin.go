@@ -24,8 +24,8 @@ import (
 // the flow's service column lists the services set, in registration
 // order. A hook that panics (a plugin bug that malformed data reached) is
 // recovered: the panic is counted in Tracker.PluginPanics under the
-// plugin's table and the plugin gets no more events of that flow; other
-// flows, plugins and tables go on. Malformed protocol data that a plugin
+// plugin's table and the plugin gets no more events of that flow but its
+// end (FlowEndHook, to forget it); other flows, plugins and tables go on. Malformed protocol data that a plugin
 // detects itself belongs in its rows (an error column), not in a panic.
 
 // A Plugin writes one table. Its hooks are the interfaces below.
@@ -243,11 +243,16 @@ func (t *Tracker) startHooks(f *flow) {
 	}
 }
 
+// endHooks runs the flow end hooks, also of the plugins that failed on
+// the flow: they forget its state there (which bounds their memory).
 func (t *Tracker) endHooks(f *flow, row *FlowRow) {
 	t.conn(f, f.origSide)
+	off := f.pluginOff
+	f.pluginOff = 0
 	for _, h := range t.pl.end {
 		t.call(f, h.bit, func(c *Conn) { h.h.FlowEnd(c, row) })
 	}
+	f.pluginOff = off
 }
 
 // finishPlugins runs the Finishers once, after the last flow ended.

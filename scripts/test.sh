@@ -55,6 +55,7 @@ fuzz ./parsers FuzzDecode
 fuzz ./parsers FuzzAppendAddr
 fuzz ./writers FuzzAppendJSONString
 fuzz ./flows FuzzTracker
+fuzz ./flows/dns FuzzDNS
 
 echo "== real consumers"
 scripts/consumers.sh

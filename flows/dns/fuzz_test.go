@@ -1,0 +1,67 @@
+package dns_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/flows/dns"
+	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// FuzzDNS feeds arbitrary bytes as a UDP message on port 53 (as a query
+// and as a response) and as a TCP stream split at an arbitrary point:
+// no panic, and every row is whole (each column has one value per row).
+// Seeded with the DNS payloads of the real captures.
+func FuzzDNS(f *testing.F) {
+	for _, name := range []string{
+		"pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap",
+		"pcap-parser--assets--wireshark_samples-test.pcapng",
+		"dpkt--examples--data--truncated_dns_2.pcap",
+		"tcpdump--tests--dns_tcp.pcap",
+	} {
+		for _, r := range reftest.Decode(f, filepath.Join(capturesDir, name)) {
+			if len(r.Payload) > 0 && (r.SrcPort == 53 || r.DstPort == 53 || r.SrcPort == 5353) {
+				f.Add(r.Payload, uint8(len(r.Payload)/2))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		b := table.NewBatch(dns.Schema, 16)
+		p := dns.New(flows.NewOutput(b, 1<<20, nil))
+		tr := flows.NewTracker(flows.DefaultConfig())
+		if err := tr.Register(p); err != nil {
+			t.Fatal(err)
+		}
+		rows := []parsers.PacketRow{
+			udp(1, client, server, 1000, 53, data),
+			udp(2, server, client, 53, 1000, data),
+		}
+		for i := range rows {
+			tr.Observe(&rows[i])
+		}
+		conn := &flows.Conn{ID: 9, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 1, RespPort: 53, HasPorts: true}
+		k := min(int(cut), len(data))
+		for _, ev := range []flows.StreamEvent{
+			{Dir: flows.FromOrig, Offset: 0, Data: data[:k]},
+			{Dir: flows.FromOrig, Offset: uint64(k), Data: data[k:]},
+			{Dir: flows.FromResp, Offset: 0, Data: data},
+		} {
+			p.Stream(conn, &ev)
+		}
+		p.FlowEnd(conn, nil)
+		tr.Close()
+		if n := tr.PluginPanics(); len(n) > 0 {
+			t.Fatalf("panics: %v", n)
+		}
+		for c := range b.Cols {
+			v := &b.Cols[c]
+			if len(v.Valid) != b.N {
+				t.Fatalf("column %s has %d values for %d rows", dns.Schema.Columns[c].Name, len(v.Valid), b.N)
+			}
+		}
+		readRows(b)
+	})
+}

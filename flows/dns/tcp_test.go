@@ -1,0 +1,72 @@
+package dns_test
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/flows/dns"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// streamed feeds stream events straight to a plugin and returns its rows.
+func streamed(t *testing.T, conn *flows.Conn, evs []flows.StreamEvent) []row {
+	t.Helper()
+	b := table.NewBatch(dns.Schema, 16)
+	p := dns.New(flows.NewOutput(b, 1<<20, nil))
+	for i := range evs {
+		p.Stream(conn, &evs[i])
+	}
+	p.FlowEnd(conn, nil)
+	return readRows(b)
+}
+
+func framed(m []byte) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(m))), m...)
+}
+
+func TestTCP(t *testing.T) {
+	conn := &flows.Conn{ID: 1, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 40000, RespPort: 53, HasPorts: true}
+	q1, q2 := framed(msg(1, false, 0, "a.example")), framed(msg(2, false, 0, "b.example"))
+	r1, r2 := framed(msg(1, true, 0, "a.example", [4]byte{1, 2, 3, 4})), framed(msg(2, true, 0, "b.example"))
+	both := append(append([]byte{}, q1...), q2...)
+	ev := func(dir flows.Dir, ts int64, off int, data []byte) flows.StreamEvent {
+		return flows.StreamEvent{Dir: dir, TS: ts * 1e9, Offset: uint64(off), Data: data}
+	}
+	// two queries in one segment, the first response split in three
+	// (inside the length prefix too), the second whole
+	got := streamed(t, conn, []flows.StreamEvent{
+		ev(flows.FromOrig, 1, 0, both),
+		ev(flows.FromResp, 2, 0, r1[:1]),
+		ev(flows.FromResp, 2, 1, r1[1:20]),
+		ev(flows.FromResp, 3, 20, append(append([]byte{}, r1[20:]...), r2...)),
+	})
+	if len(got) != 2 || got[0].Status != "answered" || *got[0].Query != "a.example" || *got[0].RTT != 2 || len(got[0].Answers) != 1 ||
+		got[1].Status != "answered" || *got[1].Query != "b.example" || got[1].Proto != "tcp" || got[0].DstPort != 53 || got[0].SrcPort != 40000 {
+		t.Fatalf("rows: %+v", got)
+	}
+	// a gap in the responses: the framing is lost, the query unanswered
+	got = streamed(t, conn, []flows.StreamEvent{
+		ev(flows.FromOrig, 1, 0, q1),
+		ev(flows.FromResp, 2, 0, r1[:10]),
+		{Dir: flows.FromResp, TS: 2e9, Offset: 10, Gap: 20},
+		ev(flows.FromResp, 3, 30, r1[30:]),
+	})
+	if len(got) != 1 || got[0].Status != "unanswered" {
+		t.Fatalf("after a gap: %+v", got)
+	}
+	// a stream joined mid-way is not read (no framing to find)
+	got = streamed(t, conn, []flows.StreamEvent{ev(flows.FromOrig, 1, 7, q1)})
+	if len(got) != 0 {
+		t.Fatalf("a stream joined mid-way: %+v", got)
+	}
+	// off port 53: HTTP is left alone, DNS is found
+	other := *conn
+	other.RespPort = 8053
+	if got = streamed(t, &other, []flows.StreamEvent{ev(flows.FromOrig, 1, 0, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))}); len(got) != 0 {
+		t.Fatalf("HTTP read as DNS: %+v", got)
+	}
+	if got = streamed(t, &other, []flows.StreamEvent{ev(flows.FromOrig, 1, 0, q1)}); len(got) != 1 {
+		t.Fatalf("DNS on port 8053: %+v", got)
+	}
+}

@@ -1,0 +1,110 @@
+package flows_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+var testSchema = &table.Schema{Name: "test", Columns: []table.Column{{Name: "flow_id", Type: table.Uint64}}}
+
+// recorder counts hook calls; it panics on the packets of flows from
+// host panicHost.
+type recorder struct {
+	starts, packets, ends, finishes int
+	panicHost                       byte
+	service                         string
+}
+
+func (r *recorder) Schema() *table.Schema { return testSchema }
+func (r *recorder) FlowStart(c *flows.Conn) { r.starts++ }
+func (r *recorder) Packet(c *flows.Conn, dir flows.Dir, p *parsers.PacketRow) {
+	if c.OrigIP.As4()[3] == r.panicHost {
+		var m map[string]int
+		m["boom"]++ // a plugin bug
+	}
+	r.packets++
+	if r.service != "" {
+		c.SetService(r.service)
+	}
+}
+func (r *recorder) FlowEnd(c *flows.Conn, row *flows.FlowRow) { r.ends++ }
+func (r *recorder) Finish()                                  { r.finishes++ }
+
+// TestPlugins: hooks are called per flow and packet; a hook's panic is
+// counted and turns the plugin off for that flow only (but for its end); services of two
+// plugins are joined in registration order.
+func TestPlugins(t *testing.T) {
+	tr := flows.NewTracker(flows.DefaultConfig())
+	a := &recorder{panicHost: 2, service: "dns"}
+	b := &recorder{panicHost: 255, service: "http"}
+	for _, p := range []flows.Plugin{a, b} {
+		if err := tr.Register(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []flows.FlowRow
+	for i := range 3 {
+		for host := 1; host <= 3; host++ {
+			r := udpRow(host, 1000, int64(i)*1e9)
+			tr.Observe(&r)
+		}
+	}
+	tr.Close()
+	rows = append(rows, tr.TakeEnded()...)
+	if len(rows) != 3 {
+		t.Fatalf("%d flows, want 3", len(rows))
+	}
+	if a.starts != 3 || a.ends != 3 || a.finishes != 1 || a.packets != 6 {
+		t.Errorf("plugin a: %+v (want 3 starts, 6 packets: host 2's flow off after its panic, 3 ends, 1 finish)", a)
+	}
+	if b.packets != 9 || b.ends != 3 {
+		t.Errorf("plugin b: %+v, want every packet and end", b)
+	}
+	if n := tr.PluginPanics()["test"]; n != 1 {
+		t.Errorf("panics: %v, want test: 1", tr.PluginPanics())
+	}
+	for _, r := range rows {
+		want := "dns,http"
+		if r.SrcIP.As4()[3] == 2 {
+			want = "http" // a failed on its first packet
+		}
+		if r.Service != want {
+			t.Errorf("flow from %v: service %q, want %q", r.SrcIP, r.Service, want)
+		}
+	}
+	for i := range 15 {
+		if err := tr.Register(&recorder{}); (err != nil) != (i >= 14) {
+			t.Errorf("registering plugin %d: %v", i+3, err)
+		}
+	}
+}
+
+// counter is a plugin that writes one row per flow: its id.
+type counter struct{ out *flows.Output }
+
+func (c *counter) Schema() *table.Schema { return testSchema }
+
+func (c *counter) FlowEnd(conn *flows.Conn, _ *flows.FlowRow) {
+	c.out.B.Cols[0].AppendUint(conn.ID)
+	c.out.B.N++
+	c.out.EndRow()
+}
+
+func ExampleTracker_Register() {
+	b := table.NewBatch(testSchema, 1024)
+	tr := flows.NewTracker(flows.DefaultConfig())
+	if err := tr.Register(&counter{out: flows.NewOutput(b, 1024, nil)}); err != nil {
+		panic(err)
+	}
+	for host := 1; host <= 3; host++ {
+		r := udpRow(host, 1000, 0)
+		tr.Observe(&r)
+	}
+	tr.Close()
+	fmt.Println(b.Len(), "rows")
+	// Output: 3 rows
+}
