@@ -19,7 +19,7 @@ type recorder struct {
 	service                         string
 }
 
-func (r *recorder) Schema() *table.Schema { return testSchema }
+func (r *recorder) Schema() *table.Schema   { return testSchema }
 func (r *recorder) FlowStart(c *flows.Conn) { r.starts++ }
 func (r *recorder) Packet(c *flows.Conn, dir flows.Dir, p *parsers.PacketRow) {
 	if c.OrigIP.As4()[3] == r.panicHost {
@@ -32,7 +32,7 @@ func (r *recorder) Packet(c *flows.Conn, dir flows.Dir, p *parsers.PacketRow) {
 	}
 }
 func (r *recorder) FlowEnd(c *flows.Conn, row *flows.FlowRow) { r.ends++ }
-func (r *recorder) Finish()                                  { r.finishes++ }
+func (r *recorder) Finish()                                   { r.finishes++ }
 
 // TestPlugins: hooks are called per flow and packet; a hook's panic is
 // counted and turns the plugin off for that flow only (but for its end); services of two
