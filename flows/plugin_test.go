@@ -23,8 +23,7 @@ func (r *recorder) Schema() *table.Schema   { return testSchema }
 func (r *recorder) FlowStart(c *flows.Conn) { r.starts++ }
 func (r *recorder) Packet(c *flows.Conn, dir flows.Dir, p *parsers.PacketRow) {
 	if c.OrigIP.As4()[3] == r.panicHost {
-		var m map[string]int
-		m["boom"]++ // a plugin bug
+		panic("a plugin bug")
 	}
 	r.packets++
 	if r.service != "" {

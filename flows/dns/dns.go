@@ -84,10 +84,6 @@ var Schema = &table.Schema{
 // oldest is written unanswered to make room.
 const maxPending = 256
 
-// maxTCPMessage bounds a TCP message buffered whole (the 2-byte length
-// prefix allows 65535 bytes).
-const maxTCPMessage = 1 << 16
-
 // Plugin is the dns table's plugin.
 type Plugin struct {
 	out   *flows.Output
@@ -114,7 +110,7 @@ type flowState struct {
 }
 
 // tcpDir is one direction of a TCP flow: the bytes of an incomplete
-// message.
+// message (at most 2+65535: the length prefix bounds it).
 type tcpDir struct {
 	buf  []byte
 	dead bool // not DNS, or a gap lost the message framing
