@@ -327,3 +327,52 @@ func TestFlowJoin(t *testing.T) {
 		t.Errorf("only %d of %d packets have a flow", withFlow, len(pkts))
 	}
 }
+
+// TestDNSPipeline runs the dns plugin through Convert's two goroutines:
+// with batches of 7 rows (the plugin hands full batches over mid-run) it
+// writes the same dns table as with the default batches, and every dns
+// row joins a flow whose service is dns. The race detector runs it in CI.
+func TestDNSPipeline(t *testing.T) {
+	dir := t.TempDir()
+	in := []string{captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"}
+	for _, c := range []struct {
+		out  string
+		rows int
+	}{{"a", 0}, {"b", 7}} {
+		o := pcap2table.Options{Output: filepath.Join(dir, c.out), Tables: []string{"flows", "dns"}, Format: "jsonl", BatchRows: c.rows}
+		if _, err := pcap2table.Convert(context.Background(), in, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "a", "dns.jsonl"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b", "dns.jsonl"))
+	if n := bytes.Count(a, []byte("\n")); n != 69 || !bytes.Equal(a, b) {
+		t.Fatalf("dns.jsonl: %d rows (want 69: 138 messages, every query answered); batches of 7 give the same bytes: %v", n, bytes.Equal(a, b))
+	}
+	service := map[uint64]string{}
+	fl, _ := os.ReadFile(filepath.Join(dir, "b", "flows.jsonl"))
+	for _, line := range bytes.Split(bytes.TrimSpace(fl), []byte("\n")) {
+		var r struct {
+			FlowID  uint64  `json:"flow_id"`
+			Service *string `json:"service"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Service != nil {
+			service[r.FlowID] = *r.Service
+		}
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r struct {
+			FlowID uint64 `json:"flow_id"`
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		if service[r.FlowID] != "dns" || r.Status != "answered" {
+			t.Errorf("dns row of flow %d (%s): the flow's service is %q", r.FlowID, r.Status, service[r.FlowID])
+		}
+	}
+}
