@@ -263,10 +263,9 @@ type sink struct {
 	cols   []int // the columns the writer reads
 
 	full, free chan *table.Batch
-	made       int           // batches made
-	batch      *table.Batch  // being filled by the decoding goroutine
-	out        *flows.Output // a plugin table's: it fills batch
-	err        error         // the writer's first error
+	made       int          // batches made
+	batch      *table.Batch // being filled by the decoding goroutine (a plugin's: by the tracking one)
+	err        error        // the writer's first error
 	errSet     atomic.Bool
 }
 
@@ -605,19 +604,17 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	}
 
 	// The plugins, registered in the order of the protocols list; each
-	// fills its sink's batch through an Output.
+	// fills its sink's batch through an Output, on the tracking goroutine.
 	for _, pr := range protocols {
 		for _, sk := range plugged {
 			if sk.schema != pr.schema {
 				continue
 			}
-			sk.out = flows.NewOutput(sk.batch, batchRows, func(out *flows.Output) {
-				sk.batch = out.B
+			out := flows.NewOutput(&sk.batch, batchRows, func() {
 				hand(sk)
 				sent.Add(1)
-				out.B = sk.batch
 			})
-			if err := tracker.Register(pr.new(sk.out, o)); err != nil {
+			if err := tracker.Register(pr.new(out, o)); err != nil {
 				return nil, err
 			}
 		}
@@ -643,9 +640,6 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			if sk.batch.Len() > 0 {
 				hand(sk)
 				sent.Add(1)
-				if sk.out != nil {
-					sk.out.B = sk.batch
-				}
 			}
 		}
 	}

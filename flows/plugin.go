@@ -104,24 +104,30 @@ func (c *Conn) SetService(name string) {
 func (c *Conn) CommunityIDString() string { return string(c.CommunityID[:]) }
 
 // Output collects a plugin's rows into batches of its table and hands
-// full ones on. The plugin appends one value to every column of B, then
-// calls EndRow.
+// full ones on. The plugin appends one value to every column of Batch(),
+// then calls EndRow.
 type Output struct {
-	B    *table.Batch
-	max  int
-	full func(o *Output)
+	batch **table.Batch
+	max   int
+	full  func()
 }
 
-// NewOutput returns an Output that fills b and calls full when it holds
-// max rows; full hands o.B over and sets o.B to an empty batch.
-func NewOutput(b *table.Batch, max int, full func(o *Output)) *Output {
-	return &Output{B: b, max: max, full: full}
+// NewOutput returns an Output that fills *batch. When the batch holds max
+// rows it calls full, which hands *batch over and points it at an empty
+// batch (nil full: the batch grows).
+func NewOutput(batch **table.Batch, max int, full func()) *Output {
+	return &Output{batch: batch, max: max, full: full}
 }
 
-// EndRow ends the row just appended.
+// Batch is the batch the next row goes to.
+func (o *Output) Batch() *table.Batch { return *o.batch }
+
+// EndRow counts the row just appended and hands a full batch over.
 func (o *Output) EndRow() {
-	if o.B.Len() >= o.max && o.full != nil {
-		o.full(o)
+	b := *o.batch
+	b.N++
+	if b.N >= o.max && o.full != nil {
+		o.full()
 	}
 }
 

@@ -88,15 +88,14 @@ type counter struct{ out *flows.Output }
 func (c *counter) Schema() *table.Schema { return testSchema }
 
 func (c *counter) FlowEnd(conn *flows.Conn, _ *flows.FlowRow) {
-	c.out.B.Cols[0].AppendUint(conn.ID)
-	c.out.B.N++
+	c.out.Batch().Cols[0].AppendUint(conn.ID)
 	c.out.EndRow()
 }
 
 func ExampleTracker_Register() {
 	b := table.NewBatch(testSchema, 1024)
 	tr := flows.NewTracker(flows.DefaultConfig())
-	if err := tr.Register(&counter{out: flows.NewOutput(b, 1024, nil)}); err != nil {
+	if err := tr.Register(&counter{out: flows.NewOutput(&b, 1024, nil)}); err != nil {
 		panic(err)
 	}
 	for host := 1; host <= 3; host++ {

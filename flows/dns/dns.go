@@ -228,8 +228,7 @@ func (p *Plugin) message(c *flows.Conn, st *flowState, ts int64, src netip.Addr,
 // row writes a row for query q and response m (nil: none) received at
 // rts; respErr is the response's decoding error.
 func (p *Plugin) row(c *flows.Conn, st *flowState, q *query, m *layers.DNS, rts int64, status, respErr string) {
-	b := p.out.B
-	v := b.Cols
+	v := p.out.Batch().Cols
 	v[ColTS].AppendInt(q.ts)
 	v[ColFlowID].AppendUint(c.ID)
 	v[ColCommunityID].AppendBytes(c.CommunityID[:])
@@ -292,7 +291,6 @@ func (p *Plugin) row(c *flows.Conn, st *flowState, q *query, m *layers.DNS, rts 
 	default:
 		v[ColError].AppendNull()
 	}
-	b.N++
 	p.out.EndRow()
 }
 

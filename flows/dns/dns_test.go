@@ -95,9 +95,9 @@ func run(t testing.TB, rows []parsers.PacketRow) ([]row, []flows.FlowRow, *dns.P
 	tr := flows.NewTracker(flows.DefaultConfig())
 	b := table.NewBatch(dns.Schema, 64)
 	var got []row
-	out := flows.NewOutput(b, 64, func(o *flows.Output) {
-		got = append(got, readRows(o.B)...)
-		o.B.Reset()
+	out := flows.NewOutput(&b, 64, func() {
+		got = append(got, readRows(b)...)
+		b.Reset()
 	})
 	p := dns.New(out)
 	if err := tr.Register(p); err != nil {

@@ -30,7 +30,7 @@ func FuzzDNS(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
 		b := table.NewBatch(dns.Schema, 16)
-		p := dns.New(flows.NewOutput(b, 1<<20, nil))
+		p := dns.New(flows.NewOutput(&b, 1<<20, nil))
 		tr := flows.NewTracker(flows.DefaultConfig())
 		if err := tr.Register(p); err != nil {
 			t.Fatal(err)
