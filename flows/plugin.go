@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"strings"
 
@@ -64,7 +65,8 @@ type Finisher interface {
 }
 
 // Conn describes the flow of a plugin event. It is valid during the call
-// only (the tracker reuses it).
+// only, and shared by the plugins called for the event: read it, do not
+// change it.
 type Conn struct {
 	ID          uint64
 	CommunityID [CommunityIDLen]byte
@@ -77,9 +79,8 @@ type Conn struct {
 	OrigPort, RespPort uint16
 	HasPorts           bool
 
-	f   *flow
-	t   *Tracker
-	bit uint16 // the plugin's bit in flow.pluginOff
+	f *flow
+	t *Tracker
 }
 
 // SetService records that the flow speaks the named protocol ("dns",
@@ -142,8 +143,7 @@ type plugins struct {
 	finish []Finisher
 	// Panics counts the hooks that panicked, by table.
 	panics map[string]uint64
-	conn   Conn
-	stage  Conn // built once per event, copied per plugin
+	conn   Conn // built once per event, for every plugin's hook
 }
 
 type hooked[H any] struct {
@@ -196,7 +196,7 @@ func (t *Tracker) conn(f *flow, orig uint8) {
 	if orig == 1 {
 		a, b, pa, pb = b, a, pb, pa
 	}
-	t.pl.stage = Conn{ID: f.id, CommunityID: f.cid, Start: f.first, IPProto: k.Proto,
+	t.pl.conn = Conn{ID: f.id, CommunityID: f.cid, Start: f.first, IPProto: k.Proto,
 		OrigIP: a, RespIP: b, OrigPort: pa, RespPort: pb, HasPorts: k.HasPorts, f: f, t: t}
 }
 
@@ -206,28 +206,16 @@ func (t *Tracker) call(f *flow, bit uint16, fn func(c *Conn)) {
 	if f.pluginOff&bit != 0 {
 		return
 	}
-	c := &t.pl.conn
-	*c = t.pl.stage
-	c.bit = bit
 	defer func() {
 		if r := recover(); r != nil {
 			f.pluginOff |= bit
 			if t.pl.panics == nil {
 				t.pl.panics = map[string]uint64{}
 			}
-			t.pl.panics[t.pl.names[bitIndex(bit)]]++
+			t.pl.panics[t.pl.names[bits.TrailingZeros16(bit)]]++
 		}
 	}()
-	fn(c)
-}
-
-func bitIndex(b uint16) int {
-	i := 0
-	for b > 1 {
-		b >>= 1
-		i++
-	}
-	return i
+	fn(&t.pl.conn)
 }
 
 // packetHooks runs the packet hooks for a packet of flow f sent by side.
@@ -280,17 +268,17 @@ func (t *Tracker) finishPlugins() {
 	}
 }
 
-// serviceString joins the names of the services set in bits.
-func (t *Tracker) serviceString(bits uint16) string {
-	if bits == 0 {
+// serviceString joins the names of the services whose bits are set.
+func (t *Tracker) serviceString(set uint16) string {
+	if set == 0 {
 		return ""
 	}
-	if bits&(bits-1) == 0 {
-		return t.services[bitIndex(bits)]
+	if set&(set-1) == 0 {
+		return t.services[bits.TrailingZeros16(set)]
 	}
 	var b strings.Builder
 	for i, s := range t.services {
-		if bits&(1<<i) != 0 {
+		if set&(1<<i) != 0 {
 			if b.Len() > 0 {
 				b.WriteByte(',')
 			}
