@@ -232,11 +232,11 @@ func (p *Plugin) row(c *flows.Conn, st *flowState, q *query, m *layers.DNS, rts 
 	v[ColTS].AppendInt(q.ts)
 	v[ColFlowID].AppendUint(c.ID)
 	v[ColCommunityID].AppendBytes(c.CommunityID[:])
-	p.text = q.client.AppendTo(p.text[:0])
-	v[ColSrcIP].AppendBytes(p.text)
+	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, q.client)
+	v[ColSrcIP].EndString()
 	v[ColSrcPort].AppendUint(uint64(q.clientPt))
-	p.text = q.server.AppendTo(p.text[:0])
-	v[ColDstIP].AppendBytes(p.text)
+	v[ColDstIP].Str = parsers.AppendAddr(v[ColDstIP].Str, q.server)
+	v[ColDstIP].EndString()
 	v[ColDstPort].AppendUint(uint64(q.serverPt))
 	v[ColProto].AppendString(st.proto)
 	v[ColTransID].AppendUint(uint64(q.id))
@@ -299,7 +299,7 @@ func appendRData(b []byte, rr *layers.DNSResourceRecord) []byte {
 	switch rr.Type {
 	case layers.DNSTypeA, layers.DNSTypeAAAA:
 		if a, ok := netip.AddrFromSlice(rr.IP); ok {
-			return a.Unmap().AppendTo(b)
+			return parsers.AppendAddr(b, a.Unmap())
 		}
 	case layers.DNSTypeCNAME:
 		return append(b, rr.CNAME...)
