@@ -56,7 +56,7 @@ func osEnv() *env {
 
 // Main runs the tool with args and returns the exit code.
 func Main(args []string) exitCode {
-	// Huge pages: 15-25 % off a run here (see internal/hugepage); a
+	// Huge pages: 13-17 % off a run here (see internal/hugepage); a
 	// failure only costs that.
 	hugepage.Advise(hugepage.DefaultReserve) //nolint:errcheck
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

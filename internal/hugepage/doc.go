@@ -9,7 +9,8 @@
 // lasts a second or two: on the development VM each first touch of a page
 // cost about 6 µs in the kernel (17 k faults, a tenth of a flows-only
 // run's CPU) and the random access of the flow tracker missed the TLB. With
-// huge pages the same runs took 15-25 % less time for 10-15 % more resident
+// huge pages the same runs, interleaved with runs without, took 13-17 %
+// less time (flows alone 0.69 -> 0.57 s) for 10-15 MiB more resident
 // memory (2 MiB is the unit of growth). See BENCHMARKS.md.
 //
 // Advise is for a command's main, before its work; a library must leave
