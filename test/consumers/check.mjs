@@ -1,23 +1,13 @@
 // Reads pcap2table outputs back with real consumers and checks types and
 // values. usage: node check.mjs DIR NAME...   (DIR/NAME.{parquet,arrow,
 // arrows,csv,jsonl,ns.jsonl} made by scripts/consumers.sh; DIR/NAME.count
-// holds the packet count). Exits non-zero on the first failed check.
+// holds the packet count). Exits non-zero if a check failed.
 import { readFileSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { check, rows, done } from './harness.mjs';
 import pl from 'nodejs-polars';
 import { tableFromIPC, Type, TimeUnit } from 'apache-arrow';
 
 const [dir, ...names] = process.argv.slice(2);
-let checks = 0, failures = 0;
-function check(cond, msg) {
-  checks++;
-  if (!cond) { failures++; console.error(`FAIL ${msg}`); }
-}
-
-const db = await DuckDBInstance.create(':memory:');
-const con = await db.connect();
-async function rows(sql) { return (await con.runAndReadAll(sql)).getRowObjectsJS(); }
-
 for (const name of names) {
   const base = `${dir}/${name}`;
   const n = Number(readFileSync(`${base}.count`, 'utf8').trim());
@@ -88,5 +78,4 @@ for (const name of names) {
     check(sp.typeId === Type.Int && !sp.isSigned && sp.bitWidth === 16, `${name}.${ext}: arrow js src_port is ${sp}`);
   }
 }
-console.log(`consumers: ${checks - failures} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+done('consumers');

@@ -4,20 +4,11 @@
 // Usage: node dns.mjs DIR NAME...   (DIR/NAME/{flows,dns}.parquet,
 // DIR/NAME/dns.{csv,arrow,jsonl})
 import { readFileSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { check, rows, done } from './harness.mjs';
 import pl from 'nodejs-polars';
 import { tableFromIPC, Type } from 'apache-arrow';
 
 const [dir, ...names] = process.argv.slice(2);
-let checks = 0, failures = 0;
-function check(cond, msg) {
-  checks++;
-  if (!cond) { failures++; console.error('FAIL ' + msg); }
-}
-const db = await DuckDBInstance.create(':memory:');
-const con = await db.connect();
-async function rows(sql) { return (await con.runAndReadAll(sql)).getRowObjectsJS(); }
-
 for (const name of names) {
   const b = `${dir}/${name}`.replaceAll("'", "''");
   const pq = `read_parquet('${b}/dns.parquet')`;
@@ -62,5 +53,4 @@ for (const name of names) {
   for (const l of at.getChild('answers')) if (l) atotal += l.length;
   check(atotal === n.answers, `${name}: arrow js counts ${atotal} answers, duckdb ${n.answers}`);
 }
-console.log(`dns consumers: ${checks - failures} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+done('dns consumers');

@@ -3,20 +3,11 @@
 // Usage: node flows.mjs DIR NAME...   (DIR/NAME/{packets,flows}.parquet,
 // DIR/NAME/flows.{csv,arrow,jsonl})
 import { readFileSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { check, rows, done } from './harness.mjs';
 import pl from 'nodejs-polars';
 import { tableFromIPC, Type, TimeUnit } from 'apache-arrow';
 
 const [dir, ...names] = process.argv.slice(2);
-let checks = 0, failures = 0;
-function check(cond, msg) {
-  checks++;
-  if (!cond) { failures++; console.error('FAIL ' + msg); }
-}
-const db = await DuckDBInstance.create(':memory:');
-const con = await db.connect();
-async function rows(sql) { return (await con.runAndReadAll(sql)).getRowObjectsJS(); }
-
 for (const name of names) {
   const b = `${dir}/${name}`.replaceAll("'", "''");
   const types = Object.fromEntries((await rows(`DESCRIBE SELECT * FROM read_parquet('${b}/flows.parquet')`)).map(r => [r.column_name, r.column_type]));
@@ -57,5 +48,4 @@ for (const name of names) {
   const fid = at.schema.fields.find(f => f.name === 'flow_id').type;
   check(fid.typeId === Type.Int && !fid.isSigned && fid.bitWidth === 64, `${name}: arrow js flow_id is ${fid}`);
 }
-console.log(`flows consumers: ${checks - failures} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+done('flows consumers');
