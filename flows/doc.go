@@ -15,4 +15,11 @@
 // flow_id and community_id; it keeps no reference to it. The FlowRows
 // returned by TakeEnded are valid until the next call to Observe, Close or
 // TakeEnded.
+//
+// Protocol plugins (plugin.go; the dns table is flows/dns) register with
+// Tracker.Register and see the packets, flow starts and ends and the
+// reassembled TCP streams through the hooks they implement, on the
+// goroutine that calls Observe; they write their own table's rows through
+// an Output and name the flow's service. A plugin that is not registered
+// costs nothing.
 package flows
