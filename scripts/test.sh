@@ -56,6 +56,7 @@ fuzz ./parsers FuzzAppendAddr
 fuzz ./writers FuzzAppendJSONString
 fuzz ./flows FuzzTracker
 fuzz ./flows/dns FuzzDNS
+fuzz ./flows/http FuzzHTTP
 
 echo "== real consumers"
 scripts/consumers.sh

@@ -1,0 +1,117 @@
+// Package plugintest runs a protocol plugin over decoded packets and
+// reads its table back as plain values, for the plugins' tests.
+package plugintest
+
+import (
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// Row is one row of a plugin's table: column name → value. A null is
+// nil; others are uint64 (Bool and unsigned), int64 (Int64, Timestamp),
+// float64, string, or for list columns []uint64, []int64, []float64 or
+// []string.
+type Row map[string]any
+
+// Run registers the plugin that mk makes with a new tracker, feeds it
+// rows (tracker.Observe, then Close) and returns its table's rows and the
+// flows' rows. Batches of 7 rows make the batch hand-over part of every
+// test. A plugin panic fails the test.
+func Run(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*flows.Output) flows.Plugin) ([]Row, []flows.FlowRow) {
+	t.Helper()
+	tr := flows.NewTracker(flows.DefaultConfig())
+	b := table.NewBatch(s, 8)
+	var got []Row
+	out := flows.NewOutput(&b, 7, func() {
+		got = append(got, Read(t, b)...)
+		b.Reset()
+	})
+	if err := tr.Register(mk(out)); err != nil {
+		t.Fatal(err)
+	}
+	var fl []flows.FlowRow
+	for i := range rows {
+		tr.Observe(&rows[i])
+		fl = append(fl, tr.TakeEnded()...)
+	}
+	tr.Close()
+	fl = append(fl, tr.TakeEnded()...)
+	got = append(got, Read(t, b)...)
+	if n := tr.PluginPanics(); len(n) > 0 {
+		t.Errorf("plugin panics: %v", n)
+	}
+	return got, fl
+}
+
+// Read returns a batch's rows, checking that every column holds one
+// value per row and that non-nullable columns hold no null.
+func Read(t testing.TB, b *table.Batch) []Row {
+	t.Helper()
+	rows := make([]Row, b.N)
+	for i := range rows {
+		rows[i] = Row{}
+	}
+	for c := range b.Cols {
+		col := &b.Schema.Columns[c]
+		v := &b.Cols[c]
+		if len(v.Valid) != b.N {
+			t.Fatalf("column %s has %d values for %d rows", col.Name, len(v.Valid), b.N)
+		}
+		for i := 0; i < b.N; i++ {
+			if !v.Valid[i] {
+				if !col.Nullable {
+					t.Fatalf("row %d: null in non-nullable column %s", i, col.Name)
+				}
+				rows[i][col.Name] = nil
+				continue
+			}
+			if !col.List {
+				rows[i][col.Name] = value(v, i)
+				continue
+			}
+			lo, hi := v.Elems(i)
+			switch col.Type {
+			case table.String:
+				l := []string{}
+				for e := lo; e < hi; e++ {
+					l = append(l, string(v.Bytes(e)))
+				}
+				rows[i][col.Name] = l
+			case table.Int64, table.Timestamp:
+				rows[i][col.Name] = append([]int64{}, v.I64[lo:hi]...)
+			case table.Float64:
+				rows[i][col.Name] = append([]float64{}, v.F64[lo:hi]...)
+			default:
+				rows[i][col.Name] = append([]uint64{}, v.U64[lo:hi]...)
+			}
+		}
+	}
+	return rows
+}
+
+func value(v *table.Vector, i int) any {
+	switch v.Type {
+	case table.String:
+		return string(v.Bytes(i))
+	case table.Int64, table.Timestamp:
+		return v.I64[i]
+	case table.Float64:
+		return v.F64[i]
+	}
+	return v.U64[i]
+}
+
+// Str returns a String column's value, "" for null.
+func (r Row) Str(col string) string {
+	s, _ := r[col].(string)
+	return s
+}
+
+// Uint returns an unsigned column's value, 0 for null.
+func (r Row) Uint(col string) uint64 {
+	u, _ := r[col].(uint64)
+	return u
+}
