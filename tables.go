@@ -4,12 +4,13 @@ import (
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/flows/dns"
 	"github.com/pcap2table/pcap2table/flows/http"
+	"github.com/pcap2table/pcap2table/flows/tls"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
 // tables lists every table the tool can write, in documentation order.
-var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema, dns.Schema, http.Schema}
+var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema, dns.Schema, http.Schema, tls.Schema}
 
 // protocols are the plugin tables: the one list of plugins, in the order
 // they are registered with the tracker (the order of their hooks' calls
@@ -21,6 +22,7 @@ var protocols = []struct {
 }{
 	{dns.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return dns.New(out) }},
 	{http.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return http.New(out) }},
+	{tls.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return tls.New(out) }},
 }
 
 // Schema returns the named table's schema, or nil.

@@ -57,6 +57,7 @@ fuzz ./writers FuzzAppendJSONString
 fuzz ./flows FuzzTracker
 fuzz ./flows/dns FuzzDNS
 fuzz ./flows/http FuzzHTTP
+fuzz ./flows/tls FuzzTLS
 
 echo "== real consumers"
 scripts/consumers.sh

@@ -1,0 +1,61 @@
+package tls_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/flows/tls"
+	"github.com/pcap2table/pcap2table/internal/plugintest"
+	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// FuzzTLS feeds arbitrary bytes as a client stream (split at an
+// arbitrary point) and a server stream, and as the body of a ClientHello
+// and a ServerHello: no panic, every row whole. Seeded with the TCP
+// payloads of the real captures' TLS flows.
+func FuzzTLS(f *testing.F) {
+	for _, name := range []string{
+		"pcapplusplus--Tests--Packet__Test--PacketExamples--SSL-ClientHello1.pcap",
+		"zeek--testing--btest--Traces--tls--tls13_wolfssl.pcap",
+		"arkime--tests--pcap--pppoe.pcap",
+		"pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng",
+	} {
+		for _, r := range reftest.Decode(f, filepath.Join(capturesDir, name)) {
+			if len(r.Payload) > 0 && r.IPProto == 6 {
+				f.Add(r.Payload, uint8(len(r.Payload)/3))
+			}
+		}
+	}
+	f.Add(record(22, clientHello(chrome)), uint8(7))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		var h tls.Hello
+		var scratch []uint16
+		if tls.ParseClientHello(data, &h) == nil {
+			h.JA3(nil)
+			h.JA4(nil, &scratch)
+		}
+		if tls.ParseServerHello(data, &h) == nil {
+			h.JA3S(nil)
+		}
+		_ = tls.ParseSSLv2ClientHello(data, &h)
+
+		b := table.NewBatch(tls.Schema, 4)
+		p := tls.New(flows.NewOutput(&b, 1<<20, nil))
+		conn := &flows.Conn{ID: 1, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 1, RespPort: 443, HasPorts: true}
+		k := min(int(cut), len(data))
+		for _, ev := range []flows.StreamEvent{
+			{Dir: flows.FromOrig, Data: data[:k]},
+			{Dir: flows.FromResp, Data: data},
+			{Dir: flows.FromOrig, Offset: uint64(k), Data: data[k:]},
+			{Dir: flows.FromResp, Offset: uint64(len(data)), Data: data},
+		} {
+			if len(ev.Data) > 0 {
+				p.Stream(conn, &ev)
+			}
+		}
+		p.FlowEnd(conn, nil)
+		plugintest.Read(t, b)
+	})
+}

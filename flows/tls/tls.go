@@ -1,0 +1,544 @@
+package tls
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
+)
+
+// Column indexes of the tls table, in schema order.
+const (
+	ColTS = iota
+	ColFlowID
+	ColCommunityID
+	ColSrcIP
+	ColSrcPort
+	ColDstIP
+	ColDstPort
+	ColVersion
+	ColClientVersion
+	ColCipher
+	ColCipherName
+	ColServerName
+	ColClientALPN
+	ColALPN
+	ColResumed
+	ColEstablished
+	ColJA3
+	ColJA3S
+	ColJA4
+	ColCertSubject
+	ColCertIssuer
+	ColCertNotBefore
+	ColCertNotAfter
+	ColCertSHA256
+	ColError
+	numCols
+)
+
+// Schema is the tls table: one row per handshake.
+var Schema = &table.Schema{
+	Name:    "tls",
+	Version: 1,
+	Doc: "One row per TLS (or SSL 3.0) handshake (Zeek's ssl.log), from the reassembled TCP streams: hellos and certificates " +
+		"are reassembled across records and segments. TLS is recognized by content on any port: a stream that begins with a " +
+		"ClientHello (or, without one, a ServerHello). A row is written once the handshake is established or failed, or when the flow ends. " +
+		"The fingerprints follow their definitions: `ja3`/`ja3s` as Salesforce's JA3 (GREASE values left out; tshark's `tls.handshake.ja3`/`ja3s`), " +
+		"`ja4` as FoxIO's JA4 for TLS over TCP.",
+	Columns: []table.Column{
+		{Name: "ts", Type: table.Timestamp, Doc: "Timestamp of the ClientHello (of the ServerHello without one)."},
+		{Name: "flow_id", Type: table.Uint64, Doc: "The flow (joins flows and packets)."},
+		{Name: "community_id", Type: table.String, Doc: "Community ID of that flow."},
+		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "The client."},
+		{Name: "src_port", Type: table.Uint16, Doc: "The client's port."},
+		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The server."},
+		{Name: "dst_port", Type: table.Uint16, Doc: "The server's port."},
+		{Name: "version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Negotiated version (`TLSv12`, `TLSv13`, `SSLv3`, ...): the ServerHello's supported_versions if present, else its version; null without a ServerHello."},
+		{Name: "client_version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Highest version the client offered: the top of its supported_versions (GREASE ignored) if present, else the ClientHello's version; null without a ClientHello."},
+		{Name: "cipher", Type: table.Uint16, Nullable: true, Doc: "The cipher suite the server chose."},
+		{Name: "cipher_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Its IANA name (`TLS_AES_128_GCM_SHA256`, ...; unknown suites as `0xXXXX`)."},
+		{Name: "server_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The SNI host name the client sent (`tls.handshake.extensions_server_name`)."},
+		{Name: "client_alpn", Type: table.String, Nullable: true, List: true, Doc: "The ALPN protocols the client offered, in order; null without the extension."},
+		{Name: "alpn", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The ALPN protocol the server selected (Zeek's next_protocol)."},
+		{Name: "resumed", Type: table.Bool, Nullable: true, Doc: "The session was resumed: TLS 1.3 with a pre_shared_key in the ServerHello; before, the server echoed the client's session id or went to ChangeCipherSpec without a Certificate. Null without a ServerHello."},
+		{Name: "established", Type: table.Bool, Doc: "The handshake completed: both sides went encrypted (ChangeCipherSpec each, or in TLS 1.3 an encrypted record each after the ServerHello) with no fatal alert."},
+		{Name: "ja3", Type: table.String, Nullable: true, Doc: "JA3 of the ClientHello: MD5 of version,ciphers,extensions,groups,point formats (GREASE left out); null for an SSL 2.0-format hello."},
+		{Name: "ja3s", Type: table.String, Nullable: true, Doc: "JA3S of the ServerHello: MD5 of version,cipher,extensions."},
+		{Name: "ja4", Type: table.String, Nullable: true, Doc: "JA4 of the ClientHello (for example `t13d1516h2_8daaf6152771_e5627efa2ab1`)."},
+		{Name: "cert_subject", Type: table.String, Nullable: true, Doc: "Subject of the server's certificate (the first of its chain), RFC 2253 style; TLS ≤ 1.2 only (TLS 1.3 encrypts it)."},
+		{Name: "cert_issuer", Type: table.String, Nullable: true, Doc: "Issuer of that certificate."},
+		{Name: "cert_not_before", Type: table.Timestamp, Nullable: true, Doc: "Start of that certificate's validity."},
+		{Name: "cert_not_after", Type: table.Timestamp, Nullable: true, Doc: "End of that certificate's validity."},
+		{Name: "cert_sha256", Type: table.String, Nullable: true, Doc: "SHA-256 of that certificate's DER bytes, lower-case hex (set even when the certificate does not parse)."},
+		{Name: "error", Type: table.String, Nullable: true, Doc: "What went wrong: a fatal alert (`alert 40`), a gap in the handshake, a malformed hello or certificate. Null otherwise."},
+	},
+}
+
+// Limits: a handshake message longer than maxMessage (a certificate
+// chain, usually) is not kept.
+const maxMessage = 256 << 10
+
+// Plugin is the tls table's plugin.
+type Plugin struct {
+	out     *flows.Output
+	flows   map[uint64]*conn
+	hello   Hello
+	text    []byte
+	scratch []uint16
+	// Handshakes counts the rows; Errors those with an error.
+	Handshakes, Errors uint64
+}
+
+// New returns the plugin writing to out.
+func New(out *flows.Output) *Plugin {
+	return &Plugin{out: out, flows: map[uint64]*conn{}}
+}
+
+// Schema implements flows.Plugin.
+func (p *Plugin) Schema() *table.Schema { return Schema }
+
+// conn is one flow's handshake.
+type conn struct {
+	dir        [2]direction
+	clientDir  flows.Dir
+	roles      bool
+	done       bool // the row is written
+	ts         int64
+	hasCH      bool
+	hasSH      bool
+	clientVer  uint16
+	sni        []byte
+	hasSNI     bool
+	clientALPN [][]byte
+	hasALPN    bool
+	ja3, ja4   []byte // text, not yet hashed for ja3
+	sslv2      bool
+	csid       []byte
+	version    uint16
+	cipher     uint16
+	alpn       []byte
+	resumed    bool
+	ja3s       []byte
+	tls13      bool
+	serverCert bool // a Certificate or key exchange came before the server's CCS
+	cert       []byte
+	certErr    string
+	err        string
+}
+
+// direction is one side's record stream.
+type direction struct {
+	dead   bool
+	hdr    [5]byte
+	nhdr   int
+	typ    uint8
+	remain int // bytes of the current record's body still to come
+	hs     []byte
+	hsTS   int64 // when the first byte of hs came
+	ccs    bool  // sent ChangeCipherSpec: its handshake is encrypted from here
+	app    bool  // sent an encrypted record after the ServerHello
+	sawAny bool
+}
+
+// looksLikeHello says whether b begins a handshake record holding a
+// hello of type typ (1 ClientHello, 2 ServerHello), or (typ 1) an SSL
+// 2.0-format ClientHello.
+func looksLikeHello(b []byte, typ byte) bool {
+	if len(b) >= 6 && b[0] == 22 && b[1] == 3 && b[2] <= 4 && b[5] == typ {
+		n := int(b[3])<<8 | int(b[4])
+		return n > 0 && n <= 16384+2048
+	}
+	// SSL 2.0 record: 2-byte length with the top bit set, message type 1
+	return typ == 1 && len(b) >= 5 && b[0]&0x80 != 0 && b[2] == 1 && (b[3] == 3 || b[3] == 2 || b[3] == 0) && b[0]&0x7f|b[1] != 0
+}
+
+// Stream implements flows.StreamHook.
+func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
+	st := p.flows[c.ID]
+	if st == nil {
+		if ev.Offset != 0 || len(ev.Data) == 0 {
+			return
+		}
+		switch {
+		case looksLikeHello(ev.Data, 1):
+			st = &conn{clientDir: ev.Dir, roles: true}
+		case looksLikeHello(ev.Data, 2):
+			st = &conn{clientDir: 1 - ev.Dir, roles: true}
+		default:
+			return
+		}
+		p.flows[c.ID] = st
+	}
+	if st.done {
+		return
+	}
+	d := &st.dir[ev.Dir]
+	switch {
+	case d.dead:
+	case ev.Gap > 0:
+		d.dead = true
+		st.addErr("a gap in the handshake")
+	case ev.End:
+	default:
+		if !d.sawAny {
+			d.sawAny = true
+			ok := looksLikeHello(ev.Data, 1)
+			if ev.Dir != st.clientDir {
+				// a ServerHello, or an alert refusing the ClientHello
+				ok = len(ev.Data) >= 3 && (ev.Data[0] == 22 || ev.Data[0] == 21) && ev.Data[1] == 3
+			}
+			if ev.Offset != 0 || !ok {
+				d.dead = true
+				return
+			}
+		}
+		p.feed(c, st, ev.Dir, ev.TS, ev.Data)
+	}
+	if st.established() {
+		p.row(c, st)
+	}
+}
+
+func (st *conn) addErr(msg string) {
+	if st.err != "" {
+		st.err += "; "
+	}
+	st.err += msg
+}
+
+// established says whether both sides went encrypted after the hellos.
+func (st *conn) established() bool {
+	if !st.hasSH || st.err != "" {
+		return false
+	}
+	c, s := &st.dir[st.clientDir], &st.dir[1-st.clientDir]
+	if st.tls13 {
+		return c.app && s.app
+	}
+	return c.ccs && s.ccs
+}
+
+// feed parses the records in data sent in direction dir at ts.
+func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []byte) {
+	d := &st.dir[dir]
+	if d.typ == 0 && d.nhdr == 0 && !st.hasCH && dir == st.clientDir && len(data) > 0 && data[0]&0x80 != 0 {
+		p.sslv2(c, st, ts, data)
+		d.dead = true
+		return
+	}
+	for len(data) > 0 && !d.dead && !st.done {
+		if d.remain == 0 {
+			// a record header
+			n := copy(d.hdr[d.nhdr:], data)
+			d.nhdr += n
+			data = data[n:]
+			if d.nhdr < 5 {
+				return
+			}
+			d.nhdr = 0
+			d.typ = d.hdr[0]
+			d.remain = int(d.hdr[3])<<8 | int(d.hdr[4])
+			if d.typ < 20 || d.typ > 24 || d.hdr[1] != 3 || d.remain > 16384+2048 {
+				d.dead = true
+				st.addErr("not a TLS record")
+				return
+			}
+			switch d.typ {
+			case 20:
+				d.ccs = true
+				if dir != st.clientDir && !st.serverCert && st.hasSH && !st.tls13 {
+					st.resumed = true
+				}
+			case 23:
+				if st.hasSH {
+					d.app = true
+				}
+			}
+			if d.remain == 0 {
+				continue
+			}
+		}
+		n := min(d.remain, len(data))
+		body := data[:n]
+		data = data[n:]
+		d.remain -= n
+		switch {
+		case d.typ == 22 && !d.ccs && !(st.tls13 && dir != st.clientDir):
+			if len(d.hs)+len(body) > maxMessage+4 {
+				d.dead = true
+				st.addErr("handshake message too long")
+				return
+			}
+			if len(d.hs) == 0 {
+				d.hsTS = ts
+			}
+			d.hs = append(d.hs, body...)
+			p.messages(c, st, dir)
+		case d.typ == 21 && !d.ccs && len(body) >= 2 && d.remain == 0:
+			if body[0] == 2 {
+				st.addErr("alert " + strconv.Itoa(int(body[1])))
+			}
+		}
+	}
+}
+
+// messages handles the whole handshake messages in direction dir's
+// buffer.
+func (p *Plugin) messages(c *flows.Conn, st *conn, dir flows.Dir) {
+	d := &st.dir[dir]
+	ts := d.hsTS
+	for len(d.hs) >= 4 {
+		n := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
+		if n > maxMessage {
+			d.dead = true
+			st.addErr("handshake message too long")
+			return
+		}
+		if len(d.hs) < 4+n {
+			return
+		}
+		p.message(c, st, dir, ts, d.hs[0], d.hs[4:4+n])
+		d.hs = append(d.hs[:0], d.hs[4+n:]...)
+		ts = d.hsTS // a later message in the same record
+		if d.dead || st.done {
+			return
+		}
+	}
+}
+
+// helloRetry is the ServerHello random of a HelloRetryRequest (RFC 8446).
+var helloRetry, _ = hex.DecodeString("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+// message handles one handshake message of type typ.
+func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ byte, body []byte) {
+	h := &p.hello
+	switch {
+	case typ == 1 && dir == st.clientDir:
+		if st.hasCH {
+			return // the second ClientHello after a HelloRetryRequest: the first one is the fingerprint
+		}
+		c.SetService("tls")
+		st.hasCH, st.ts = true, ts
+		if err := ParseClientHello(body, h); err != nil {
+			st.addErr("malformed ClientHello")
+		}
+		st.clientVer = h.maxVersion()
+		st.sni, st.hasSNI = append([]byte(nil), h.SNI...), h.HasSNI
+		for _, e := range h.Extensions {
+			if e == 16 {
+				st.hasALPN = true
+			}
+		}
+		for _, a := range h.ALPN {
+			st.clientALPN = append(st.clientALPN, append([]byte(nil), a...))
+		}
+		st.csid = append([]byte(nil), h.SessionID...)
+		p.text = h.JA3(p.text[:0])
+		st.ja3 = MD5Hex(nil, p.text)
+		st.ja4 = h.JA4(nil, &p.scratch)
+	case typ == 2 && dir != st.clientDir:
+		if err := ParseServerHello(body, h); err != nil {
+			st.addErr("malformed ServerHello")
+		}
+		if !st.hasCH && !st.hasSH {
+			st.ts = ts
+		}
+		c.SetService("tls")
+		if string(h.Random) == string(helloRetry) {
+			return // a HelloRetryRequest: the real ServerHello follows
+		}
+		st.hasSH = true
+		st.version = h.Version
+		if len(h.Versions) > 0 {
+			st.version = h.Versions[0]
+		}
+		st.tls13 = st.version == 0x0304 || st.version>>8 == 0x7f
+		if len(h.Ciphers) > 0 {
+			st.cipher = h.Ciphers[0]
+		}
+		st.alpn = nil
+		if len(h.ALPN) > 0 {
+			st.alpn = append([]byte(nil), h.ALPN[0]...)
+		}
+		if st.tls13 {
+			st.resumed = h.PSK
+		} else {
+			st.resumed = len(h.SessionID) > 0 && string(h.SessionID) == string(st.csid)
+		}
+		p.text = h.JA3S(p.text[:0])
+		st.ja3s = MD5Hex(st.ja3s[:0], p.text)
+	case typ == 11 && dir != st.clientDir:
+		st.serverCert = true
+		if st.cert == nil {
+			p.certificate(st, body)
+		}
+	case (typ == 12 || typ == 14) && dir != st.clientDir:
+		st.serverCert = true
+	}
+}
+
+// certificate keeps the first certificate of a Certificate message.
+func (p *Plugin) certificate(st *conn, body []byte) {
+	r := reader{b: body}
+	list := reader{b: r.bytes(int(r.u8())<<16 | int(r.u16()))}
+	if r.err != nil || len(list.b) < 3 {
+		return
+	}
+	n := int(list.u8())<<16 | int(list.u16())
+	der := list.bytes(n)
+	if list.err != nil || n == 0 {
+		st.certErr = "malformed Certificate message"
+		return
+	}
+	st.cert = append([]byte(nil), der...)
+}
+
+// sslv2 handles an SSL 2.0-format ClientHello (one record).
+func (p *Plugin) sslv2(c *flows.Conn, st *conn, ts int64, data []byte) {
+	n := int(data[0]&0x7f)<<8 | int(data[1])
+	if len(data) < 2+n || n < 1 {
+		st.addErr("SSL 2.0 ClientHello cut short")
+		return
+	}
+	c.SetService("tls")
+	st.hasCH, st.ts, st.sslv2 = true, ts, true
+	if err := ParseSSLv2ClientHello(data[3:2+n], &p.hello); err != nil {
+		st.addErr("malformed SSL 2.0 ClientHello")
+	}
+	st.clientVer = p.hello.Version
+	st.csid = append([]byte(nil), p.hello.SessionID...)
+}
+
+// FlowEnd implements flows.FlowEndHook.
+func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.FlowRow) {
+	st := p.flows[c.ID]
+	if st == nil {
+		return
+	}
+	if !st.done {
+		p.row(c, st)
+	}
+	delete(p.flows, c.ID)
+}
+
+// row writes the handshake's row.
+func (p *Plugin) row(c *flows.Conn, st *conn) {
+	st.done = true
+	st.dir[0].hs, st.dir[1].hs = nil, nil
+	p.Handshakes++
+	v := p.out.Batch().Cols
+	v[ColTS].AppendInt(st.ts)
+	v[ColFlowID].AppendUint(c.ID)
+	v[ColCommunityID].AppendBytes(c.CommunityID[:])
+	cip, cpt, sip, spt := c.OrigIP, c.OrigPort, c.RespIP, c.RespPort
+	if st.clientDir == flows.FromResp {
+		cip, cpt, sip, spt = sip, spt, cip, cpt
+	}
+	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, cip)
+	v[ColSrcIP].EndString()
+	v[ColSrcPort].AppendUint(uint64(cpt))
+	v[ColDstIP].Str = parsers.AppendAddr(v[ColDstIP].Str, sip)
+	v[ColDstIP].EndString()
+	v[ColDstPort].AppendUint(uint64(spt))
+	if st.hasSH {
+		v[ColVersion].AppendString(VersionName(st.version))
+	} else {
+		v[ColVersion].AppendNull()
+	}
+	if st.hasCH {
+		v[ColClientVersion].AppendString(VersionName(st.clientVer))
+	} else {
+		v[ColClientVersion].AppendNull()
+	}
+	if st.hasSH {
+		v[ColCipher].AppendUint(uint64(st.cipher))
+		v[ColCipherName].AppendString(CipherName(st.cipher))
+	} else {
+		v[ColCipher].AppendNull()
+		v[ColCipherName].AppendNull()
+	}
+	if st.hasSNI {
+		v[ColServerName].AppendBytes(st.sni)
+	} else {
+		v[ColServerName].AppendNull()
+	}
+	if st.hasALPN {
+		for _, a := range st.clientALPN {
+			v[ColClientALPN].ElemBytes(a)
+		}
+		v[ColClientALPN].EndList()
+	} else {
+		v[ColClientALPN].AppendNull()
+	}
+	if st.alpn != nil {
+		v[ColALPN].AppendBytes(st.alpn)
+	} else {
+		v[ColALPN].AppendNull()
+	}
+	if st.hasSH {
+		v[ColResumed].AppendBool(st.resumed)
+	} else {
+		v[ColResumed].AppendNull()
+	}
+	v[ColEstablished].AppendBool(st.established())
+	bytesOrNull := func(col int, b []byte) {
+		if b != nil {
+			v[col].AppendBytes(b)
+		} else {
+			v[col].AppendNull()
+		}
+	}
+	bytesOrNull(ColJA3, st.ja3)
+	if st.hasSH {
+		bytesOrNull(ColJA3S, st.ja3s)
+	} else {
+		v[ColJA3S].AppendNull()
+	}
+	bytesOrNull(ColJA4, st.ja4)
+	p.certColumns(v, st)
+	if st.certErr != "" {
+		st.addErr(st.certErr)
+	}
+	if st.err != "" {
+		p.Errors++
+		v[ColError].AppendString(st.err)
+	} else {
+		v[ColError].AppendNull()
+	}
+	p.out.EndRow()
+}
+
+// certColumns writes the certificate's columns.
+func (p *Plugin) certColumns(v []table.Vector, st *conn) {
+	if st.cert == nil {
+		for _, col := range []int{ColCertSubject, ColCertIssuer, ColCertNotBefore, ColCertNotAfter, ColCertSHA256} {
+			v[col].AppendNull()
+		}
+		return
+	}
+	cert, err := x509.ParseCertificate(st.cert)
+	if err != nil {
+		st.certErr = "certificate: " + err.Error()
+		for _, col := range []int{ColCertSubject, ColCertIssuer, ColCertNotBefore, ColCertNotAfter} {
+			v[col].AppendNull()
+		}
+	} else {
+		v[ColCertSubject].AppendString(cert.Subject.String())
+		v[ColCertIssuer].AppendString(cert.Issuer.String())
+		v[ColCertNotBefore].AppendInt(cert.NotBefore.UnixNano())
+		v[ColCertNotAfter].AppendInt(cert.NotAfter.UnixNano())
+	}
+	sum := sha256.Sum256(st.cert)
+	p.text = hex.AppendEncode(p.text[:0], sum[:])
+	v[ColCertSHA256].AppendBytes(p.text)
+}
+
+// String describes the plugin's counters.
+func (p *Plugin) String() string {
+	return "tls: " + strconv.FormatUint(p.Handshakes, 10) + " handshakes, " + strconv.FormatUint(p.Errors, 10) + " with errors"
+}
