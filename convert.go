@@ -76,6 +76,9 @@ type Options struct {
 	Fsync bool
 	// Progress, if not nil, is updated while reading.
 	Progress *Progress
+	// BeaconMinConns is the fewest connections a pair needs for a row of
+	// the beacons table (0: beacons.DefaultMinConns).
+	BeaconMinConns int
 }
 
 // Progress counts what was read so far; fields are updated atomically.

@@ -1,7 +1,10 @@
 package pcap2table
 
 import (
+	"cmp"
+
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/flows/beacons"
 	"github.com/pcap2table/pcap2table/flows/dns"
 	"github.com/pcap2table/pcap2table/flows/http"
 	"github.com/pcap2table/pcap2table/flows/tls"
@@ -10,7 +13,7 @@ import (
 )
 
 // tables lists every table the tool can write, in documentation order.
-var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema, dns.Schema, http.Schema, tls.Schema}
+var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema, dns.Schema, http.Schema, tls.Schema, beacons.Schema}
 
 // protocols are the plugin tables: the one list of plugins, in the order
 // they are registered with the tracker (the order of their hooks' calls
@@ -23,6 +26,9 @@ var protocols = []struct {
 	{dns.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return dns.New(out) }},
 	{http.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return http.New(out) }},
 	{tls.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return tls.New(out) }},
+	{beacons.Schema, func(out *flows.Output, o *Options) flows.Plugin {
+		return beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
+	}},
 }
 
 // Schema returns the named table's schema, or nil.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pcap2table/pcap2table"
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/flows/beacons"
 	"github.com/pcap2table/pcap2table/internal/hugepage"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/sniff"
@@ -133,6 +134,7 @@ type convertFlags struct {
 	fragTimeout time.Duration
 	fragCap     byteSize
 	checksums   bool
+	beaconMin   int
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -143,8 +145,11 @@ func newRoot(e *env) *cobra.Command {
 		Long: `pcap2table reads pcap and pcapng captures (either byte order, µs or ns,
 plain or gzip/zstd/xz/bzip2-compressed, '-' for stdin) and writes tables:
 packets (one row per packet), flows (one row per flow, Zeek conn.log
-semantics) and dns (one row per query/response pair, UDP and TCP),
-several in one pass with --tables. Several captures are merged
+semantics), dns (one row per query/response pair, UDP and TCP), http
+(one row per HTTP/1.x request/response pair), tls (one row per handshake,
+with JA3, JA3S, JA4 and the server certificate) and beacons (one row per
+originator/service pair, scored for regular call-outs), several in one
+pass with --tables. Several captures are merged
 in timestamp order.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 partial input (a capture was cut short
@@ -154,7 +159,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
   pcap2table dump.pcapng | jq -c 'select(.dst_port == 53)'
   tcpdump -w - | pcap2table - -o live.arrows
   pcap2table a.pcap b.pcap.gz c.pcapng.zst -o all.csv --time-format epoch
-  pcap2table dump.pcap --tables packets,flows,dns -o out/`,
+  pcap2table dump.pcap --tables packets,flows,dns,http,tls,beacons -o out/`,
 		Version:       pcap2table.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -186,6 +191,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.DurationVar(&f.fragTimeout, "frag-timeout", dc.FragTimeout, "flows: an IP datagram waits this long (capture time) for its fragments")
 	fl.Var(&f.fragCap, "frag-cap", "flows: bytes all IP datagrams waiting for fragments may hold")
 	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
+	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
 	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
@@ -202,14 +208,18 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		return usageErr{err}
 	}
 	o := pcap2table.Options{
-		Output:      f.output,
-		Stdout:      e.stdout,
-		Stdin:       e.stdin,
-		Format:      f.format,
-		TimeFormat:  tf,
-		Compression: f.compression,
-		Fsync:       f.fsync,
-		Tables:      strings.Split(f.tables, ","),
+		Output:         f.output,
+		Stdout:         e.stdout,
+		Stdin:          e.stdin,
+		Format:         f.format,
+		TimeFormat:     tf,
+		Compression:    f.compression,
+		Fsync:          f.fsync,
+		Tables:         strings.Split(f.tables, ","),
+		BeaconMinConns: f.beaconMin,
+	}
+	if f.beaconMin < 2 {
+		return usageErr{errors.New("--beacon-min-conns must be at least 2 (an interval needs two connections)")}
 	}
 	if f.tcpIdle <= 0 || f.udpIdle <= 0 || f.active < 0 {
 		return usageErr{errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout not negative")}
