@@ -61,5 +61,12 @@ for name in example wireshark; do
   for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --tables dns -o "$out/$name-d/dns.$f"; done
 done
 node test/consumers/dns.mjs "$out" example-d wireshark-d
+# the http, tls and beacons tables, with flows for the joins
+set -- "$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap" "$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng"
+"$out/pcap2table" -q "$@" --beacon-min-conns 3 --tables flows,http,tls,beacons -o "$out/proto"
+for t in http tls beacons; do
+  for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --beacon-min-conns 3 --tables "$t" -o "$out/proto/$t.$f"; done
+done
+node test/consumers/protocols.mjs "$out" proto
 node test/consumers/check.mjs "$out" "${names[@]}"
 node test/consumers/interrupted.mjs "$out/interrupted.parquet"
