@@ -16,7 +16,8 @@
 // returned by TakeEnded are valid until the next call to Observe, Close or
 // TakeEnded.
 //
-// Protocol plugins (plugin.go; the dns table is flows/dns) register with
+// Protocol plugins (plugin.go; the dns, http, tls and beacons tables are
+// flows/dns, flows/http, flows/tls and flows/beacons) register with
 // Tracker.Register and see the packets, flow starts and ends and the
 // reassembled TCP streams through the hooks they implement, on the
 // goroutine that calls Observe; they write their own table's rows through

@@ -21,6 +21,11 @@ import (
 // it, on the goroutine that observes packets; with no plugin registered
 // it calls nothing and copies no payload.
 //
+// A plugin that sees that a flow does not speak its protocol (or that it
+// has written all it will about it) calls Conn.Ignore: the flow costs it
+// nothing more until its end, and a flow every plugin ignores skips the
+// hooks at once.
+//
 // A plugin that recognizes its protocol in a flow calls Conn.SetService:
 // the flow's service column lists the services set, in registration
 // order. A hook that panics (a plugin bug that malformed data reached) is
@@ -79,8 +84,20 @@ type Conn struct {
 	OrigPort, RespPort uint16
 	HasPorts           bool
 
-	f *flow
-	t *Tracker
+	f   *flow
+	t   *Tracker
+	bit uint16 // the plugin being called
+}
+
+// Ignore tells the tracker that the plugin being called wants no more
+// events of this flow but its end (FlowEndHook, to forget it): a plugin
+// calls it once it knows the flow does not speak its protocol, or once it
+// has written all it will about the flow. Flows that every plugin
+// ignores cost the plugins nothing more.
+func (c *Conn) Ignore() {
+	if c.f != nil {
+		c.f.pluginOff |= c.bit
+	}
 }
 
 // SetService records that the flow speaks the named protocol ("dns",
@@ -144,6 +161,9 @@ type plugins struct {
 	// Panics counts the hooks that panicked, by table.
 	panics map[string]uint64
 	conn   Conn // built once per event, for every plugin's hook
+	// packetBits and streamBits are the bits of the plugins with those
+	// hooks: a flow whose pluginOff covers them skips the hooks at once.
+	packetBits, streamBits uint16
 }
 
 type hooked[H any] struct {
@@ -166,6 +186,7 @@ func (t *Tracker) Register(p Plugin) error {
 	pl.names = append(pl.names, p.Schema().Name)
 	if h, ok := p.(PacketHook); ok {
 		pl.packet = append(pl.packet, hooked[PacketHook]{h, bit})
+		pl.packetBits |= bit
 	}
 	if h, ok := p.(FlowStartHook); ok {
 		pl.start = append(pl.start, hooked[FlowStartHook]{h, bit})
@@ -175,6 +196,7 @@ func (t *Tracker) Register(p Plugin) error {
 	}
 	if h, ok := p.(StreamHook); ok {
 		pl.stream = append(pl.stream, hooked[StreamHook]{h, bit})
+		pl.streamBits |= bit
 		t.rs.h = streamDispatch{t}
 	}
 	if h, ok := p.(Finisher); ok {
@@ -206,6 +228,7 @@ func (t *Tracker) call(f *flow, bit uint16, fn func(c *Conn)) {
 	if f.pluginOff&bit != 0 {
 		return
 	}
+	t.pl.conn.bit = bit
 	defer func() {
 		if r := recover(); r != nil {
 			f.pluginOff |= bit
@@ -220,6 +243,9 @@ func (t *Tracker) call(f *flow, bit uint16, fn func(c *Conn)) {
 
 // packetHooks runs the packet hooks for a packet of flow f sent by side.
 func (t *Tracker) packetHooks(f *flow, side uint8, r *parsers.PacketRow) {
+	if f.pluginOff&t.pl.packetBits == t.pl.packetBits {
+		return // every packet hook ignores the flow
+	}
 	t.conn(f, f.origSide)
 	dir := FromOrig
 	if side != f.origSide {
@@ -294,6 +320,12 @@ type streamDispatch struct{ t *Tracker }
 
 func (d streamDispatch) Stream(ev *StreamEvent) {
 	t, f := d.t, ev.f
+	if f.pluginOff&t.pl.streamBits == t.pl.streamBits {
+		if t.userStream != nil {
+			t.userStream.Stream(ev)
+		}
+		return // every stream hook ignores the flow
+	}
 	orig := f.origSide
 	if f.streamOrig != 0 {
 		orig = f.streamOrig - 1

@@ -17,6 +17,7 @@ type recorder struct {
 	starts, packets, ends, finishes int
 	panicHost                       byte
 	service                         string
+	ignoreHost                      byte // Ignore the flows from this host at their first packet
 }
 
 func (r *recorder) Schema() *table.Schema   { return testSchema }
@@ -26,6 +27,9 @@ func (r *recorder) Packet(c *flows.Conn, dir flows.Dir, p *parsers.PacketRow) {
 		panic("a plugin bug")
 	}
 	r.packets++
+	if c.OrigIP.As4()[3] == r.ignoreHost {
+		c.Ignore()
+	}
 	if r.service != "" {
 		c.SetService(r.service)
 	}
@@ -34,12 +38,13 @@ func (r *recorder) FlowEnd(c *flows.Conn, row *flows.FlowRow) { r.ends++ }
 func (r *recorder) Finish()                                   { r.finishes++ }
 
 // TestPlugins: hooks are called per flow and packet; a hook's panic is
-// counted and turns the plugin off for that flow only (but for its end); services of two
-// plugins are joined in registration order.
+// counted and turns the plugin off for that flow only (but for its end),
+// as Conn.Ignore does; services of two plugins are joined in registration
+// order.
 func TestPlugins(t *testing.T) {
 	tr := flows.NewTracker(flows.DefaultConfig())
 	a := &recorder{panicHost: 2, service: "dns"}
-	b := &recorder{panicHost: 255, service: "http"}
+	b := &recorder{panicHost: 255, service: "http", ignoreHost: 3}
 	for _, p := range []flows.Plugin{a, b} {
 		if err := tr.Register(p); err != nil {
 			t.Fatal(err)
@@ -60,8 +65,8 @@ func TestPlugins(t *testing.T) {
 	if a.starts != 3 || a.ends != 3 || a.finishes != 1 || a.packets != 6 {
 		t.Errorf("plugin a: %+v (want 3 starts, 6 packets: host 2's flow off after its panic, 3 ends, 1 finish)", a)
 	}
-	if b.packets != 9 || b.ends != 3 {
-		t.Errorf("plugin b: %+v, want every packet and end", b)
+	if b.packets != 7 || b.ends != 3 {
+		t.Errorf("plugin b: %+v, want every packet but the 2 after host 3's Ignore, and every end", b)
 	}
 	if n := tr.PluginPanics()["test"]; n != 1 {
 		t.Errorf("panics: %v, want test: 1", tr.PluginPanics())

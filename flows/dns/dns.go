@@ -146,6 +146,9 @@ func (p *Plugin) Packet(c *flows.Conn, dir flows.Dir, r *parsers.PacketRow) {
 	}
 	known := wellKnown(r.SrcPort) || wellKnown(r.DstPort)
 	if !known && !plausible(r.Payload) {
+		if p.flows[c.ID] == nil {
+			c.Ignore() // a UDP flow on another port whose first message is not DNS
+		}
 		return
 	}
 	err := p.decode(r.Payload)
@@ -335,6 +338,9 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 	if st == nil {
 		// a stream is DNS from its first byte or not at all
 		if ev.Offset != 0 || len(ev.Data) == 0 || (!known && !(len(ev.Data) >= 14 && plausible(ev.Data[2:]))) {
+			if len(ev.Data) > 0 {
+				c.Ignore()
+			}
 			return
 		}
 		st = p.state(c, "tcp")

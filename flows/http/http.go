@@ -81,6 +81,9 @@ const (
 	maxLine    = 16 << 10
 	maxHeaders = 256
 	maxPending = 64
+	// maxJoinScan is how far a flow joined mid-stream is searched for its
+	// first start line.
+	maxJoinScan = 64 << 10
 )
 
 // Plugin is the http table's plugin.
@@ -139,6 +142,9 @@ type parser struct {
 	length  int64 // Content-Length, -1 if none
 	noBody  bool  // a response that has no body (HEAD, 1xx, 204, 304)
 	start   int64 // ts of the message's first byte
+	// budget is what a direction never recognized as HTTP may still scan
+	// for a start line (a flow joined mid-stream on a well-known port)
+	budget int
 }
 
 // txn is a transaction: a request and its response. Text fields are
@@ -206,6 +212,9 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 		// a flow is HTTP from its first byte, or joined mid-stream on a
 		// well-known port
 		if !known && (ev.Offset != 0 || len(ev.Data) == 0 || !looksLikeStart(ev.Data)) {
+			if len(ev.Data) > 0 {
+				c.Ignore() // not HTTP from its first byte
+			}
 			return
 		}
 		st = &conn{}
@@ -223,6 +232,9 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 		p.end(c, st, ev.Dir)
 	default:
 		p.feed(c, st, ev.Dir, ev.TS, ev.Data)
+	}
+	if st.tunnel || st.dir[0].state == stDead && st.dir[1].state == stDead {
+		c.Ignore()
 	}
 }
 
@@ -255,10 +267,18 @@ func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []b
 				d.state = stDead
 				return
 			}
-			d.state = stResync
+			d.state, d.budget = stResync, maxJoinScan
 			p.Resyncs++
 		} else {
 			d.state = stLine
+		}
+	}
+	if d.budget > 0 {
+		if d.state != stResync {
+			d.budget = 0 // found a start line
+		} else if d.budget -= len(data); d.budget <= 0 {
+			d.state = stDead // no HTTP in the first maxJoinScan bytes
+			return
 		}
 	}
 	for len(data) > 0 && !st.tunnel {

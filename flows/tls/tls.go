@@ -170,6 +170,7 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 		case looksLikeHello(ev.Data, 2):
 			st = &conn{clientDir: 1 - ev.Dir, roles: true}
 		default:
+			c.Ignore() // a stream that does not begin with a hello is not TLS
 			return
 		}
 		p.flows[c.ID] = st
@@ -201,6 +202,9 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 	}
 	if st.established() {
 		p.row(c, st)
+	}
+	if st.done || st.dir[0].dead && st.dir[1].dead {
+		c.Ignore() // nothing more to learn: FlowEnd writes or forgets
 	}
 }
 
