@@ -140,7 +140,6 @@ type parser struct {
 	cur     *txn // the message being read
 	chunked bool
 	length  int64 // Content-Length, -1 if none
-	noBody  bool  // a response that has no body (HEAD, 1xx, 204, 304)
 	start   int64 // ts of the message's first byte
 	// budget is what a direction never recognized as HTTP may still scan
 	// for a start line (a flow joined mid-stream on a well-known port)
