@@ -338,3 +338,46 @@ func (d streamDispatch) Stream(ev *StreamEvent) {
 		t.userStream.Stream(ev)
 	}
 }
+
+// Side returns the address and port of the side that sends in direction
+// d, as the event's Conn has the roles.
+func (c *Conn) Side(d Dir) (netip.Addr, uint16) {
+	if d == FromOrig {
+		return c.OrigIP, c.OrigPort
+	}
+	return c.RespIP, c.RespPort
+}
+
+// NumConnColumns is the number of ConnColumns: a transaction table's own
+// columns start there.
+const NumConnColumns = 7
+
+// ConnColumns returns the columns that begin every transaction table
+// (dns, http, tls): ts, flow_id, community_id, then the client as src_ip
+// and src_port and the server as dst_ip and dst_port. tsDoc says which
+// message's time ts is; clientDoc who the client is.
+func ConnColumns(tsDoc, clientDoc string) []table.Column {
+	return []table.Column{
+		{Name: "ts", Type: table.Timestamp, Doc: tsDoc},
+		{Name: "flow_id", Type: table.Uint64, Doc: "The flow carrying the messages (joins flows and packets)."},
+		{Name: "community_id", Type: table.String, Doc: "Community ID of that flow."},
+		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: clientDoc},
+		{Name: "src_port", Type: table.Uint16, Doc: "The client's port."},
+		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The server."},
+		{Name: "dst_port", Type: table.Uint16, Doc: "The server's port."},
+	}
+}
+
+// AppendConn appends the values of ConnColumns to the first columns of a
+// row: ts, c's flow_id and community_id, the client and the server.
+func AppendConn(v []table.Vector, ts int64, c *Conn, client netip.Addr, clientPort uint16, server netip.Addr, serverPort uint16) {
+	v[0].AppendInt(ts)
+	v[1].AppendUint(c.ID)
+	v[2].AppendBytes(c.CommunityID[:])
+	v[3].Str = parsers.AppendAddr(v[3].Str, client)
+	v[3].EndString()
+	v[4].AppendUint(uint64(clientPort))
+	v[5].Str = parsers.AppendAddr(v[5].Str, server)
+	v[5].EndString()
+	v[6].AppendUint(uint64(serverPort))
+}

@@ -14,15 +14,9 @@ import (
 )
 
 // Column indexes of the dns table, in schema order.
+// (The first seven are flows.ConnColumns.)
 const (
-	ColTS = iota
-	ColFlowID
-	ColCommunityID
-	ColSrcIP
-	ColSrcPort
-	ColDstIP
-	ColDstPort
-	ColProto
+	ColProto = flows.NumConnColumns + iota
 	ColTransID
 	ColRTT
 	ColQuery
@@ -51,14 +45,8 @@ var Schema = &table.Schema{
 		"streams). A query without a response (when its flow ends) and a response without a query are rows too (`status`). " +
 		"DNS is recognized by content: on ports 53, 5353 (mDNS) and 5355 (LLMNR) every message, elsewhere only messages that decode whole. " +
 		"Rows are written when the response comes (or the flow ends), so they are ordered by that, not by `ts`. `flow_id` joins the flows and packets tables.",
-	Columns: []table.Column{
-		{Name: "ts", Type: table.Timestamp, Doc: "Timestamp of the query (of the response when `status` is `unsolicited`)."},
-		{Name: "flow_id", Type: table.Uint64, Doc: "The flow carrying the messages (joins flows and packets)."},
-		{Name: "community_id", Type: table.String, Doc: "Community ID of that flow."},
-		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "The client: sender of the query (destination of an unsolicited response)."},
-		{Name: "src_port", Type: table.Uint16, Doc: "The client's port."},
-		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The server."},
-		{Name: "dst_port", Type: table.Uint16, Doc: "The server's port."},
+	Columns: append(flows.ConnColumns("Timestamp of the query (of the response when `status` is `unsolicited`).",
+		"The client: sender of the query (destination of an unsolicited response)."), []table.Column{
 		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "`udp` or `tcp`."},
 		{Name: "trans_id", Type: table.Uint16, Doc: "The 16-bit transaction id that pairs query and response."},
 		{Name: "rtt", Type: table.Float64, Nullable: true, Doc: "Seconds from the query to its response; null without both."},
@@ -77,7 +65,7 @@ var Schema = &table.Schema{
 		{Name: "ttls", Type: table.Uint32, Nullable: true, List: true, Doc: "The TTLs (seconds) of the records of `answers`, in the same order."},
 		{Name: "status", Type: table.String, Hint: table.Dict, Doc: "`answered`; `unanswered` (no response before the flow ended or the query was asked again with the same id); `unsolicited` (a response to no query seen)."},
 		{Name: "error", Type: table.String, Nullable: true, Doc: "Why a message could not be decoded whole (truncated, bad name compression, ...); the row holds what came before. Null when both decoded."},
-	},
+	}...),
 }
 
 // maxPending bounds the queries waiting for a response in one flow: the
@@ -232,15 +220,7 @@ func (p *Plugin) message(c *flows.Conn, st *flowState, ts int64, src netip.Addr,
 // rts; respErr is the response's decoding error.
 func (p *Plugin) row(c *flows.Conn, st *flowState, q *query, m *layers.DNS, rts int64, status, respErr string) {
 	v := p.out.Batch().Cols
-	v[ColTS].AppendInt(q.ts)
-	v[ColFlowID].AppendUint(c.ID)
-	v[ColCommunityID].AppendBytes(c.CommunityID[:])
-	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, q.client)
-	v[ColSrcIP].EndString()
-	v[ColSrcPort].AppendUint(uint64(q.clientPt))
-	v[ColDstIP].Str = parsers.AppendAddr(v[ColDstIP].Str, q.server)
-	v[ColDstIP].EndString()
-	v[ColDstPort].AppendUint(uint64(q.serverPt))
+	flows.AppendConn(v, q.ts, c, q.client, q.clientPt, q.server, q.serverPt)
 	v[ColProto].AppendString(st.proto)
 	v[ColTransID].AppendUint(uint64(q.id))
 	if m != nil && status == "answered" {
@@ -375,10 +355,8 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 		}
 		d.seen = true
 		c.SetService("dns")
-		src, sport, dst, dport := c.OrigIP, c.OrigPort, c.RespIP, c.RespPort
-		if ev.Dir == flows.FromResp {
-			src, sport, dst, dport = dst, dport, src, sport
-		}
+		src, sport := c.Side(ev.Dir)
+		dst, dport := c.Side(1 - ev.Dir)
 		p.message(c, st, ev.TS, src, sport, dst, dport, err)
 		d.buf = append(d.buf[:0], d.buf[2+n:]...)
 	}

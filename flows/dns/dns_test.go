@@ -42,14 +42,17 @@ func readRows(b *table.Batch) []row {
 	var out []row
 	v := b.Cols
 	str := func(c, i int) string { return string(v[c].Bytes(i)) }
+	// the flows.ConnColumns, by name
+	ts, flowID, cid := dns.Schema.Index("ts"), dns.Schema.Index("flow_id"), dns.Schema.Index("community_id")
+	srcIP, srcPort, dstIP, dstPort := dns.Schema.Index("src_ip"), dns.Schema.Index("src_port"), dns.Schema.Index("dst_ip"), dns.Schema.Index("dst_port")
 	for i := 0; i < b.N; i++ {
 		r := row{
-			TS: v[dns.ColTS].I64[i], FlowID: v[dns.ColFlowID].U64[i],
-			Src: str(dns.ColSrcIP, i), Dst: str(dns.ColDstIP, i),
-			SrcPort: uint16(v[dns.ColSrcPort].U64[i]), DstPort: uint16(v[dns.ColDstPort].U64[i]),
+			TS: v[ts].I64[i], FlowID: v[flowID].U64[i],
+			Src: str(srcIP, i), Dst: str(dstIP, i),
+			SrcPort: uint16(v[srcPort].U64[i]), DstPort: uint16(v[dstPort].U64[i]),
 			Proto: str(dns.ColProto, i), TransID: uint16(v[dns.ColTransID].U64[i]),
 			RD: v[dns.ColRD].U64[i] == 1, Status: str(dns.ColStatus, i),
-			CommunityIDPresent: len(v[dns.ColCommunityID].Bytes(i)) == 30,
+			CommunityIDPresent: len(v[cid].Bytes(i)) == 30,
 		}
 		if v[dns.ColRTT].Valid[i] {
 			r.RTT = ptr(v[dns.ColRTT].F64[i])

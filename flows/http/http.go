@@ -5,20 +5,13 @@ import (
 	"strconv"
 
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
 // Column indexes of the http table, in schema order.
+// (The first seven are flows.ConnColumns.)
 const (
-	ColTS = iota
-	ColFlowID
-	ColCommunityID
-	ColSrcIP
-	ColSrcPort
-	ColDstIP
-	ColDstPort
-	ColTransDepth
+	ColTransDepth = flows.NumConnColumns + iota
 	ColMethod
 	ColHost
 	ColURI
@@ -47,14 +40,7 @@ var Schema = &table.Schema{
 		"8080, 8888 and 3128 a flow joined mid-stream is searched for its next message start too. After a gap in a body of known length " +
 		"the body goes on; after any other gap the parser resynchronizes on the next request or status line (`error` says so). " +
 		"Rows are written when the response ends (or the flow does), so they are ordered by that, not by `ts`.",
-	Columns: []table.Column{
-		{Name: "ts", Type: table.Timestamp, Doc: "Timestamp of the request (of the response when there is no request)."},
-		{Name: "flow_id", Type: table.Uint64, Doc: "The flow carrying the messages (joins flows and packets)."},
-		{Name: "community_id", Type: table.String, Doc: "Community ID of that flow."},
-		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "The client: sender of the requests."},
-		{Name: "src_port", Type: table.Uint16, Doc: "The client's port."},
-		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The server."},
-		{Name: "dst_port", Type: table.Uint16, Doc: "The server's port."},
+	Columns: append(flows.ConnColumns("Timestamp of the request (of the response when there is no request).", "The client: sender of the requests."), []table.Column{
 		{Name: "trans_depth", Type: table.Uint32, Doc: "1-based position of the transaction in its flow (keep-alive, pipelining)."},
 		{Name: "method", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Request method (`http.request.method`); null without a request."},
 		{Name: "host", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The Host header (`http.host`); null without one."},
@@ -70,7 +56,7 @@ var Schema = &table.Schema{
 		{Name: "response_content_type", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The response's Content-Type header."},
 		{Name: "rtt", Type: table.Float64, Nullable: true, Doc: "Seconds from the request's first byte to the response's status line; null without both."},
 		{Name: "error", Type: table.String, Nullable: true, Doc: "What went wrong with the transaction: a gap in a body (`gap of N bytes in the response body`: the length counts the lost bytes), a message cut by a gap or by the flow's end, a malformed header. Null when both messages were whole."},
-	},
+	}...),
 }
 
 // Limits: a line longer than maxLine, or more than maxHeaders header
@@ -744,19 +730,9 @@ func (p *Plugin) row(c *flows.Conn, st *conn, t *txn) {
 	if !t.hasReq {
 		ts = t.respTS
 	}
-	v[ColTS].AppendInt(ts)
-	v[ColFlowID].AppendUint(c.ID)
-	v[ColCommunityID].AppendBytes(c.CommunityID[:])
-	cip, cpt, sip, spt := c.OrigIP, c.OrigPort, c.RespIP, c.RespPort
-	if st.roles && st.clientDir == flows.FromResp {
-		cip, cpt, sip, spt = sip, spt, cip, cpt
-	}
-	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, cip)
-	v[ColSrcIP].EndString()
-	v[ColSrcPort].AppendUint(uint64(cpt))
-	v[ColDstIP].Str = parsers.AppendAddr(v[ColDstIP].Str, sip)
-	v[ColDstIP].EndString()
-	v[ColDstPort].AppendUint(uint64(spt))
+	cip, cpt := c.Side(st.clientDir) // FromOrig until the roles are known
+	sip, spt := c.Side(1 - st.clientDir)
+	flows.AppendConn(v, ts, c, cip, cpt, sip, spt)
 	v[ColTransDepth].AppendUint(uint64(t.depth))
 	str := func(col int, s span, ok bool) {
 		if ok {

@@ -7,20 +7,13 @@ import (
 	"strconv"
 
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
 // Column indexes of the tls table, in schema order.
+// (The first seven are flows.ConnColumns.)
 const (
-	ColTS = iota
-	ColFlowID
-	ColCommunityID
-	ColSrcIP
-	ColSrcPort
-	ColDstIP
-	ColDstPort
-	ColVersion
+	ColVersion = flows.NumConnColumns + iota
 	ColClientVersion
 	ColCipher
 	ColCipherName
@@ -50,14 +43,7 @@ var Schema = &table.Schema{
 		"ClientHello (or, without one, a ServerHello). A row is written once the handshake is established or failed, or when the flow ends. " +
 		"The fingerprints follow their definitions: `ja3`/`ja3s` as Salesforce's JA3 (GREASE values left out; tshark's `tls.handshake.ja3`/`ja3s`), " +
 		"`ja4` as FoxIO's JA4 for TLS over TCP.",
-	Columns: []table.Column{
-		{Name: "ts", Type: table.Timestamp, Doc: "Timestamp of the ClientHello (of the ServerHello without one)."},
-		{Name: "flow_id", Type: table.Uint64, Doc: "The flow (joins flows and packets)."},
-		{Name: "community_id", Type: table.String, Doc: "Community ID of that flow."},
-		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "The client."},
-		{Name: "src_port", Type: table.Uint16, Doc: "The client's port."},
-		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The server."},
-		{Name: "dst_port", Type: table.Uint16, Doc: "The server's port."},
+	Columns: append(flows.ConnColumns("Timestamp of the ClientHello (of the ServerHello without one).", "The client: sender of the ClientHello."), []table.Column{
 		{Name: "version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Negotiated version (`TLSv12`, `TLSv13`, `SSLv3`, ...): the ServerHello's supported_versions if present, else its version; null without a ServerHello."},
 		{Name: "client_version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Highest version the client offered: the top of its supported_versions (GREASE ignored) if present, else the ClientHello's version; null without a ClientHello."},
 		{Name: "cipher", Type: table.Uint16, Nullable: true, Doc: "The cipher suite the server chose."},
@@ -76,7 +62,7 @@ var Schema = &table.Schema{
 		{Name: "cert_not_after", Type: table.Timestamp, Nullable: true, Doc: "End of that certificate's validity."},
 		{Name: "cert_sha256", Type: table.String, Nullable: true, Doc: "SHA-256 of that certificate's DER bytes, lower-case hex (set even when the certificate does not parse)."},
 		{Name: "error", Type: table.String, Nullable: true, Doc: "What went wrong: a fatal alert (`alert 40`), a gap in the handshake, a malformed hello or certificate. Null otherwise."},
-	},
+	}...),
 }
 
 // Limits: a handshake message longer than maxMessage (a certificate
@@ -436,19 +422,9 @@ func (p *Plugin) row(c *flows.Conn, st *conn) {
 	st.dir[0].hs, st.dir[1].hs = nil, nil
 	p.Handshakes++
 	v := p.out.Batch().Cols
-	v[ColTS].AppendInt(st.ts)
-	v[ColFlowID].AppendUint(c.ID)
-	v[ColCommunityID].AppendBytes(c.CommunityID[:])
-	cip, cpt, sip, spt := c.OrigIP, c.OrigPort, c.RespIP, c.RespPort
-	if st.clientDir == flows.FromResp {
-		cip, cpt, sip, spt = sip, spt, cip, cpt
-	}
-	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, cip)
-	v[ColSrcIP].EndString()
-	v[ColSrcPort].AppendUint(uint64(cpt))
-	v[ColDstIP].Str = parsers.AppendAddr(v[ColDstIP].Str, sip)
-	v[ColDstIP].EndString()
-	v[ColDstPort].AppendUint(uint64(spt))
+	cip, cpt := c.Side(st.clientDir)
+	sip, spt := c.Side(1 - st.clientDir)
+	flows.AppendConn(v, st.ts, c, cip, cpt, sip, spt)
 	if st.hasSH {
 		v[ColVersion].AppendString(VersionName(st.version))
 	} else {
