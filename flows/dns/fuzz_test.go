@@ -1,7 +1,6 @@
 package dns_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
@@ -16,17 +15,14 @@ import (
 // no panic, and every row is whole (each column has one value per row).
 // Seeded with the DNS payloads of the real captures.
 func FuzzDNS(f *testing.F) {
-	for _, name := range []string{
+	seeds := reftest.Payloads(f, capturesDir, []string{
 		"pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap",
 		"pcap-parser--assets--wireshark_samples-test.pcapng",
 		"dpkt--examples--data--truncated_dns_2.pcap",
 		"tcpdump--tests--dns_tcp.pcap",
-	} {
-		for _, r := range reftest.Decode(f, filepath.Join(capturesDir, name)) {
-			if len(r.Payload) > 0 && (r.SrcPort == 53 || r.DstPort == 53 || r.SrcPort == 5353) {
-				f.Add(r.Payload, uint8(len(r.Payload)/2))
-			}
-		}
+	}, func(r *parsers.PacketRow) bool { return r.SrcPort == 53 || r.DstPort == 53 || r.SrcPort == 5353 })
+	for _, p := range seeds {
+		f.Add(p, uint8(len(p)/2))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
 		b := table.NewBatch(dns.Schema, 16)

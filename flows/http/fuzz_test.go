@@ -1,13 +1,13 @@
 package http_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/flows/http"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -16,17 +16,14 @@ import (
 // whole: no panic, and every row is whole. Seeded with the TCP payloads
 // of the real captures' HTTP flows.
 func FuzzHTTP(f *testing.F) {
-	for _, name := range []string{
+	seeds := reftest.Payloads(f, capturesDir, []string{
 		"dpkt--examples--data--http.pcap",
 		"zeek--testing--btest--Traces--http-qinq-0.pcap",
 		"pcapplusplus--Tests--ExamplesTest--pcap_examples--frag_http_req.pcap",
 		"gopacket--pcap--test_loopback.pcap",
-	} {
-		for _, r := range reftest.Decode(f, filepath.Join(capturesDir, name)) {
-			if len(r.Payload) > 0 && r.IPProto == 6 {
-				f.Add(r.Payload, uint8(len(r.Payload)/2), uint8(3))
-			}
-		}
+	}, func(r *parsers.PacketRow) bool { return r.IPProto == 6 })
+	for _, p := range seeds {
+		f.Add(p, uint8(len(p)/2), uint8(3))
 	}
 	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), uint8(20), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, cut, gap uint8) {

@@ -1,13 +1,13 @@
 package tls_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/flows/tls"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -16,17 +16,14 @@ import (
 // and a ServerHello: no panic, every row whole. Seeded with the TCP
 // payloads of the real captures' TLS flows.
 func FuzzTLS(f *testing.F) {
-	for _, name := range []string{
+	seeds := reftest.Payloads(f, capturesDir, []string{
 		"pcapplusplus--Tests--Packet__Test--PacketExamples--SSL-ClientHello1.pcap",
 		"zeek--testing--btest--Traces--tls--tls13_wolfssl.pcap",
 		"arkime--tests--pcap--pppoe.pcap",
 		"pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng",
-	} {
-		for _, r := range reftest.Decode(f, filepath.Join(capturesDir, name)) {
-			if len(r.Payload) > 0 && r.IPProto == 6 {
-				f.Add(r.Payload, uint8(len(r.Payload)/3))
-			}
-		}
+	}, func(r *parsers.PacketRow) bool { return r.IPProto == 6 })
+	for _, p := range seeds {
+		f.Add(p, uint8(len(p)/3))
 	}
 	f.Add(record(22, clientHello(chrome)), uint8(7))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {

@@ -116,3 +116,22 @@ func Decode(t testing.TB, paths ...string) []parsers.PacketRow {
 	}
 	return rows
 }
+
+// Payloads returns the non-empty transport payloads of the packets of the
+// named captures in dir that keep accepts: fuzz seeds from real traffic
+// (none fails the test).
+func Payloads(t testing.TB, dir string, names []string, keep func(r *parsers.PacketRow) bool) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, name := range names {
+		for _, r := range Decode(t, filepath.Join(dir, name)) {
+			if len(r.Payload) > 0 && keep(&r) {
+				out = append(out, r.Payload)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no payload in %v passes the filter: the fuzz target would run unseeded", names)
+	}
+	return out
+}
