@@ -2,10 +2,13 @@ package dns_test
 
 import (
 	"encoding/binary"
+	"path/filepath"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/flows/dns"
+	"github.com/pcap2table/pcap2table/internal/plugintest"
+	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -68,5 +71,14 @@ func TestTCP(t *testing.T) {
 	}
 	if got = streamed(t, &other, []flows.StreamEvent{ev(flows.FromOrig, 1, 0, q1)}); len(got) != 1 {
 		t.Fatalf("DNS on port 8053: %+v", got)
+	}
+}
+
+// TestIgnoresOthers: on TCP flows that are not DNS (HTTP here) the
+// plugin calls Conn.Ignore at the first data and gets no more events.
+func TestIgnoresOthers(t *testing.T) {
+	rows := reftest.Decode(t, filepath.Join(capturesDir, "dpkt--examples--data--http.pcap"))
+	if n := plugintest.StreamEvents(t, rows, dns.Schema, func(o *flows.Output) flows.Plugin { return dns.New(o) }); n > 2 {
+		t.Errorf("%d stream events for one HTTP flow, want <= 2", n)
 	}
 }

@@ -98,3 +98,13 @@ func head(s []string) []string {
 	}
 	return s
 }
+
+// TestIgnoresOthers: on TLS flows (not HTTP from their first byte, on
+// ports that are not HTTP's) the plugin calls Conn.Ignore at the first
+// data and gets no more stream events.
+func TestIgnoresOthers(t *testing.T) {
+	rows := reftest.Decode(t, filepath.Join(capturesDir, "zeek--testing--btest--Traces--tls--tls13_wolfssl.pcap"))
+	if n := plugintest.StreamEvents(t, rows, http.Schema, func(o *flows.Output) flows.Plugin { return http.New(o) }); n > 2 {
+		t.Errorf("%d stream events for one TLS flow, want <= 2", n)
+	}
+}

@@ -108,6 +108,7 @@ func TestTransactions(t *testing.T) {
 			[]want{{"GET", "/1", "", "a gap cut the message", 0, 0}, {"GET", "/2", "", "", 0, 0}}},
 		{"joined mid-stream on port 80", 80, evs(c("tail of a body\r\nGET /late HTTP/1.1\r\n\r\n"), s("ody\r\n"+ok)),
 			[]want{{"GET", "/late", "200", "", 0, 5}}},
+		{"joined mid-stream: searched for 64 KiB at most", 80, evs(c(strings.Repeat("x\n", 33<<10)), c("GET /late HTTP/1.1\r\n\r\n")), nil},
 		{"not HTTP on another port", 9999, evs(c("\x16\x03\x01\x00\x05hello"), s("\x16\x03\x03\x00\x01x")), nil},
 		{"not HTTP mid-stream on another port", 9999, evs(c("xGET / HTTP/1.1\r\n\r\n")), nil},
 		{"CONNECT tunnel", 3128, evs(c("CONNECT a:443 HTTP/1.1\r\n\r\n"), s("HTTP/1.1 200 Connection established\r\n\r\n"), c("\x16\x03\x01GET / HTTP/1.1\r\n\r\n"), s("HTTP/1.1 200 OK\r\n\r\n")),

@@ -84,3 +84,13 @@ func TestTshark(t *testing.T) {
 		t.Errorf("compared %d captures with TLS, want >= 6", compared)
 	}
 }
+
+// TestIgnoresOthers: on HTTP flows the plugin calls Conn.Ignore at the
+// first data and gets no more stream events; on a TLS flow it ignores
+// the rest once the handshake is established.
+func TestIgnoresOthers(t *testing.T) {
+	mk := func(o *flows.Output) flows.Plugin { return tls.New(o) }
+	if n := plugintest.StreamEvents(t, reftest.Decode(t, filepath.Join(capturesDir, "dpkt--examples--data--http.pcap")), tls.Schema, mk); n > 2 {
+		t.Errorf("%d stream events for one HTTP flow, want <= 2", n)
+	}
+}

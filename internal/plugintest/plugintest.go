@@ -115,3 +115,53 @@ func (r Row) Uint(col string) uint64 {
 	u, _ := r[col].(uint64)
 	return u
 }
+
+// StreamEvents runs the plugin that mk makes over rows, like Run, and
+// returns the most stream events it was handed for one flow: a plugin
+// that calls Conn.Ignore on a flow that is not its protocol gets one or
+// two, one that does not gets every segment.
+func StreamEvents(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*flows.Output) flows.Plugin) int {
+	t.Helper()
+	b := table.NewBatch(s, 8)
+	out := flows.NewOutput(&b, 1<<20, func() { b.Reset() })
+	c := &counter{n: map[uint64]int{}}
+	c.Plugin = mk(out)
+	c.stream, _ = c.Plugin.(flows.StreamHook)
+	c.end, _ = c.Plugin.(flows.FlowEndHook)
+	if c.stream == nil {
+		t.Fatal("the plugin has no StreamHook")
+	}
+	tr := flows.NewTracker(flows.DefaultConfig())
+	if err := tr.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		tr.Observe(&rows[i])
+		tr.TakeEnded()
+	}
+	tr.Close()
+	most := 0
+	for _, n := range c.n {
+		most = max(most, n)
+	}
+	return most
+}
+
+// counter counts a plugin's stream events per flow.
+type counter struct {
+	flows.Plugin
+	stream flows.StreamHook
+	end    flows.FlowEndHook
+	n      map[uint64]int
+}
+
+func (c *counter) Stream(conn *flows.Conn, ev *flows.StreamEvent) {
+	c.n[conn.ID]++
+	c.stream.Stream(conn, ev)
+}
+
+func (c *counter) FlowEnd(conn *flows.Conn, row *flows.FlowRow) {
+	if c.end != nil {
+		c.end.FlowEnd(conn, row)
+	}
+}
