@@ -180,23 +180,26 @@ func (p *Plugin) release(t *txn) {
 	}
 }
 
-// knownPort says whether a flow on this port may be joined mid-stream.
-func knownPort(port uint16) bool {
-	switch port {
-	case 80, 8000, 8008, 8080, 8888, 3128:
-		return true
+// joinable says whether the flow is on a well-known HTTP port, where it
+// may be joined mid-stream (searched for its next start line).
+func joinable(c *flows.Conn) bool {
+	known := func(port uint16) bool {
+		switch port {
+		case 80, 8000, 8008, 8080, 8888, 3128:
+			return true
+		}
+		return false
 	}
-	return false
+	return c.HasPorts && (known(c.OrigPort) || known(c.RespPort))
 }
 
 // Stream implements flows.StreamHook.
 func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 	st := p.flows[c.ID]
 	if st == nil {
-		known := c.HasPorts && (knownPort(c.OrigPort) || knownPort(c.RespPort))
 		// a flow is HTTP from its first byte, or joined mid-stream on a
 		// well-known port
-		if !known && (ev.Offset != 0 || len(ev.Data) == 0 || !looksLikeStart(ev.Data)) {
+		if !joinable(c) && (ev.Offset != 0 || len(ev.Data) == 0 || !looksLikeStart(ev.Data)) {
 			if len(ev.Data) > 0 {
 				c.Ignore() // not HTTP from its first byte
 			}
@@ -248,7 +251,7 @@ func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []b
 	d := &st.dir[dir]
 	if d.state == stFirst {
 		if !looksLikeStart(data) {
-			if !(c.HasPorts && (knownPort(c.OrigPort) || knownPort(c.RespPort))) {
+			if !joinable(c) {
 				d.state = stDead
 				return
 			}
