@@ -37,7 +37,7 @@ var Schema = &table.Schema{
 		"requests each get a row, paired with the responses in order. A request without a response (when the flow ends) and a response " +
 		"without a request are rows too, with the other side's columns null. HTTP is recognized by content on any port: a direction is " +
 		"HTTP when its first bytes are a request line (`GET /x HTTP/1.1`) or a status line (`HTTP/1.1 200 OK`); on ports 80, 8000, 8008, " +
-		"8080, 8888 and 3128 a flow joined mid-stream is searched for its next message start too. After a gap in a body of known length " +
+		"8080, 8888 and 3128 a flow joined mid-stream is searched for its next message start too (in its first 64 KiB). After a gap in a body of known length " +
 		"the body goes on; after any other gap the parser resynchronizes on the next request or status line (`error` says so). " +
 		"Rows are written when the response ends (or the flow does), so they are ordered by that, not by `ts`.",
 	Columns: append(flows.ConnColumns("Timestamp of the request (of the response when there is no request).", "The client: sender of the requests."), []table.Column{

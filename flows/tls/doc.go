@@ -4,8 +4,9 @@
 // ServerHello, the server's Certificate before TLS 1.3) are reassembled
 // across records and segments and decoded by hand (Hello), and the
 // fingerprints JA3, JA3S and JA4 are computed from them. Certificates
-// are decoded with crypto/x509. After the handshake the flow costs a map
-// lookup per stream event.
+// are decoded with crypto/x509. A flow that does not begin with a hello,
+// or whose row is written, is ignored (flows.Conn.Ignore): it costs the
+// plugin nothing more until it ends.
 //
 // Buffer ownership: stream data is read during the call only; a
 // direction keeps its incomplete handshake message (at most 256 KiB) and
