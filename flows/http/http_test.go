@@ -185,3 +185,33 @@ func TestPendingBound(t *testing.T) {
 		t.Fatalf("%d rows", len(rows))
 	}
 }
+
+// TestKeepAliveAllocs: a keep-alive flow's transactions reuse their
+// buffers: once warm, a request and its response allocate nothing.
+func TestKeepAliveAllocs(t *testing.T) {
+	b := table.NewBatch(http.Schema, 64)
+	p := http.New(flows.NewOutput(&b, 64, func() { b.Reset() }))
+	conn := &flows.Conn{ID: 1, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 1234, RespPort: 80, HasPorts: true}
+	req := []byte("POST /a HTTP/1.1\r\nHost: example.com\r\nUser-Agent: ua/1\r\nContent-Length: 4\r\n\r\nabcd")
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	var off [2]uint64
+	pair := func() {
+		for _, e := range []struct {
+			d    flows.Dir
+			data []byte
+		}{{flows.FromOrig, req}, {flows.FromResp, resp}} {
+			ev := flows.StreamEvent{Dir: e.d, Offset: off[e.d], Data: e.data}
+			off[e.d] += uint64(len(e.data))
+			p.Stream(conn, &ev)
+		}
+	}
+	for range 200 {
+		pair()
+	}
+	if n := testing.AllocsPerRun(100, pair); n != 0 {
+		t.Errorf("%.1f allocations per transaction, want 0", n)
+	}
+	if p.Requests != 301 || p.Responses != 301 {
+		t.Errorf("%d requests, %d responses", p.Requests, p.Responses)
+	}
+}
