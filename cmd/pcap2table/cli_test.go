@@ -54,6 +54,7 @@ func TestExitCodes(t *testing.T) {
 		{"reassembly cap reached", []string{"../../testdata/edited/http-lost-segment.pcap", "--tables", "flows", "--reassembly-flow-cap", "100", "-o", filepath.Join(dir, "cap.csv")}, false, exitOK, "gave up waiting for lost segments 1 times at a reassembly cap", ""},
 		{"bad size", []string{example, "--tables", "flows", "--reassembly-cap", "lots"}, false, exitUsage, "want a size such as", ""},
 		{"zero fragment timeout", []string{example, "--tables", "flows", "--frag-timeout", "0s"}, false, exitUsage, "--frag-timeout must be positive", ""},
+		{"beacons need two connections", []string{example, "--tables", "beacons", "--beacon-min-conns", "1"}, false, exitUsage, "--beacon-min-conns must be at least 2", ""},
 		{"negative wait", []string{example, "--tables", "flows", "--reassembly-wait", "-1s"}, false, exitUsage, "--reassembly-wait must not be negative", ""},
 		{"bad extension", []string{example, "-o", filepath.Join(dir, "x.txt")}, false, exitUsage, "cannot tell the format", ""},
 		{"parquet to a terminal", []string{example, "--format", "parquet"}, true, exitUsage, "refusing to write parquet to a terminal", ""},
