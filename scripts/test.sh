@@ -58,6 +58,7 @@ fuzz ./flows FuzzTracker
 fuzz ./flows/dns FuzzDNS
 fuzz ./flows/http FuzzHTTP
 fuzz ./flows/tls FuzzTLS
+fuzz ./flows/tls FuzzQUIC
 
 echo "== real consumers"
 scripts/consumers.sh

@@ -20,15 +20,6 @@ func run(t testing.TB, rows []parsers.PacketRow) []plugintest.Row {
 	return got
 }
 
-// known are tshark's handshakes we do not have, each checked by hand
-// (docs/fidelity.md, TLS).
-var known = map[string][]string{
-	// A QUIC Initial: tshark decrypts it (the keys come from the
-	// connection id) and reads the ClientHello inside; the tls table
-	// reads TLS over TCP only.
-	"ndpi--tests--cfgs--default--pcap--dlt_ppp.pcap": {"server4 fe94e313a5d76fb687c85443cdfa8170"},
-}
-
 // TestTshark compares the tls table with tshark's handshake fields (ref/
 // NAME.tls.tsv: one line per ClientHello and ServerHello with
 // tls.handshake.extensions_server_name, ja3 and ja3s) on every real
@@ -61,9 +52,6 @@ func TestTshark(t *testing.T) {
 				if r["error"] != nil {
 					t.Errorf("flow %d: error %q", r.Uint("flow_id"), r.Str("error"))
 				}
-			}
-			if k, ok := known[name]; ok {
-				wantCH = slices.DeleteFunc(wantCH, func(s string) bool { return slices.Contains(k, s) })
 			}
 			slices.Sort(wantCH)
 			slices.Sort(gotCH)

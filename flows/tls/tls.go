@@ -13,7 +13,8 @@ import (
 // Column indexes of the tls table, in schema order.
 // (The first seven are flows.ConnColumns.)
 const (
-	ColVersion = flows.NumConnColumns + iota
+	ColTransport = flows.NumConnColumns + iota
+	ColVersion
 	ColClientVersion
 	ColCipher
 	ColCipherName
@@ -37,13 +38,15 @@ const (
 // Schema is the tls table: one row per handshake.
 var Schema = &table.Schema{
 	Name:    "tls",
-	Version: 1,
+	Version: 2,
 	Doc: "One row per TLS (or SSL 3.0) handshake (Zeek's ssl.log), from the reassembled TCP streams: hellos and certificates " +
 		"are reassembled across records and segments. TLS is recognized by content on any port: a stream that begins with a " +
-		"ClientHello (or, without one, a ServerHello). A row is written once the handshake is established or failed, or when the flow ends. " +
+		"ClientHello (or, without one, a ServerHello). QUIC connections (UDP flows that begin with a client's Initial packet) give a row too, " +
+		"read from their Initial packets. A row is written once the handshake is established or failed, or when the flow ends. " +
 		"The fingerprints follow their definitions: `ja3`/`ja3s` as Salesforce's JA3 (GREASE values left out; tshark's `tls.handshake.ja3`/`ja3s`), " +
-		"`ja4` as FoxIO's JA4 for TLS over TCP.",
+		"`ja4` as FoxIO's JA4 (`t` over TCP, `q` over QUIC).",
 	Columns: append(flows.ConnColumns("Timestamp of the ClientHello (of the ServerHello without one).", "The client: sender of the ClientHello."), []table.Column{
+		{Name: "transport", Type: table.String, Hint: table.Dict, Doc: "`tcp` (TLS records), or `quic`: the hellos came in the CRYPTO frames of QUIC Initial packets (versions 1 and 2, and drafts 23 to 34), decrypted with the keys every observer can derive from the client's connection id."},
 		{Name: "version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Negotiated version (`TLSv12`, `TLSv13`, `SSLv3`, ...): the ServerHello's supported_versions if present, else its version; null without a ServerHello."},
 		{Name: "client_version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Highest version the client offered: the top of its supported_versions (GREASE ignored) if present, else the ClientHello's version; null without a ClientHello."},
 		{Name: "cipher", Type: table.Uint16, Nullable: true, Doc: "The cipher suite the server chose."},
@@ -52,10 +55,10 @@ var Schema = &table.Schema{
 		{Name: "client_alpn", Type: table.String, Nullable: true, List: true, Doc: "The ALPN protocols the client offered, in order; null without the extension."},
 		{Name: "alpn", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The ALPN protocol the server selected (Zeek's next_protocol)."},
 		{Name: "resumed", Type: table.Bool, Nullable: true, Doc: "The session was resumed: TLS 1.3 with a pre_shared_key in the ServerHello; before, the server echoed the client's session id or went to ChangeCipherSpec without a Certificate. Null without a ServerHello."},
-		{Name: "established", Type: table.Bool, Doc: "The handshake completed: both sides went encrypted (ChangeCipherSpec each, or in TLS 1.3 an encrypted record each after the ServerHello) with no fatal alert."},
+		{Name: "established", Type: table.Bool, Doc: "The handshake completed: both sides went encrypted (ChangeCipherSpec each, or in TLS 1.3 an encrypted record each after the ServerHello; over QUIC a 1-RTT packet each) with no fatal alert."},
 		{Name: "ja3", Type: table.String, Nullable: true, Doc: "JA3 of the ClientHello: MD5 of version,ciphers,extensions,groups,point formats (GREASE left out); null for an SSL 2.0-format hello."},
 		{Name: "ja3s", Type: table.String, Nullable: true, Doc: "JA3S of the ServerHello: MD5 of version,cipher,extensions."},
-		{Name: "ja4", Type: table.String, Nullable: true, Doc: "JA4 of the ClientHello (for example `t13d1516h2_8daaf6152771_e5627efa2ab1`)."},
+		{Name: "ja4", Type: table.String, Nullable: true, Doc: "JA4 of the ClientHello (for example `t13d1516h2_8daaf6152771_e5627efa2ab1`; `q...` over QUIC)."},
 		{Name: "cert_subject", Type: table.String, Nullable: true, Doc: "Subject of the server's certificate (the first of its chain), RFC 2253 style; TLS ≤ 1.2 only (TLS 1.3 encrypts it)."},
 		{Name: "cert_issuer", Type: table.String, Nullable: true, Doc: "Issuer of that certificate."},
 		{Name: "cert_not_before", Type: table.Timestamp, Nullable: true, Doc: "Start of that certificate's validity."},
@@ -76,6 +79,7 @@ type Plugin struct {
 	hello   Hello
 	text    []byte
 	scratch []uint16
+	qbuf    []byte // a decrypted QUIC packet
 	// Handshakes counts the rows; Errors those with an error.
 	Handshakes, Errors uint64
 }
@@ -115,6 +119,7 @@ type conn struct {
 	cert       []byte
 	certErr    string
 	err        string
+	quic       *quicConn // a QUIC connection: the hellos come from its Initial packets
 }
 
 // direction is one side's record stream.
@@ -331,6 +336,9 @@ func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ b
 		p.text = h.JA3(p.text[:0])
 		st.ja3 = MD5Hex(nil, p.text)
 		st.ja4 = h.JA4(nil, &p.scratch)
+		if st.quic != nil {
+			st.ja4[0] = 'q' // JA4's transport: QUIC
+		}
 	case typ == 2 && dir != st.clientDir:
 		if err := ParseServerHello(body, h); err != nil {
 			st.addErr("malformed ServerHello")
@@ -425,6 +433,14 @@ func (p *Plugin) row(c *flows.Conn, st *conn) {
 	cip, cpt := c.Side(st.clientDir)
 	sip, spt := c.Side(1 - st.clientDir)
 	flows.AppendConn(v, st.ts, c, cip, cpt, sip, spt)
+	if st.quic != nil {
+		v[ColTransport].AppendString("quic")
+		if !st.hasCH {
+			st.addErr("the ClientHello in the QUIC Initial packets is incomplete")
+		}
+	} else {
+		v[ColTransport].AppendString("tcp")
+	}
 	if st.hasSH {
 		v[ColVersion].AppendString(VersionName(st.version))
 	} else {

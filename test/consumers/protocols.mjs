@@ -11,7 +11,7 @@ import { tableFromIPC, Type } from 'apache-arrow';
 const want = {
   http: [['ts', 'TIMESTAMP WITH TIME ZONE'], ['flow_id', 'UBIGINT'], ['trans_depth', 'UINTEGER'], ['method', 'VARCHAR'],
     ['request_body_len', 'UBIGINT'], ['status_code', 'USMALLINT'], ['rtt', 'DOUBLE']],
-  tls: [['ts', 'TIMESTAMP WITH TIME ZONE'], ['cipher', 'USMALLINT'], ['client_alpn', 'VARCHAR[]'], ['resumed', 'BOOLEAN'],
+  tls: [['ts', 'TIMESTAMP WITH TIME ZONE'], ['transport', 'VARCHAR'], ['cipher', 'USMALLINT'], ['client_alpn', 'VARCHAR[]'], ['resumed', 'BOOLEAN'],
     ['established', 'BOOLEAN'], ['ja4', 'VARCHAR'], ['cert_not_after', 'TIMESTAMP WITH TIME ZONE']],
   beacons: [['connections', 'UBIGINT'], ['first_ts', 'TIMESTAMP WITH TIME ZONE'], ['dst_port', 'USMALLINT'], ['score', 'DOUBLE'],
     ['interval_cv', 'DOUBLE']],
