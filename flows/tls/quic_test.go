@@ -177,7 +177,7 @@ func TestQUIC(t *testing.T) {
 	t.Run("not quic", func(t *testing.T) {
 		for _, dg := range [][]byte{
 			[]byte("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01"), // DNS
-			initial(t, []byte("other keys"), false, 0, dcid, scid, 0, crypto(0, ch)),                     // keys that do not open it
+			initial(t, []byte("other keys"), false, 0, dcid, scid, 0, crypto(0, ch)),                         // keys that do not open it
 			c1[:30], // cut short
 		} {
 			if rows := quic(t, datagram{true, dg}); len(rows) != 0 {
