@@ -128,6 +128,10 @@ func NewParquet(w io.Writer, s *table.Schema, o Options) (Writer, error) {
 		parquet.NewSchema(s.Name, g),
 		parquet.Compression(codec),
 		parquet.CreatedBy("pcap2table", "", ""),
+		// Statistics in every data page header repeat what the page index
+		// and the column chunk hold (readers use those); computing them
+		// took a second pass over each page's values.
+		parquet.DataPageStatistics(false),
 	}
 	for k, v := range o.Metadata {
 		opts = append(opts, parquet.KeyValueMetadata(k, v))

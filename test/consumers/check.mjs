@@ -34,6 +34,11 @@ for (const name of names) {
     check(md.filter(r => r.col === col).every(r => String(r.encodings).includes('RLE_DICTIONARY')), `${name}: ${col} is not dictionary-encoded: ${md.find(r => r.col === col)?.encodings}`);
   }
   check(md.every(r => r.rg <= 1048576n), `${name}: a row group has more than 1 Mi rows`);
+  // Row-group statistics (what engines prune row groups with) are written,
+  // though data page headers carry none.
+  const st = await rows(`SELECT path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata('${q(base)}.parquet')
+    WHERE path_in_schema IN ('frame', 'ts', 'src_ip')`);
+  check(st.length >= 3 && st.every(r => r.lo !== null && r.hi !== null), `${name}: row groups without min/max statistics: ${JSON.stringify(st.filter(r => r.lo === null || r.hi === null))}`);
   // CSV (written with --time-format epoch_ns) holds the same values as Parquet.
   const cols = Object.keys(types).filter(k => k !== 'ts');
   const pq = cols.map(k => `CAST("${k}" AS VARCHAR) AS "${k}"`).join(', ');
