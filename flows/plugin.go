@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/pcap2table/pcap2table/parsers"
@@ -27,7 +28,7 @@ import (
 // hooks at once.
 //
 // A plugin that recognizes its protocol in a flow calls Conn.SetService:
-// the flow's service column lists the services set, in registration
+// the flow's service column lists the services set, in alphabetical
 // order. A hook that panics (a plugin bug that malformed data reached) is
 // recovered: the panic is counted in Tracker.PluginPanics under the
 // plugin's table and the plugin gets no more events of that flow but its
@@ -294,7 +295,8 @@ func (t *Tracker) finishPlugins() {
 	}
 }
 
-// serviceString joins the names of the services whose bits are set.
+// serviceString joins the names of the services whose bits are set, in
+// alphabetical order.
 func (t *Tracker) serviceString(set uint16) string {
 	if set == 0 {
 		return ""
@@ -302,16 +304,17 @@ func (t *Tracker) serviceString(set uint16) string {
 	if set&(set-1) == 0 {
 		return t.services[bits.TrailingZeros16(set)]
 	}
-	var b strings.Builder
+	// in alphabetical order, whichever the tracker met first
+	var names [16]string
+	n := 0
 	for i, s := range t.services {
 		if set&(1<<i) != 0 {
-			if b.Len() > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(s)
+			names[n] = s
+			n++
 		}
 	}
-	return b.String()
+	slices.Sort(names[:n])
+	return strings.Join(names[:n], ",")
 }
 
 // streamDispatch hands stream events to the plugins' StreamHooks, then

@@ -361,6 +361,7 @@ func (p *Plugin) Packet(c *flows.Conn, dir flows.Dir, r *parsers.PacketRow) {
 			return
 		}
 		p.flows[c.ID] = st
+		c.SetService("quic")
 	}
 	if st.done || st.quic == nil {
 		return

@@ -5,11 +5,13 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"encoding/hex"
+	"path/filepath"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/flows/tls"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
+	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
@@ -185,4 +187,28 @@ func TestQUIC(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestQUICCapture: the real QUIC connection (draft-29) gives a tls row
+// with tshark's ja3, and its flow's service is "quic,tls".
+func TestQUICCapture(t *testing.T) {
+	rows, fl := plugintest.Run(t, reftest.Decode(t, filepath.Join(capturesDir, "ndpi--tests--cfgs--default--pcap--dlt_ppp.pcap")), tls.Schema,
+		func(o *flows.Output) flows.Plugin { return tls.New(o) })
+	if len(rows) != 1 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	r := rows[0]
+	if r.Str("transport") != "quic" || r.Str("ja3") != "fe94e313a5d76fb687c85443cdfa8170" || r.Str("server_name") != "server4" ||
+		r.Str("ja4") != "q00d0308h9_55b375c5d22e_23ed935430f2" || r["error"] != nil {
+		t.Errorf("row %v", r)
+	}
+	service := "no flow"
+	for _, f := range fl {
+		if f.FlowID == r.Uint("flow_id") {
+			service = f.Service
+		}
+	}
+	if service != "quic,tls" {
+		t.Errorf("service %q, want quic,tls", service)
+	}
 }
