@@ -136,7 +136,6 @@ type quicConn struct {
 	keys    [2]*quicKeys
 	retried bool // the server sent a Retry: the next client Initial chooses new keys
 	crypto  [2]cryptoStream
-	short   [2]bool // the direction sent a 1-RTT (short header) packet
 }
 
 // cryptoStream reassembles the CRYPTO frames of one direction's Initial
@@ -152,9 +151,6 @@ type cryptoFrame struct {
 	off  uint64
 	data []byte
 }
-
-// maxQUICPacket bounds the decrypted payload kept per packet.
-const maxQUICPacket = 1 << 16
 
 var errNotInitial = errors.New("not a quic initial packet")
 
