@@ -74,6 +74,13 @@ type Options struct {
 	OnWarning func(error)
 	// Fsync makes the output file durable (fsync before the rename).
 	Fsync bool
+	// PartitionBy ("hour" or "day") writes each table as a Hive-style
+	// partitioned dataset, OUTPUT/<table>/date=.../hour=.../part-NNNNN.<ext>
+	// (writers.Dataset); Output is then a folder. "": one file per table.
+	PartitionBy string
+	// MaxFileRows bounds the rows of one file of a partitioned dataset
+	// (default writers.DefaultMaxFileRows).
+	MaxFileRows int
 	// Progress, if not nil, is updated while reading.
 	Progress *Progress
 	// BeaconMinConns is the fewest connections a pair needs for a row of
@@ -263,13 +270,35 @@ type sink struct {
 	schema *table.Schema
 	w      writers.Writer
 	file   *writers.File
-	cols   []int // the columns the writer reads
+	ds     *writers.Dataset // instead of file, with --partition-by
+	cols   []int            // the columns the writer reads
 
 	full, free chan *table.Batch
 	made       int          // batches made
 	batch      *table.Batch // being filled by the decoding goroutine (a plugin's: by the tracking one)
 	err        error        // the writer's first error
 	errSet     atomic.Bool
+}
+
+// commit puts the sink's output under its final name.
+func (sk *sink) commit() error {
+	switch {
+	case sk.file != nil:
+		return sk.file.Commit()
+	case sk.ds != nil:
+		return sk.ds.Commit()
+	}
+	return nil
+}
+
+// abort removes the sink's output (a no-op after commit).
+func (sk *sink) abort() {
+	switch {
+	case sk.file != nil:
+		sk.file.Abort()
+	case sk.ds != nil:
+		sk.ds.Abort()
+	}
 }
 
 // Convert converts the inputs to the requested tables in one pass. It
@@ -285,7 +314,16 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	folder := len(names) > 1 || strings.HasSuffix(o.Output, "/") || strings.HasSuffix(o.Output, string(filepath.Separator))
+	var by writers.Partitioning
+	if o.PartitionBy != "" {
+		if by, err = writers.ParsePartitioning(o.PartitionBy); err != nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("unknown --partition-by %q (want hour or day)", o.PartitionBy)}
+		}
+		if o.Output == "" {
+			return nil, &UsageError{Msg: "--partition-by writes datasets into a folder: give -o FOLDER"}
+		}
+	}
+	folder := by != 0 || len(names) > 1 || strings.HasSuffix(o.Output, "/") || strings.HasSuffix(o.Output, string(filepath.Separator))
 	if !folder && o.Output != "" {
 		if st, err := os.Stat(o.Output); err == nil && st.IsDir() {
 			folder = true
@@ -336,9 +374,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	var sinks []*sink
 	abort := func() {
 		for _, sk := range sinks {
-			if sk.file != nil {
-				sk.file.Abort()
-			}
+			sk.abort()
 		}
 	}
 	for i, sc := range schemas {
@@ -348,7 +384,9 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 		if folder {
 			path = filepath.Join(o.Output, sc.Name+format.Exts[0])
 		}
-		if path != "" {
+		if by != 0 {
+			path = ""
+		} else if path != "" {
 			if sk.file, err = writers.Create(path); err != nil {
 				abort()
 				return nil, err
@@ -371,7 +409,14 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 				"pcap2table.schema_version": strconv.Itoa(sc.Version),
 			},
 		}
-		if sk.w, err = format.New(out, sc, wopts); err != nil {
+		if by != 0 {
+			if sk.ds, err = writers.NewDataset(filepath.Join(o.Output, sc.Name), format, sc, by, wopts); err != nil {
+				abort()
+				return nil, err
+			}
+			sk.ds.Sync, sk.ds.MaxRows = o.Fsync, o.MaxFileRows
+			sk.w = sk.ds
+		} else if sk.w, err = format.New(out, sc, wopts); err != nil {
 			abort()
 			return nil, err
 		}
@@ -848,18 +893,14 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	}
 	if ferr == nil && rerr == nil {
 		for _, sk := range sinks {
-			if sk.file != nil {
-				if err := sk.file.Commit(); err != nil && ferr == nil {
-					ferr = err
-				}
+			if err := sk.commit(); err != nil && ferr == nil {
+				ferr = err
 			}
 		}
 	}
 	if ferr != nil || rerr != nil {
 		for _, sk := range sinks {
-			if sk.file != nil {
-				sk.file.Abort()
-			}
+			sk.abort()
 		}
 		if ferr == nil {
 			ferr = rerr

@@ -68,5 +68,15 @@ for t in http tls beacons; do
   for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --beacon-min-conns 3 --tables "$t" -o "$out/proto/$t.$f"; done
 done
 node test/consumers/protocols.mjs "$out" proto
+# hive-partitioned datasets: real captures spanning 13 hours and 604 days
+for spec in "ip6frag:hour:$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--ip6_fragments.pcap" \
+            "loopback:day:$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--null_loopback.pcap"; do
+  IFS=: read -r name by file <<< "$spec"
+  "$out/pcap2table" -q "$file" --tables packets,flows --partition-by "$by" --max-file-rows 50 -o "$out/$name"
+  "$out/pcap2table" -q "$file" --tables packets,flows -o "$out/$name-single"
+done
+node test/consumers/partitions.mjs "$out" ip6frag:hour loopback:day
+# sharded conversion + docs/stitch.sql == the whole capture's flows
+node test/consumers/stitch.mjs "$out/pcap2table" "$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap" "$out/stitch"
 node test/consumers/check.mjs "$out" "${names[@]}"
 node test/consumers/interrupted.mjs "$out/interrupted.parquet"

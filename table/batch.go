@@ -202,3 +202,39 @@ func (b *Batch) Reset() {
 	}
 	b.N = 0
 }
+
+// AppendRows appends rows [lo, hi) of src, a batch of the same schema,
+// copying their values. Columns src left empty (that no writer reads)
+// stay empty.
+func (b *Batch) AppendRows(src *Batch, lo, hi int) {
+	for c := range src.Cols {
+		s, v := &src.Cols[c], &b.Cols[c]
+		if len(s.Valid) != src.N {
+			continue
+		}
+		v.Valid = append(v.Valid, s.Valid[lo:hi]...)
+		e0, e1 := lo, hi // the elements (values) of the rows
+		if s.IsList {
+			e0, e1 = int(s.List[lo]), int(s.List[hi])
+			base := int32(v.elems()) - int32(e0)
+			for r := lo; r < hi; r++ {
+				v.List = append(v.List, s.List[r+1]+base)
+			}
+		}
+		switch s.Type {
+		case Int64, Timestamp:
+			v.I64 = append(v.I64, s.I64[e0:e1]...)
+		case Float64:
+			v.F64 = append(v.F64, s.F64[e0:e1]...)
+		case String:
+			base := int32(len(v.Str)) - s.Off[e0]
+			v.Str = append(v.Str, s.Str[s.Off[e0]:s.Off[e1]]...)
+			for e := e0; e < e1; e++ {
+				v.Off = append(v.Off, s.Off[e+1]+base)
+			}
+		default:
+			v.U64 = append(v.U64, s.U64[e0:e1]...)
+		}
+	}
+	b.N += hi - lo
+}

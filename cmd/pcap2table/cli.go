@@ -135,6 +135,8 @@ type convertFlags struct {
 	fragCap     byteSize
 	checksums   bool
 	beaconMin   int
+	partition   string
+	maxFileRows int
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -192,6 +194,8 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.Var(&f.fragCap, "frag-cap", "flows: bytes all IP datagrams waiting for fragments may hold")
 	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
 	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
+	fl.StringVar(&f.partition, "partition-by", "", "hour or day: write each table as a Hive-style dataset, -o FOLDER/<table>/date=YYYY-MM-DD[/hour=HH]/part-NNNNN.<ext>, partitioned by the table's first timestamp (DuckDB: read_parquet('FOLDER/flows/**/*.parquet', hive_partitioning = true))")
+	fl.IntVar(&f.maxFileRows, "max-file-rows", writers.DefaultMaxFileRows, "with --partition-by: the most rows in one file (a partition's rows go on in part-00001, ...)")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
 	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
@@ -217,6 +221,11 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		Fsync:          f.fsync,
 		Tables:         strings.Split(f.tables, ","),
 		BeaconMinConns: f.beaconMin,
+		PartitionBy:    f.partition,
+		MaxFileRows:    f.maxFileRows,
+	}
+	if f.maxFileRows < 1 {
+		return usageErr{errors.New("--max-file-rows must be at least 1")}
 	}
 	if f.beaconMin < 2 {
 		return usageErr{errors.New("--beacon-min-conns must be at least 2 (an interval needs two connections)")}
