@@ -78,10 +78,10 @@ func TestDataset(t *testing.T) {
 			dsBatch(0, h(2, 3, 0), h(2, 3, 59), h(2, 4, 0), time.Time{}),
 			dsBatch(4, h(2, 4, 1), h(3, 0, 0)),
 		}, map[string][]int{
-			"date=2024-01-02/hour=03/part-00000.jsonl": {0, 1},
-			"date=2024-01-02/hour=04/part-00000.jsonl": {2, 4},
+			"date=2024-01-02/hour=03/part-00000.jsonl":                                         {0, 1},
+			"date=2024-01-02/hour=04/part-00000.jsonl":                                         {2, 4},
 			"date=__HIVE_DEFAULT_PARTITION__/hour=__HIVE_DEFAULT_PARTITION__/part-00000.jsonl": {3},
-			"date=2024-01-03/hour=00/part-00000.jsonl": {5},
+			"date=2024-01-03/hour=00/part-00000.jsonl":                                         {5},
 		}},
 		{"days, and files of at most 2 rows", writers.ByDay, 2, []*table.Batch{
 			dsBatch(0, h(2, 3, 0), h(2, 5, 0), h(2, 23, 59), h(1, 0, 0), h(2, 0, 0)),
