@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -635,7 +636,9 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		sent atomic.Int64 // batches handed over, to see activity
 	)
 	staged := pk != nil || tracker != nil
-	threaded := tracker != nil
+	// With one core (-j 1) every stage takes turns on it: the tracking
+	// stage then runs here, as the hand-over would only cost.
+	threaded := tracker != nil && runtime.GOMAXPROCS(0) > 1
 	const rowDepth = 3
 	full := make(chan *rowBatch, rowDepth)
 	free := make(chan *rowBatch, rowDepth+1)

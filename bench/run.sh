@@ -59,6 +59,8 @@ add flows "$out/pcap2table" -q "$cap" --tables flows -o "$dst/o.flows.parquet"
 # issue 4: every table in one pass, and the protocol tables without packets
 add all-tables "$out/pcap2table" -q "$cap" --tables packets,flows,dns,http,tls,beacons -o "$dst/o.all"
 add protocols "$out/pcap2table" -q "$cap" --tables flows,dns,http,tls,beacons -o "$dst/o.proto"
+# issue 5: the same on one core (-j 1), for the scaling ratio
+add all-tables-j1 "$out/pcap2table" -j 1 -q "$cap" --tables packets,flows,dns,http,tls,beacons -o "$dst/o.all1"
 # tshark runs in the rounds too: its time here drifted by 1.6x between
 # runs minutes apart, so a single run of it next to medians of ours made
 # the ratios a matter of luck.
@@ -121,6 +123,9 @@ fi
 if [ -n "$(res tshark-proto)" ] && [ -n "$(res all-tables)" ]; then
   awk -v a="$(res all-tables)" -v b="$(res tshark-proto)" -v n="$N" 'BEGIN{printf "all tables: %.2f M packets/s (target >= 1), %.1fx faster than tshark -T fields with the dns/http/tls fields (target >= 25x)\n", n/a/1e6, b/a}'
   awk -v a="$(res protocols)" -v b="$(res tshark-proto)" -v n="$N" 'BEGIN{printf "protocol tables (flows,dns,http,tls,beacons): %.2f M packets/s, %.1fx faster than tshark\n", n/a/1e6, b/a}'
+fi
+if [ -n "$(res all-tables-j1)" ] && [ -n "$(res all-tables)" ]; then
+  awk -v a="$(res all-tables)" -v b="$(res all-tables-j1)" -v c="$(nproc)" 'BEGIN{printf "all tables, -j %d vs -j 1: %.2fx (target >= 1.7x on 2 cores)\n", c, b/a}'
 fi
 if [ -n "$(res packets+flows)" ] && [ -n "$(res parquet-all-columns)" ]; then
   awk -v a="$(res packets+flows)" -v b="$(res parquet-all-columns)" 'BEGIN{printf "packets+flows / packets alone (Parquet, all columns): %.2f (target <= 1.5)\n", a/b}'

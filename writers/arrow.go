@@ -3,6 +3,8 @@ package writers
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -46,10 +48,12 @@ func ArrowSchema(s *table.Schema, cols []int, md map[string]string) *arrow.Schem
 		}
 		fields[i] = arrow.Field{Name: c.Name, Type: t, Nullable: c.Nullable}
 	}
-	var keys, vals []string
-	for k, v := range md {
-		keys = append(keys, k)
-		vals = append(vals, v)
+	// in key order: a map's order changes from run to run, and the bytes
+	// of the output must not
+	keys := slices.Sorted(maps.Keys(md))
+	vals := make([]string, len(keys))
+	for i, k := range keys {
+		vals[i] = md[k]
 	}
 	meta := arrow.NewMetadata(keys, vals)
 	return arrow.NewSchema(fields, &meta)

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -133,8 +135,8 @@ func NewParquet(w io.Writer, s *table.Schema, o Options) (Writer, error) {
 		// took a second pass over each page's values.
 		parquet.DataPageStatistics(false),
 	}
-	for k, v := range o.Metadata {
-		opts = append(opts, parquet.KeyValueMetadata(k, v))
+	for _, k := range slices.Sorted(maps.Keys(o.Metadata)) { // a map's order changes from run to run
+		opts = append(opts, parquet.KeyValueMetadata(k, o.Metadata[k]))
 	}
 	pw := &parquetWriter{
 		w:        parquet.NewGenericWriter[any](w, opts...),

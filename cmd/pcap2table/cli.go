@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -137,6 +138,7 @@ type convertFlags struct {
 	beaconMin   int
 	partition   string
 	maxFileRows int
+	jobs        int
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -198,6 +200,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.IntVar(&f.maxFileRows, "max-file-rows", writers.DefaultMaxFileRows, "with --partition-by: the most rows in one file (a partition's rows go on in part-00001, ...)")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
 	fl.StringVar(&f.compression, "compression", "", "Parquet: zstd (default), snappy, gzip, lz4, none; Arrow: none (default), zstd, lz4")
+	fl.IntVarP(&f.jobs, "jobs", "j", 0, "cores to use (default: all); 1 runs every stage on one core. The output is the same, byte for byte, for any -j")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no warnings on stderr")
 	fl.BoolVar(&f.fsync, "fsync", false, "fsync the output before renaming it into place (durable across a power loss; slower)")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) to this file")
@@ -223,6 +226,12 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		BeaconMinConns: f.beaconMin,
 		PartitionBy:    f.partition,
 		MaxFileRows:    f.maxFileRows,
+	}
+	if f.jobs < 0 {
+		return usageErr{errors.New("-j must be at least 1 (0: all cores)")}
+	}
+	if f.jobs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(f.jobs))
 	}
 	if f.maxFileRows < 1 {
 		return usageErr{errors.New("--max-file-rows must be at least 1")}

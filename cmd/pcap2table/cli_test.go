@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,6 +60,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad extension", []string{example, "-o", filepath.Join(dir, "x.txt")}, false, exitUsage, "cannot tell the format", ""},
 		{"partitions need a folder", []string{example, "--partition-by", "hour"}, false, exitUsage, "--partition-by writes datasets into a folder", ""},
 		{"unknown partitioning", []string{example, "--partition-by", "week", "-o", filepath.Join(dir, "w")}, false, exitUsage, `unknown --partition-by "week"`, ""},
+		{"negative jobs", []string{example, "-j", "-1"}, false, exitUsage, "-j must be at least 1", ""},
 		{"files of no rows", []string{example, "--partition-by", "day", "--max-file-rows", "0", "-o", filepath.Join(dir, "z")}, false, exitUsage, "--max-file-rows must be at least 1", ""},
 		{"partitioned, not a capture", []string{text, "--partition-by", "hour", "-o", filepath.Join(dir, "pt")}, false, exitError, "notes.txt: not a capture: text", filepath.Join(dir, "pt", "packets")},
 		{"parquet to a terminal", []string{example, "--format", "parquet"}, true, exitUsage, "refusing to write parquet to a terminal", ""},
@@ -434,5 +436,53 @@ func TestTablesFolder(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(dir, "flows.csv"))
 	if err != nil || !strings.HasPrefix(string(data), "flow_id,community_id,ts_start") {
 		t.Errorf("flows.csv: %v %.60q", err, data)
+	}
+}
+
+// TestJobsSameBytes: every table, in every format, is the same byte for
+// byte with -j 1 (one core, the tracking stage inline) and -j 2 (the
+// stages and the Parquet column groups on two cores), and -j restores
+// GOMAXPROCS.
+func TestJobsSameBytes(t *testing.T) {
+	inputs := []string{captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap",
+		captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng"}
+	before := runtime.GOMAXPROCS(0)
+	read := func(dir string) map[string][]byte {
+		files := map[string][]byte{}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[e.Name()] = b
+		}
+		return files
+	}
+	for _, format := range []string{"parquet", "arrow", "csv", "jsonl"} {
+		var outs []map[string][]byte
+		for _, j := range []string{"1", "2"} {
+			dir := filepath.Join(t.TempDir(), "j"+j)
+			e, _, errb := testEnv(nil, false)
+			args := append([]string{"-j", j, "--format", format, "--beacon-min-conns", "3", "--tables", "packets,flows,dns,http,tls,beacons", "-o", dir}, inputs...)
+			if code := run(context.Background(), e, args); code != exitOK {
+				t.Fatalf("-j %s: exit %d: %s", j, code, errb.String())
+			}
+			if runtime.GOMAXPROCS(0) != before {
+				t.Fatalf("-j %s left GOMAXPROCS at %d, was %d", j, runtime.GOMAXPROCS(0), before)
+			}
+			outs = append(outs, read(dir))
+		}
+		if len(outs[0]) != 6 {
+			t.Errorf("%s: %d files", format, len(outs[0]))
+		}
+		for name, b := range outs[0] {
+			if !bytes.Equal(b, outs[1][name]) {
+				t.Errorf("%s differs between -j 1 and -j 2 (%d and %d bytes)", name, len(b), len(outs[1][name]))
+			}
+		}
 	}
 }
