@@ -14,6 +14,8 @@ type csvWriter struct {
 	s    *table.Schema
 	cols []int
 	enc  textEnc
+	par  textPar
+	b    *table.Batch // being written
 
 	flushEach bool
 }
@@ -64,26 +66,25 @@ func (c *csvWriter) Write(b *table.Batch) error {
 	if c.out.err != nil {
 		return c.out.err
 	}
-	n := b.Len()
-	buf := c.out.buf
-	for r := 0; r < n; r++ {
-		for i, ci := range c.cols {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			v := &b.Cols[ci]
-			if !v.Valid[r] {
-				continue
-			}
-			buf = c.enc.appendValue(buf, v, r, false)
+	c.b = b
+	err := c.par.rows(&c.out, &c.enc, b.Len(), c.flushEach, c.row)
+	c.b = nil
+	return err
+}
+
+// row appends row r of the batch being written.
+func (c *csvWriter) row(e *textEnc, buf []byte, r int) []byte {
+	for i, ci := range c.cols {
+		if i > 0 {
+			buf = append(buf, ',')
 		}
-		buf = append(buf, '\n')
-		var ok bool
-		if buf, ok = c.out.endRow(buf); !ok {
-			return c.out.err
+		v := &c.b.Cols[ci]
+		if !v.Valid[r] {
+			continue
 		}
+		buf = e.appendValue(buf, v, r, false)
 	}
-	return c.out.endBatch(buf, c.flushEach)
+	return append(buf, '\n')
 }
 
 // appendValue appends a non-null value as text. For JSON, strings are

@@ -3,6 +3,7 @@ package writers_test
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -200,5 +201,37 @@ func TestAppendRows(t *testing.T) {
 	want := text(dsBatch(3, time.Unix(4, 0), time.Unix(5, 0)), dsBatch(0, time.Unix(1, 0), time.Time{}))
 	if got != want || dst.N != 4 {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestTextParallel: CSV and JSONL format a large batch in chunks on
+// several goroutines (GOMAXPROCS 4) into the same bytes as on one.
+func TestTextParallel(t *testing.T) {
+	ts := make([]time.Time, 5000)
+	for i := range ts {
+		if i%7 != 0 {
+			ts[i] = time.Unix(int64(1e9+i/3), int64(i))
+		}
+	}
+	b := dsBatch(0, ts...)
+	for _, name := range []string{"csv", "jsonl"} {
+		f, _ := writers.Lookup(name)
+		var outs []string
+		for _, procs := range []int{1, 4} {
+			prev := runtime.GOMAXPROCS(procs)
+			var sb strings.Builder
+			w, _ := f.New(&sb, dsSchema, writers.Options{})
+			for range 2 {
+				if err := w.Write(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = w.Close()
+			runtime.GOMAXPROCS(prev)
+			outs = append(outs, sb.String())
+		}
+		if outs[0] != outs[1] || strings.Count(outs[0], "\n") < 10000 {
+			t.Errorf("%s: %d and %d bytes differ", name, len(outs[0]), len(outs[1]))
+		}
 	}
 }

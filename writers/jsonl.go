@@ -15,6 +15,8 @@ type jsonlWriter struct {
 	keys [][]byte // `"name":` per column
 	cols []int
 	enc  textEnc
+	par  textPar
+	b    *table.Batch // being written
 
 	flushEach bool
 }
@@ -39,25 +41,24 @@ func (j *jsonlWriter) Write(b *table.Batch) error {
 	if j.out.err != nil {
 		return j.out.err
 	}
-	n := b.Len()
-	buf := j.out.buf
-	for r := 0; r < n; r++ {
-		for i, ci := range j.cols {
-			buf = append(buf, j.keys[i]...)
-			v := &b.Cols[ci]
-			if !v.Valid[r] {
-				buf = append(buf, "null"...)
-				continue
-			}
-			buf = j.enc.appendValue(buf, v, r, true)
+	j.b = b
+	err := j.par.rows(&j.out, &j.enc, b.Len(), j.flushEach, j.row)
+	j.b = nil
+	return err
+}
+
+// row appends row r of the batch being written.
+func (j *jsonlWriter) row(e *textEnc, buf []byte, r int) []byte {
+	for i, ci := range j.cols {
+		buf = append(buf, j.keys[i]...)
+		v := &j.b.Cols[ci]
+		if !v.Valid[r] {
+			buf = append(buf, "null"...)
+			continue
 		}
-		buf = append(buf, '}', '\n')
-		var ok bool
-		if buf, ok = j.out.endRow(buf); !ok {
-			return j.out.err
-		}
+		buf = e.appendValue(buf, v, r, true)
 	}
-	return j.out.endBatch(buf, j.flushEach)
+	return append(buf, '}', '\n')
 }
 
 func (j *jsonlWriter) Close() error {

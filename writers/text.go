@@ -2,7 +2,9 @@ package writers
 
 import (
 	"io"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -143,4 +145,61 @@ func appendUint(b []byte, x uint64) []byte {
 		return append(b, byte('0'+a), digits2[2*m], digits2[2*m+1], digits2[2*l], digits2[2*l+1])
 	}
 	return strconv.AppendUint(b, x, 10)
+}
+
+// parRows is the fewest rows per goroutine worth formatting apart.
+const parRows = 1024
+
+// textPar formats the rows of a large batch in chunks on several
+// goroutines, each with its own encoder (and time cache) and buffer,
+// and writes the chunks out in order: the bytes are those of formatting
+// the rows one after the other, with up to GOMAXPROCS cores.
+type textPar struct {
+	encs []textEnc
+	bufs [][]byte
+	wg   sync.WaitGroup
+}
+
+// rows formats rows [0, n) with row into o, in parallel when n and
+// GOMAXPROCS allow; enc is the encoder of the first chunk (and of all
+// rows when sequential). It returns the sticky error.
+func (p *textPar) rows(o *textOut, enc *textEnc, n int, flush bool, row func(e *textEnc, buf []byte, r int) []byte) error {
+	k := min(runtime.GOMAXPROCS(0), n/parRows)
+	if k <= 1 {
+		buf := o.buf
+		for r := 0; r < n; r++ {
+			buf = row(enc, buf, r)
+			var ok bool
+			if buf, ok = o.endRow(buf); !ok {
+				return o.err
+			}
+		}
+		return o.endBatch(buf, flush)
+	}
+	for len(p.encs) < k {
+		p.encs = append(p.encs, textEnc{tf: enc.tf})
+		p.bufs = append(p.bufs, nil)
+	}
+	for c := 1; c < k; c++ {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			b := p.bufs[c][:0]
+			for r := c * n / k; r < (c+1)*n/k; r++ {
+				b = row(&p.encs[c], b, r)
+			}
+			p.bufs[c] = b
+		}()
+	}
+	buf := o.buf
+	for r := 0; r < n/k; r++ {
+		buf = row(enc, buf, r)
+	}
+	o.buf = buf
+	p.wg.Wait()
+	o.flush()
+	for c := 1; c < k && o.err == nil; c++ {
+		_, o.err = o.w.Write(p.bufs[c])
+	}
+	return o.err
 }
