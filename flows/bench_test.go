@@ -23,6 +23,7 @@ func BenchmarkTracker(b *testing.B) {
 	for i := range rows {
 		rows[i].Payload, rows[i].IPPayload, rows[i].L4 = nil, nil, nil
 	}
+	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		tr := flows.NewTracker(flows.DefaultConfig())
