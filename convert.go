@@ -238,6 +238,11 @@ func openInputs(ctx context.Context, names []string, o *Options) ([]*input, erro
 		ins = append(ins, in)
 		s, err := sniff.Open(r, parsers.ReadBufferSize)
 		if err != nil {
+			var nc *sniff.NotCaptureError
+			if errors.As(err, &nc) {
+				// its first bytes say what it is: the offset is 0
+				return fail(fmt.Errorf("pcap2table: %s: offset 0: %w", name, err))
+			}
 			return fail(fmt.Errorf("pcap2table: %s: %w", name, err))
 		}
 		in.stream = s

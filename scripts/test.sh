@@ -60,6 +60,15 @@ fuzz ./flows/http FuzzHTTP
 fuzz ./flows/tls FuzzTLS
 fuzz ./flows/tls FuzzQUIC
 
+echo "== corpus sweep (every table on every shared capture: no panic, timeout or memory blow-up)"
+corpus=testdata/captures
+[ -d ../shared/captures ] && corpus=../shared/captures
+sweep=$(mktemp)
+if ! scripts/sweep.sh "$corpus" > "$sweep"; then
+  grep FAILED "$sweep"; rm -f "$sweep"; exit 1
+fi
+tail -4 "$sweep"; rm -f "$sweep"
+
 echo "== real consumers"
 scripts/consumers.sh
 echo "all tests passed"
