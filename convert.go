@@ -129,6 +129,9 @@ type Stats struct {
 	Flows uint64 `json:"flows,omitempty"`
 	// PeakFlows is the most flows live at once (what memory holds).
 	PeakFlows uint64 `json:"peak_live_flows,omitempty"`
+	// FlowsEvicted counts the flows ended early at the bound of live flows
+	// (flows.Config.MaxFlows).
+	FlowsEvicted uint64 `json:"flows_evicted,omitempty"`
 	// ReassemblyCapHits counts the TCP streams that gave up holes because
 	// a reassembly cap was reached.
 	ReassemblyCapHits uint64 `json:"reassembly_cap_hits,omitempty"`
@@ -877,6 +880,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	if tracker != nil {
 		st.Flows = tracker.Ended
 		st.PeakFlows = tracker.PeakLive
+		st.FlowsEvicted = tracker.Evicted
 		st.ReassemblyCapHits = tracker.CapHits()
 		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = tracker.FragStats()
 		st.PluginPanics = tracker.PluginPanics()

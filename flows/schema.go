@@ -111,7 +111,7 @@ var FlowsSchema = &table.Schema{
 		{Name: "retransmits", Type: table.Uint64, Doc: "TCP segments with payload that carried no new sequence space (retransmissions), both directions."},
 		{Name: "out_of_order", Type: table.Uint64, Doc: "TCP segments that arrived after a later segment of the same direction (they filled a hole), both directions."},
 		{Name: "service", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Application protocols recognized in the flow by their content, comma-separated in alphabetical order (`dns`, `http`, `quic`, `tls`; a QUIC connection is `quic,tls`); null when none was. A protocol is looked for only when its table is written (`--tables flows,dns` fills `dns`)."},
-		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input)."},
+		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input), `evicted` (ended early to make room at the `--max-flows` bound of live flows: the least recently active flow; a later packet starts a new flow)."},
 	}),
 }
 

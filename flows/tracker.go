@@ -27,6 +27,12 @@ type Config struct {
 	// fragments, and FragCap bounds the bytes of all waiting datagrams.
 	FragTimeout time.Duration
 	FragCap     int64
+	// MaxFlows bounds the flows live at once (0: no bound). At the bound a
+	// new flow first ends the least recently active one: a flow closed by
+	// FIN or RST and kept for late packets if there is one (with its own
+	// end_reason), else with end_reason "evicted". Memory is about 1.2 KiB
+	// per live flow, so the bound is the tracker's memory bound.
+	MaxFlows int
 	// VerifyChecksums checks TCP and UDP checksums: a bad one adds 'c' to
 	// the history (the packet still counts). Off by default: captures
 	// taken on a sending host hold offloaded, wrong checksums.
@@ -36,12 +42,17 @@ type Config struct {
 // DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,
 // close delay 5 s, and an active timeout of 30 min; holes wait 100 ms,
 // and 1 MiB per flow and 64 MiB in all may wait behind them; fragments
-// wait 30 s (Linux's ipfrag_time), 16 MiB in all.
+// wait 30 s (Linux's ipfrag_time), 16 MiB in all; at most DefaultMaxFlows
+// flows live at once.
 func DefaultConfig() Config {
 	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second,
 		ReassemblyWait: 100 * time.Millisecond, ReassemblyFlowCap: 1 << 20, ReassemblyCap: 64 << 20,
-		FragTimeout: 30 * time.Second, FragCap: 16 << 20}
+		FragTimeout: 30 * time.Second, FragCap: 16 << 20, MaxFlows: DefaultMaxFlows}
 }
+
+// DefaultMaxFlows is the default bound on live flows: 1 Mi flows, about
+// 1.3 GiB with the writers' buffers (a SYN flood cannot grow it further).
+const DefaultMaxFlows = 1 << 20
 
 // idle classes: each has its own list ordered by last packet.
 const (
@@ -86,8 +97,9 @@ type Tracker struct {
 	services    []string // service names, by bit of flow.service
 	userStream  StreamHandler
 
-	// Counters for stats; PeakLive is the most flows live at once.
-	Started, Ended, PeakLive uint64
+	// Counters for stats; PeakLive is the most flows live at once;
+	// Evicted counts the flows ended early at Config.MaxFlows.
+	Started, Ended, PeakLive, Evicted uint64
 }
 
 // NewTracker returns a tracker with the given configuration.
@@ -365,14 +377,53 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 		ok = false
 	}
 	if !ok {
-		if i != none {
-			// an end above removed the entry: entries after pos may
+		removed := i != none
+		if t.cfg.MaxFlows > 0 && t.ix.n >= t.cfg.MaxFlows {
+			t.evict()
+			removed = true
+		}
+		if removed {
+			// an end above removed an entry: entries after pos may
 			// have shifted back into it
 			pos, _, _ = t.ix.find(&a.k, a.h, t)
 		}
 		i = t.start(&a.k, a.h, pos, r, a.side, a.oneWay, gen)
 	}
 	return i, a.side
+}
+
+// evict ends the least recently active flow to make room for a new one
+// (Config.MaxFlows): a closing flow (closed by FIN or RST, kept for late
+// packets) if any, with its own reason; else the head of the idle lists
+// with the oldest last packet, as "evicted".
+func (t *Tracker) evict() {
+	if h := t.idle[classClosing].head; h != none {
+		t.end(h, t.flow(h).closeReason())
+		return
+	}
+	victim := int32(none)
+	for c := range t.idle {
+		l := &t.idle[c]
+		// the lists are lazy: a head with packets since it was queued
+		// goes to the back, until the head is what its place says
+		for l.head != none {
+			f := t.flow(l.head)
+			if f.last == f.queued {
+				break
+			}
+			i := l.head
+			t.unlink(l, i, false)
+			f.queued = f.last
+			t.push(l, i, false)
+		}
+		if l.head != none && (victim == none || t.flow(l.head).last < t.flow(victim).last) {
+			victim = l.head
+		}
+	}
+	if victim != none {
+		t.Evicted++
+		t.end(victim, "evicted")
+	}
 }
 
 func (t *Tracker) label(r *parsers.PacketRow, f *flow) {

@@ -139,6 +139,7 @@ type convertFlags struct {
 	partition   string
 	maxFileRows int
 	jobs        int
+	maxFlows    int
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -194,6 +195,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.Var(&f.rCap, "reassembly-cap", "flows: out-of-order TCP bytes all flows together may hold behind holes")
 	fl.DurationVar(&f.fragTimeout, "frag-timeout", dc.FragTimeout, "flows: an IP datagram waits this long (capture time) for its fragments")
 	fl.Var(&f.fragCap, "frag-cap", "flows: bytes all IP datagrams waiting for fragments may hold")
+	fl.IntVar(&f.maxFlows, "max-flows", dc.MaxFlows, "flows: the most flows live at once, the tracker's memory bound (about 1.2 KiB each); at the bound a new flow ends the least recently active one (end_reason evicted)")
 	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
 	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
 	fl.StringVar(&f.partition, "partition-by", "", "hour or day: write each table as a Hive-style dataset, -o FOLDER/<table>/date=YYYY-MM-DD[/hour=HH]/part-NNNNN.<ext>, partitioned by the table's first timestamp (DuckDB: read_parquet('FOLDER/flows/**/*.parquet', hive_partitioning = true))")
@@ -227,6 +229,9 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		PartitionBy:    f.partition,
 		MaxFileRows:    f.maxFileRows,
 	}
+	if f.maxFlows < 1 {
+		return usageErr{errors.New("--max-flows must be at least 1")}
+	}
 	if f.jobs < 0 {
 		return usageErr{errors.New("-j must be at least 1 (0: all cores)")}
 	}
@@ -250,6 +255,7 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 	fc.ReassemblyWait, fc.ReassemblyFlowCap, fc.ReassemblyCap = f.rWait, int64(f.rFlowCap), int64(f.rCap)
 	fc.FragTimeout, fc.FragCap = f.fragTimeout, int64(f.fragCap)
 	fc.VerifyChecksums = f.checksums
+	fc.MaxFlows = f.maxFlows
 	o.Flows = &fc
 	if f.columns != "" {
 		o.Columns = strings.Split(f.columns, ",")
@@ -290,6 +296,9 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 	stopProgress()
 	if st != nil && !f.quiet {
 		// Bounds reached are not errors, but the user should know.
+		if st.FlowsEvicted > 0 {
+			fmt.Fprintf(e.stderr, "pcap2table: warning: %d flows ended early (end_reason evicted) to keep at most %d flows live (see --max-flows)\n", st.FlowsEvicted, f.maxFlows)
+		}
 		if st.ReassemblyCapHits > 0 {
 			fmt.Fprintf(e.stderr, "pcap2table: warning: TCP streams gave up waiting for lost segments %d times at a reassembly cap (see --reassembly-flow-cap, --reassembly-cap)\n", st.ReassemblyCapHits)
 		}
