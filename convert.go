@@ -87,6 +87,9 @@ type Options struct {
 	// BeaconMinConns is the fewest connections a pair needs for a row of
 	// the beacons table (0: beacons.DefaultMinConns).
 	BeaconMinConns int
+	// BeaconMaxPairs bounds the pairs below BeaconMinConns that the
+	// beacons table keeps (0: beacons.DefaultMaxPairs).
+	BeaconMaxPairs int
 }
 
 // Progress counts what was read so far; fields are updated atomically.

@@ -27,7 +27,9 @@ var protocols = []struct {
 	{http.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return http.New(out) }},
 	{tls.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return tls.New(out) }},
 	{beacons.Schema, func(out *flows.Output, o *Options) flows.Plugin {
-		return beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
+		p := beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
+		p.MaxPairs = cmp.Or(o.BeaconMaxPairs, beacons.DefaultMaxPairs)
+		return p
 	}},
 }
 

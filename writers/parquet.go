@@ -96,6 +96,9 @@ func parquetNode(c *table.Column) parquet.Node {
 	return n
 }
 
+// dictMaxBytes bounds the dictionary of a column chunk.
+const dictMaxBytes = 4 << 20
+
 // parquetWriter writes column by column: each batch becomes one run of
 // values per column, with no reflection and no per-row allocation.
 type parquetWriter struct {
@@ -134,6 +137,11 @@ func NewParquet(w io.Writer, s *table.Schema, o Options) (Writer, error) {
 		// and the column chunk hold (readers use those); computing them
 		// took a second pass over each page's values.
 		parquet.DataPageStatistics(false),
+		// A column of mostly distinct strings (the source addresses of a
+		// SYN flood) grew its dictionary without bound (1 Mi entries a row
+		// group: the packets table of a 2 M-flow flood peaked at 544 MiB);
+		// past 4 MiB a column chunk goes on in PLAIN encoding.
+		parquet.DictionaryMaxBytes(dictMaxBytes),
 	}
 	for _, k := range slices.Sorted(maps.Keys(o.Metadata)) { // a map's order changes from run to run
 		opts = append(opts, parquet.KeyValueMetadata(k, o.Metadata[k]))

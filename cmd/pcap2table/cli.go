@@ -140,6 +140,7 @@ type convertFlags struct {
 	maxFileRows int
 	jobs        int
 	maxFlows    int
+	beaconPairs int
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -198,6 +199,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.IntVar(&f.maxFlows, "max-flows", dc.MaxFlows, "flows: the most flows live at once, the tracker's memory bound (about 1.2 KiB each); at the bound a new flow ends the least recently active one (end_reason evicted)")
 	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
 	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
+	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 300 bytes each); at the bound the least recently seen is forgotten")
 	fl.StringVar(&f.partition, "partition-by", "", "hour or day: write each table as a Hive-style dataset, -o FOLDER/<table>/date=YYYY-MM-DD[/hour=HH]/part-NNNNN.<ext>, partitioned by the table's first timestamp (DuckDB: read_parquet('FOLDER/flows/**/*.parquet', hive_partitioning = true))")
 	fl.IntVar(&f.maxFileRows, "max-file-rows", writers.DefaultMaxFileRows, "with --partition-by: the most rows in one file (a partition's rows go on in part-00001, ...)")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
@@ -226,8 +228,12 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		Fsync:          f.fsync,
 		Tables:         strings.Split(f.tables, ","),
 		BeaconMinConns: f.beaconMin,
+		BeaconMaxPairs: f.beaconPairs,
 		PartitionBy:    f.partition,
 		MaxFileRows:    f.maxFileRows,
+	}
+	if f.beaconPairs < 1 {
+		return usageErr{errors.New("--beacon-max-pairs must be at least 1")}
 	}
 	if f.maxFlows < 1 {
 		return usageErr{errors.New("--max-flows must be at least 1")}

@@ -86,6 +86,8 @@ type pairKey struct {
 }
 
 type pair struct {
+	key         pairKey
+	prev, next  *pair // the list of pairs below the minimum, least recent first
 	n           uint64
 	first, last int64
 	starts      []int64 // the latest starts, sorted, up to window
@@ -98,20 +100,60 @@ type pair struct {
 
 // Plugin is the beacons table's plugin.
 type Plugin struct {
-	out      *flows.Output
-	min      uint64
-	pairs    map[pairKey]*pair
-	rng      uint64
-	spanLo   int64
-	spanHi   int64
-	finished bool
+	out   *flows.Output
+	min   uint64
+	pairs map[pairKey]*pair
+	few   struct{ head, tail *pair } // the pairs with fewer than min connections, least recent first
+	nFew  int
+	// MaxPairs bounds the pairs with fewer than the minimum of
+	// connections that are kept (DefaultMaxPairs; 0: no bound). At the
+	// bound a new pair forgets the least recently seen of them; pairs
+	// that reached the minimum are all kept.
+	MaxPairs int
+	// Forgotten counts the pairs forgotten at MaxPairs.
+	Forgotten uint64
+	rng       uint64
+	spanLo    int64
+	spanHi    int64
+	finished  bool
 }
 
 // New returns the plugin writing pairs with at least minConns
 // connections to out (minConns < 2 is 2: an interval needs two).
 func New(out *flows.Output, minConns int) *Plugin {
 	return &Plugin{out: out, min: uint64(max(minConns, 2)), pairs: map[pairKey]*pair{}, rng: 0x9e3779b97f4a7c15,
-		spanLo: math.MaxInt64, spanHi: math.MinInt64}
+		spanLo: math.MaxInt64, spanHi: math.MinInt64, MaxPairs: DefaultMaxPairs}
+}
+
+// DefaultMaxPairs is the default bound on the pairs kept below the
+// minimum of connections: about 80 MiB. A scan or a SYN flood makes
+// millions of one-connection pairs; a beacon is a pair that comes back.
+const DefaultMaxPairs = 1 << 18
+
+func (p *Plugin) unlink(pr *pair) {
+	if pr.prev != nil {
+		pr.prev.next = pr.next
+	} else {
+		p.few.head = pr.next
+	}
+	if pr.next != nil {
+		pr.next.prev = pr.prev
+	} else {
+		p.few.tail = pr.prev
+	}
+	pr.prev, pr.next = nil, nil
+	p.nFew--
+}
+
+func (p *Plugin) pushBack(pr *pair) {
+	pr.prev, pr.next = p.few.tail, nil
+	if p.few.tail != nil {
+		p.few.tail.next = pr
+	} else {
+		p.few.head = pr
+	}
+	p.few.tail = pr
+	p.nFew++
 }
 
 // Schema implements flows.Plugin.
@@ -125,10 +167,23 @@ func (p *Plugin) FlowEnd(_ *flows.Conn, row *flows.FlowRow) {
 	k := pairKey{src: row.SrcIP, dst: row.DstIP, port: row.DstPort, proto: row.IPProto}
 	pr := p.pairs[k]
 	if pr == nil {
-		pr = &pair{first: row.TSStart, last: row.TSStart, protoName: row.Proto}
+		if p.MaxPairs > 0 && p.nFew >= p.MaxPairs {
+			old := p.few.head
+			p.unlink(old)
+			delete(p.pairs, old.key)
+			p.Forgotten++
+		}
+		pr = &pair{key: k, first: row.TSStart, last: row.TSStart, protoName: row.Proto}
 		p.pairs[k] = pr
+		p.pushBack(pr)
+	} else if pr.n < p.min {
+		p.unlink(pr)
+		p.pushBack(pr)
 	}
 	pr.n++
+	if pr.n == p.min {
+		p.unlink(pr) // kept from now on
+	}
 	pr.first = min(pr.first, row.TSStart)
 	pr.last = max(pr.last, row.TSStart)
 	b := float64(row.Orig.Bytes + row.Resp.Bytes)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -190,5 +191,35 @@ func TestOutOfOrder(t *testing.T) {
 	}
 	if a["interval_median"].(float64) != 60 || a["interval_stddev"].(float64) > 1e-9 || a["score"].(float64) < 0.99 {
 		t.Errorf("perfect beacon: %v", a)
+	}
+}
+
+// TestMaxPairs: a flood of one-connection pairs (a scan) keeps at most
+// MaxPairs of them, forgetting the least recently seen, while a pair that
+// comes back before 100 others pass keeps counting and gets its row.
+func TestMaxPairs(t *testing.T) {
+	b := newBatch()
+	p := beacons.New(outputFor(&b), 5)
+	p.MaxPairs = 100
+	scan := 0
+	for i := range 20 {
+		row := flowRow(int64(i) * 60e9) // the beacon
+		p.FlowEnd(nil, &row)
+		for range 90 { // 90 scanned hosts between its connections
+			r := flowRow(int64(i)*60e9 + int64(scan))
+			r.DstIP = netip.AddrFrom4([4]byte{172, 16, byte(scan >> 8), byte(scan)})
+			p.FlowEnd(nil, &r)
+			scan++
+		}
+	}
+	p.Finish()
+	rows := plugintest.Read(t, b)
+	if len(rows) != 1 || rows[0].Uint("connections") != 20 {
+		t.Fatalf("rows %v", rows)
+	}
+	// 1800 scanned pairs, 100 kept at most: the beacon was kept (under
+	// the minimum until its 5th connection, then for good)
+	if p.Forgotten != 1800-100 {
+		t.Errorf("forgot %d pairs, want %d", p.Forgotten, 1800-100)
 	}
 }

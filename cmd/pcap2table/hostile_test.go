@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// raceEnabled is set by race_test.go: the hostile captures are too slow
+// to generate under the race detector (the binary they feed is built
+// without it anyway).
+var raceEnabled bool
+
+// pcapWriter writes a classic pcap (µs, Ethernet) record by record.
+type pcapWriter struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+func newPcap(t *testing.T, w *bufio.Writer) *pcapWriter {
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr, 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 65535)
+	binary.LittleEndian.PutUint32(hdr[20:], 1)
+	if _, err := w.Write(hdr); err != nil {
+		t.Fatal(err)
+	}
+	return &pcapWriter{w: w}
+}
+
+func (p *pcapWriter) packet(us int64, data []byte) {
+	var rec [16]byte
+	binary.LittleEndian.PutUint32(rec[0:], uint32(us/1e6))
+	binary.LittleEndian.PutUint32(rec[4:], uint32(us%1e6))
+	binary.LittleEndian.PutUint32(rec[8:], uint32(len(data)))
+	binary.LittleEndian.PutUint32(rec[12:], uint32(len(data)))
+	p.w.Write(rec[:])
+	p.w.Write(data)
+}
+
+// ipv4 builds Ethernet + IPv4 (protocol proto, fragment field frag, id)
+// + payload.
+func ipv4(src, dst [4]byte, proto byte, id uint16, frag uint16, payload []byte) []byte {
+	b := make([]byte, 14+20, 14+20+len(payload))
+	binary.BigEndian.PutUint16(b[12:], 0x0800)
+	ip := b[14:]
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(payload)))
+	binary.BigEndian.PutUint16(ip[4:], id)
+	binary.BigEndian.PutUint16(ip[6:], frag)
+	ip[8], ip[9] = 64, proto
+	copy(ip[12:], src[:])
+	copy(ip[16:], dst[:])
+	return append(b, payload...)
+}
+
+// tcp is a TCP header (no options) with flags and payload.
+func tcp(sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byte {
+	h := make([]byte, 20, 20+len(payload))
+	binary.BigEndian.PutUint16(h[0:], sport)
+	binary.BigEndian.PutUint16(h[2:], dport)
+	binary.BigEndian.PutUint32(h[4:], seq)
+	binary.BigEndian.PutUint32(h[8:], ack)
+	h[12], h[13] = 5<<4, flags
+	binary.BigEndian.PutUint16(h[14:], 65535)
+	return append(h, payload...)
+}
+
+// TestHostile converts generated hostile captures with every table, each
+// in a child process: it must end in time with the expected exit code and
+// a peak RSS within the documented bounds, which are set by flags. The
+// SYN flood's 2 M flows are held to 100 000 live (--max-flows) and its
+// 2 M one-connection pairs to 65 536 (--beacon-max-pairs): 620 MiB here,
+// most of it the packets and flows tables' Parquet row groups of distinct
+// values and the collector's headroom.
+func TestHostile(t *testing.T) {
+	if raceEnabled {
+		t.Skip("too slow under the race detector")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	client, server := [4]byte{10, 0, 0, 1}, [4]byte{192, 0, 2, 1}
+	for _, tc := range []struct {
+		name   string
+		gen    func(t *testing.T, w *bufio.Writer)
+		gz     bool
+		args   []string
+		code   exitCode
+		maxMiB int64
+		check  func(t *testing.T, stderr string, out string)
+	}{
+		{"SYN flood of 2 M flows", func(t *testing.T, w *bufio.Writer) {
+			p := newPcap(t, w)
+			for i := range 2_000_000 {
+				src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+				p.packet(1e15+int64(i), ipv4(src, server, 6, 0, 0, tcp(uint16(1024+i%60000), 80, uint32(i), 0, 0x02, nil)))
+			}
+		}, false, []string{"--max-flows", "100000", "--beacon-max-pairs", "65536"}, exitOK, 750, func(t *testing.T, stderr, out string) {
+			if n := parquetRows(t, filepath.Join(out, "flows.parquet")); n != 2e6 {
+				t.Errorf("%d flows rows", n)
+			}
+			if !strings.Contains(stderr, "1900000 flows ended early (end_reason evicted) to keep at most 100000 flows live") {
+				t.Errorf("stderr: %s", stderr)
+			}
+		}},
+		{"a million overlapping IP fragments", func(t *testing.T, w *bufio.Writer) {
+			p := newPcap(t, w)
+			data := make([]byte, 64)
+			for i := range 1_000_000 {
+				// the same datagram's first 64 bytes over and over,
+				// more fragments always to come: it never completes
+				p.packet(1e15+int64(i), ipv4(client, server, 17, uint16(i%4), 0x2000|uint16(i%3), data))
+			}
+		}, false, nil, exitOK, 400, nil},
+		{"a TCP stream with a 1 GiB sequence hole", func(t *testing.T, w *bufio.Writer) {
+			p := newPcap(t, w)
+			p.packet(1e15, ipv4(client, server, 6, 0, 0, tcp(40000, 80, 0, 0, 0x02, nil)))
+			p.packet(1e15+10, ipv4(server, client, 6, 0, 0, tcp(80, 40000, 0, 1, 0x12, nil)))
+			p.packet(1e15+20, ipv4(client, server, 6, 0, 0, tcp(40000, 80, 1, 1, 0x10, []byte("GET / HTTP/1.1\r\n\r\n"))))
+			body := make([]byte, 1400)
+			for i := range 2000 {
+				// 1 GiB later in the stream, and acknowledged
+				seq := uint32(19 + 1<<30 + i*1400)
+				p.packet(1e15+30+int64(i), ipv4(client, server, 6, 0, 0, tcp(40000, 80, seq, 1, 0x10, body)))
+				p.packet(1e15+31+int64(i), ipv4(server, client, 6, 0, 0, tcp(80, 40000, 1, seq+1400, 0x10, nil)))
+			}
+		}, false, nil, exitOK, 400, func(t *testing.T, stderr, out string) {
+			if n := parquetRows(t, filepath.Join(out, "flows.parquet")); n != 1 {
+				t.Errorf("%d flows rows", n)
+			}
+		}},
+		{"a pcapng with 65 536 interfaces", func(t *testing.T, w *bufio.Writer) {
+			le := binary.LittleEndian
+			block := func(typ uint32, body []byte) {
+				for len(body)%4 != 0 {
+					body = append(body, 0)
+				}
+				var h [8]byte
+				le.PutUint32(h[:], typ)
+				le.PutUint32(h[4:], uint32(12+len(body)))
+				w.Write(h[:])
+				w.Write(body)
+				var tl [4]byte
+				le.PutUint32(tl[:], uint32(12+len(body)))
+				w.Write(tl[:])
+			}
+			shb := make([]byte, 16)
+			le.PutUint32(shb, 0x1a2b3c4d)
+			le.PutUint16(shb[4:], 1)
+			le.PutUint64(shb[8:], ^uint64(0))
+			block(0x0a0d0d0a, shb)
+			for range 65536 {
+				idb := make([]byte, 8)
+				le.PutUint16(idb, 1)
+				le.PutUint32(idb[4:], 65535)
+				block(1, idb)
+			}
+			pkt := ipv4(client, server, 17, 0, 0, []byte{0, 53, 0, 53, 0, 8, 0, 0})
+			for i := range 65536 {
+				epb := make([]byte, 20, 20+len(pkt))
+				le.PutUint32(epb, uint32(i))
+				le.PutUint32(epb[8:], uint32(i))
+				le.PutUint32(epb[12:], uint32(len(pkt)))
+				le.PutUint32(epb[16:], uint32(len(pkt)))
+				block(6, append(epb, pkt...))
+			}
+		}, false, nil, exitOK, 400, nil},
+		{"a gzip bomb", func(t *testing.T, w *bufio.Writer) {
+			// 64 MiB of zeros after a pcap header: 4 Mi empty records,
+			// from a file of a few hundred KiB
+			newPcap(t, w)
+			zero := make([]byte, 1<<20)
+			for range 64 {
+				w.Write(zero)
+			}
+		}, true, nil, exitOK, 400, func(t *testing.T, stderr, out string) {
+			if n := parquetRows(t, filepath.Join(out, "packets.parquet")); n != 4<<20 {
+				t.Errorf("%d packets rows, want %d", n, 4<<20)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".pcap")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var w *bufio.Writer
+			var zw *gzip.Writer
+			if tc.gz {
+				zw = gzip.NewWriter(f)
+				w = bufio.NewWriterSize(zw, 1<<20)
+			} else {
+				w = bufio.NewWriterSize(f, 1<<20)
+			}
+			tc.gen(t, w)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if zw != nil {
+				zw.Close()
+			}
+			f.Close()
+			defer os.Remove(path)
+			out := filepath.Join(dir, "out")
+			os.RemoveAll(out)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			args := append([]string{path, "--tables", "packets,flows,dns,http,tls,beacons", "-o", out}, tc.args...)
+			cmd := exec.CommandContext(ctx, bin, args...)
+			stderr, err := cmd.CombinedOutput()
+			code := exitCode(0)
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = exitCode(ee.ExitCode())
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("still running after 2 minutes")
+			}
+			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss >> 10 // KiB on Linux
+			t.Logf("exit %d, peak RSS %d MiB, %s", code, rss, cmd.ProcessState.UserTime())
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr)
+			}
+			if rss > tc.maxMiB {
+				t.Errorf("peak RSS %d MiB, want <= %d", rss, tc.maxMiB)
+			}
+			if tc.check != nil {
+				tc.check(t, string(stderr), out)
+			}
+		})
+	}
+}
+
+// parquetRows is the number of rows of a Parquet file.
+func parquetRows(t *testing.T, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf.NumRows()
+}
