@@ -23,8 +23,7 @@ var raceEnabled bool
 
 // pcapWriter writes a classic pcap (µs, Ethernet) record by record.
 type pcapWriter struct {
-	w   *bufio.Writer
-	buf []byte
+	w *bufio.Writer
 }
 
 func newPcap(t *testing.T, w *bufio.Writer) *pcapWriter {
