@@ -283,6 +283,7 @@ type sink struct {
 	w      writers.Writer
 	file   *writers.File
 	ds     *writers.Dataset // instead of file, with --partition-by
+	name   string           // the output's final name, for errors
 	cols   []int            // the columns the writer reads
 
 	full, free chan *table.Batch
@@ -396,7 +397,9 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 		if folder {
 			path = filepath.Join(o.Output, sc.Name+format.Exts[0])
 		}
+		sk.name = cmp.Or(path, "stdout")
 		if by != 0 {
+			sk.name = filepath.Join(o.Output, sc.Name)
 			path = ""
 		} else if path != "" {
 			if sk.file, err = writers.Create(path); err != nil {
@@ -582,7 +585,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			for b := range sk.full {
 				if sk.err == nil {
 					if err := sk.w.Write(b); err != nil {
-						sk.err = err
+						sk.err = fmt.Errorf("pcap2table: writing %s: %w", sk.name, err)
 						sk.errSet.Store(true)
 					}
 				}
@@ -899,8 +902,8 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	var ferr error
 	for _, sk := range sinks {
 		err := sk.err
-		if cerr := sk.w.Close(); err == nil {
-			err = cerr
+		if cerr := sk.w.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("pcap2table: writing %s: %w", sk.name, cerr)
 		}
 		if err != nil && ferr == nil {
 			ferr = err

@@ -486,3 +486,46 @@ func TestJobsSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteError: a write that fails (here the file size limit, as a
+// full disk would) is one line naming the output, exit 1, and no file -
+// neither the output nor its temporary - is left, for every format and
+// for a partitioned dataset; an output folder that does not exist is the
+// same.
+func TestWriteError(t *testing.T) {
+	bin := buildBinary(t)
+	example, _ := filepath.Abs(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
+	for _, args := range [][]string{
+		{"-o", "out.csv"}, {"-o", "out.jsonl"}, {"-o", "out.parquet"}, {"-o", "out.arrow"}, {"-o", "out.arrows"},
+		{"--tables", "packets,flows", "-o", "tables"},
+		{"--tables", "packets,flows", "--partition-by", "hour", "-o", "ds"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			script := "ulimit -f 64; cd " + dir + " && exec " + bin + " -q " + example + " " + strings.Join(args, " ")
+			out, err := exec.Command("bash", "-c", script).CombinedOutput()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != int(exitError) {
+				t.Fatalf("%v, want exit 1: %s", err, out)
+			}
+			msg := strings.TrimSpace(string(out))
+			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "file too large") || !strings.Contains(msg, "writing "+args[len(args)-1]) {
+				t.Errorf("message %q", msg)
+			}
+			var left []string
+			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					left = append(left, p)
+				}
+				return nil
+			})
+			if len(left) > 0 {
+				t.Errorf("files left: %v", left)
+			}
+		})
+	}
+	e, _, errb := testEnv(nil, false)
+	if code := run(context.Background(), e, []string{example, "-o", filepath.Join(t.TempDir(), "no", "such", "x.parquet")}); code != exitError || !strings.Contains(errb.String(), "no such file or directory") {
+		t.Errorf("missing folder: exit %d: %s", code, errb.String())
+	}
+}
