@@ -107,6 +107,7 @@ func NewDataset(dir string, f Format, s *table.Schema, by Partitioning, o Option
 	if err := os.Mkdir(tmp, 0o777); err != nil {
 		return nil, fmt.Errorf("writers: %w", err)
 	}
+	track(tmp)
 	return &Dataset{dir: filepath.Clean(dir), tmp: tmp, format: f, schema: s, opts: o, by: by, tsCol: ts,
 		MaxRows: DefaultMaxFileRows, next: map[string]int{}}, nil
 }
@@ -324,6 +325,7 @@ func (d *Dataset) Commit() error {
 		d.Abort()
 		return fmt.Errorf("writers: dataset %s: %w", d.dir, err)
 	}
+	untrack(d.tmp)
 	d.tmp = ""
 	if old != "" {
 		os.RemoveAll(old)
@@ -341,6 +343,7 @@ func (d *Dataset) Abort() {
 	d.done = true
 	if d.tmp != "" {
 		os.RemoveAll(d.tmp)
+		untrack(d.tmp)
 		d.tmp = ""
 	}
 }

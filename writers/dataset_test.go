@@ -235,3 +235,35 @@ func TestTextParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveTemporaries: the temporaries of uncommitted outputs (a file,
+// a dataset folder) are removed; committed outputs stay.
+func TestRemoveTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	done, err := writers.Create(filepath.Join(dir, "done.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := done.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	open, err := writers.Create(filepath.Join(dir, "open.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonl, _ := writers.Lookup("jsonl")
+	d, err := writers.NewDataset(filepath.Join(dir, "ds"), jsonl, dsSchema, writers.ByDay, writers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Write(dsBatch(0, time.Unix(1, 0))); err != nil {
+		t.Fatal(err)
+	}
+	writers.RemoveTemporaries()
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "done.csv" {
+		t.Errorf("left: %v", ents)
+	}
+	open.Abort() // no-ops now
+	d.Abort()
+}

@@ -1,6 +1,7 @@
 package writers
 
 import (
+	"sync"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -130,6 +131,41 @@ func ByExtension(path string) (Format, bool) {
 	return Format{}, false
 }
 
+// temporaries are the temporary outputs (files and dataset folders) not
+// yet committed or aborted, for RemoveTemporaries.
+var temporaries struct {
+	sync.Mutex
+	m map[string]bool
+}
+
+func track(path string) {
+	temporaries.Lock()
+	if temporaries.m == nil {
+		temporaries.m = map[string]bool{}
+	}
+	temporaries.m[path] = true
+	temporaries.Unlock()
+}
+
+func untrack(path string) {
+	temporaries.Lock()
+	delete(temporaries.m, path)
+	temporaries.Unlock()
+}
+
+// RemoveTemporaries removes every temporary output not yet committed or
+// aborted (a File's temporary file, a Dataset's temporary folder), for a
+// process that is about to exit at once (a second interrupt). It may run
+// concurrently with writing; whatever was committed stays.
+func RemoveTemporaries() {
+	temporaries.Lock()
+	defer temporaries.Unlock()
+	for p := range temporaries.m {
+		os.RemoveAll(p)
+	}
+	clear(temporaries.m)
+}
+
 // File is an output file written under a temporary name in the same folder
 // and renamed to its final name by Commit, so that a failed run leaves no
 // half-written file under the final name.
@@ -157,6 +193,7 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("writers: %w", err)
 	}
+	track(tmp)
 	return &File{File: f, final: path}, nil
 }
 
@@ -183,6 +220,9 @@ func (f *File) Commit() error {
 	}
 	if err != nil {
 		os.Remove(tmp)
+	}
+	untrack(tmp)
+	if err != nil {
 		return fmt.Errorf("writers: %s: %w", f.final, err)
 	}
 	return nil
@@ -196,4 +236,5 @@ func (f *File) Abort() {
 	f.done = true
 	f.File.Close()
 	os.Remove(f.File.Name())
+	untrack(f.File.Name())
 }

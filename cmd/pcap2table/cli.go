@@ -61,11 +61,21 @@ func Main(args []string) exitCode {
 	// Huge pages: 13-17 % off a run here (see internal/hugepage); a
 	// failure only costs that.
 	hugepage.Advise(hugepage.DefaultReserve) //nolint:errcheck
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The first SIGINT or SIGTERM stops the run, which finishes its
+	// outputs (exit 130); a second one stops it at once and removes the
+	// temporary outputs (exit 130 too: nothing is left).
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
-		<-ctx.Done()
-		stop() // a second signal kills the process at once
+		<-sig
+		fmt.Fprintln(os.Stderr, "pcap2table: interrupted: finishing the outputs (interrupt again to stop at once and keep nothing)")
+		cancel()
+		<-sig
+		writers.RemoveTemporaries()
+		fmt.Fprintln(os.Stderr, "pcap2table: interrupted again: stopped at once, temporary outputs removed")
+		os.Exit(int(exitInterrupted))
 	}()
 	return run(ctx, osEnv(), args)
 }

@@ -259,3 +259,83 @@ func parquetRows(t *testing.T, path string) int64 {
 	}
 	return pf.NumRows()
 }
+
+// TestInterruptTwice: a second SIGINT during a long run stops it at once
+// (exit 130) and leaves no file, neither the outputs nor their
+// temporaries; a single SIGINT leaves every table finished (TestInterrupt).
+func TestInterruptTwice(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "long.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	p := newPcap(t, w)
+	// a million and a half distinct flows, all live at the end: after the
+	// first SIGINT the run ends each of them, which takes long enough for
+	// the second to come while it finishes
+	for i := range 1_500_000 {
+		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		p.packet(1e15+int64(i), ipv4(src, [4]byte{192, 0, 2, 1}, 17, 0, 0, []byte{0x30, 0x39, 0, 53, 0, 8, 0, 0}))
+	}
+	w.Flush()
+	f.Close()
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(bin, "-q", path, "--tables", "packets,flows,dns,beacons", "--partition-by", "hour", "-o", out)
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	// the second once the first was taken (the kernel merges a signal
+	// into one still pending): the run is finishing its outputs then
+	var stderr []string
+	for l := range lines {
+		stderr = append(stderr, l)
+		if strings.Contains(l, "interrupt again") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	for l := range lines {
+		stderr = append(stderr, l)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 10 s after the second SIGINT")
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130: %q", err, stderr)
+	}
+	if len(stderr) != 2 || !strings.Contains(stderr[1], "interrupted again") {
+		t.Errorf("stderr: %q", stderr)
+	}
+	var left []string
+	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("files left: %v", left)
+	}
+}
