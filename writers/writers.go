@@ -1,7 +1,6 @@
 package writers
 
 import (
-	"sync"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/pcap2table/pcap2table/table"
 )
