@@ -462,7 +462,7 @@ func TestJobsSameBytes(t *testing.T) {
 		}
 		return files
 	}
-	for _, format := range []string{"parquet", "arrow", "csv", "jsonl"} {
+	for _, format := range []string{"parquet", "arrow", "arrows", "csv", "jsonl"} {
 		var outs []map[string][]byte
 		for _, j := range []string{"1", "2"} {
 			dir := filepath.Join(t.TempDir(), "j"+j)
