@@ -57,3 +57,42 @@ func TestMaxFlows(t *testing.T) {
 		}
 	}
 }
+
+// tcpRow is a TCP packet between 10.0.0.1:port and 192.0.2.1:80 with the
+// flags, from the client unless back.
+func tcpRow(port uint16, flags uint16, back bool, ts int64) parsers.PacketRow {
+	r := udpRow(1, port, ts)
+	r.IPProto, r.DstPort, r.TCPFlags = 6, 80, flags
+	r.Set(parsers.ColTCPFlags)
+	if back {
+		r.SrcIP, r.DstIP, r.SrcPort, r.DstPort = r.DstIP, r.SrcIP, r.DstPort, r.SrcPort
+	}
+	return r
+}
+
+// TestMaxFlowsClosingFirst: at the bound, a flow already closed (waiting
+// out its close delay) makes room before any older idle flow, and ends
+// with its own reason, not evicted.
+func TestMaxFlowsClosingFirst(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.MaxFlows = 2
+	tr := flows.NewTracker(cfg)
+	t0 := int64(1e18)
+	var ended []flows.FlowRow
+	for _, r := range []parsers.PacketRow{
+		udpRow(9, 53, t0), // the oldest, idle
+		tcpRow(40000, 0x02, false, t0+1),
+		tcpRow(40000, 0x12, true, t0+2),
+		tcpRow(40000, 0x10, false, t0+3),
+		tcpRow(40000, 0x11, false, t0+4), // FIN
+		tcpRow(40000, 0x11, true, t0+5),  // FIN: closed
+		tcpRow(40000, 0x10, false, t0+6),
+		udpRow(7, 53, t0+7), // a third flow: the closed one makes room
+	} {
+		tr.Observe(&r)
+		ended = append(ended, tr.TakeEnded()...)
+	}
+	if len(ended) != 1 || ended[0].IPProto != 6 || ended[0].EndReason != "fin" || tr.Evicted != 0 {
+		t.Fatalf("ended %v, evicted %d", ended, tr.Evicted)
+	}
+}
