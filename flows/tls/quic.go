@@ -6,6 +6,7 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"slices"
 
@@ -26,31 +27,24 @@ type quicVersion struct {
 	prefix  string // of the key, iv and hp labels: "quic " or "quicv2 "
 	initial byte   // the long packet type of Initial packets
 	retry   byte   // and of Retry packets
-	name    string
 }
 
 var (
-	quicV1 = &quicVersion{salt: unhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"), prefix: "quic ", initial: 0, retry: 3, name: "v1"}
-	quicV2 = &quicVersion{salt: unhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"), prefix: "quicv2 ", initial: 1, retry: 0, name: "v2"}
+	quicV1 = &quicVersion{salt: mustHex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"), prefix: "quic ", initial: 0, retry: 3}
+	quicV2 = &quicVersion{salt: mustHex("0dede3def700a6db819381be6e269dcbf9bd2ed9"), prefix: "quicv2 ", initial: 1, retry: 0}
 	// drafts 29 to 34 (and 23 to 28, with their own salt) as deployed
 	// before RFC 9000
-	quicDraft29 = &quicVersion{salt: unhex("afbfec289993d24c9e9786f19c6111e04390a899"), prefix: "quic ", initial: 0, retry: 3, name: "draft-29"}
-	quicDraft23 = &quicVersion{salt: unhex("c3eef712c72ebb5a11a7d2432bb46365bef9f502"), prefix: "quic ", initial: 0, retry: 3, name: "draft-23"}
+	quicDraft29 = &quicVersion{salt: mustHex("afbfec289993d24c9e9786f19c6111e04390a899"), prefix: "quic ", initial: 0, retry: 3}
+	quicDraft23 = &quicVersion{salt: mustHex("c3eef712c72ebb5a11a7d2432bb46365bef9f502"), prefix: "quic ", initial: 0, retry: 3}
 )
 
-func unhex(s string) []byte {
-	b := make([]byte, len(s)/2)
-	for i := range b {
-		b[i] = fromHex(s[2*i])<<4 | fromHex(s[2*i+1])
+// mustHex decodes a constant.
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
 	}
 	return b
-}
-
-func fromHex(c byte) byte {
-	if c >= 'a' {
-		return c - 'a' + 10
-	}
-	return c - '0'
 }
 
 // lookupQUIC returns the Initial protection of a QUIC version, or nil
@@ -132,7 +126,6 @@ func newQUICKeys(version uint32, dcid []byte, server bool) *quicKeys {
 type quicConn struct {
 	version uint32
 	v       *quicVersion
-	dcid    []byte // the client's original Destination Connection ID
 	keys    [2]*quicKeys
 	retried bool // the server sent a Retry: the next client Initial chooses new keys
 	crypto  [2]cryptoStream
@@ -395,7 +388,6 @@ func (p *Plugin) quicStart(dir flows.Dir, ts int64, b []byte) *conn {
 
 // rekey derives both directions' Initial keys from the client's DCID.
 func (q *quicConn) rekey(dcid []byte) {
-	q.dcid = append(q.dcid[:0], dcid...)
 	q.keys[0] = newQUICKeys(q.version, dcid, false)
 	q.keys[1] = newQUICKeys(q.version, dcid, true)
 }

@@ -307,7 +307,7 @@ func (p *Plugin) messages(c *flows.Conn, st *conn, dir flows.Dir) {
 }
 
 // helloRetry is the ServerHello random of a HelloRetryRequest (RFC 8446).
-var helloRetry, _ = hex.DecodeString("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+var helloRetry = mustHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 
 // message handles one handshake message of type typ.
 func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ byte, body []byte) {
