@@ -512,14 +512,7 @@ func TestWriteError(t *testing.T) {
 			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "file too large") || !strings.Contains(msg, "writing "+args[len(args)-1]) {
 				t.Errorf("message %q", msg)
 			}
-			var left []string
-			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-				if err == nil && !d.IsDir() {
-					left = append(left, p)
-				}
-				return nil
-			})
-			if len(left) > 0 {
+			if left := filesUnder(dir); len(left) > 0 {
 				t.Errorf("files left: %v", left)
 			}
 		})
@@ -528,4 +521,16 @@ func TestWriteError(t *testing.T) {
 	if code := run(context.Background(), e, []string{example, "-o", filepath.Join(t.TempDir(), "no", "such", "x.parquet")}); code != exitError || !strings.Contains(errb.String(), "no such file or directory") {
 		t.Errorf("missing folder: exit %d: %s", code, errb.String())
 	}
+}
+
+// filesUnder lists the files below dir (none if it does not exist).
+func filesUnder(dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
 }

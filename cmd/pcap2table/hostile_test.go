@@ -328,14 +328,7 @@ func TestInterruptTwice(t *testing.T) {
 	if len(stderr) != 2 || !strings.Contains(stderr[1], "interrupted again") {
 		t.Errorf("stderr: %q", stderr)
 	}
-	var left []string
-	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			left = append(left, p)
-		}
-		return nil
-	})
-	if len(left) > 0 {
+	if left := filesUnder(out); len(left) > 0 {
 		t.Errorf("files left: %v", left)
 	}
 }
