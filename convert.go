@@ -562,13 +562,16 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			plugged = append(plugged, sk)
 		}
 	}
-	var tracker *flows.Tracker
+	// The flow trackers: one per core (-j), each fed the flows its shard
+	// names; the outputs are the same for any number (flows.Shards).
+	var tracker *flows.Shards
 	if fl != nil || len(plugged) > 0 || (pk != nil && (wants(pk, parsers.ColFlowID) || wants(pk, parsers.ColCommunityID))) {
 		cfg := flows.DefaultConfig()
 		if o.Flows != nil {
 			cfg = *o.Flows
 		}
-		tracker = flows.NewTracker(cfg)
+		tracker = flows.NewShards(cfg, runtime.GOMAXPROCS(0))
+		defer tracker.Stop()
 	}
 
 	// Encoding goroutines, one per table.
@@ -668,8 +671,8 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		cur = <-free
 	}
 
-	// The plugins, registered in the order of the protocols list; each
-	// fills its sink's batch through an Output, on the tracking goroutine.
+	// The plugins, registered in the order of the protocols list; their
+	// rows are merged into their sinks' batches on the tracking goroutine.
 	for _, pr := range protocols {
 		for _, sk := range plugged {
 			if sk.schema != pr.schema {
@@ -679,21 +682,16 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 				hand(sk)
 				sent.Add(1)
 			})
-			if err := tracker.Register(pr.new(out, o)); err != nil {
+			if err := tracker.Register(func(out *flows.Output) flows.Plugin { return pr.new(out, o) }, out); err != nil {
 				return nil, err
 			}
 		}
 	}
-	// The tracking stage. moveFlows moves the rows of ended flows into the
-	// flows batch, handing full batches over.
-	moveFlows := func() {
-		if fl == nil {
-			tracker.TakeEnded() // nobody writes them
-			return
-		}
-		rows := tracker.TakeEnded()
-		for i := range rows {
-			rows[i].AppendTo(fl.batch, fl.cols)
+	// The rows of ended flows go into the flows batch, handing full
+	// batches over.
+	if tracker != nil && fl != nil {
+		tracker.OnFlow = func(row *flows.FlowRow) {
+			row.AppendTo(fl.batch, fl.cols)
 			if fl.batch.Len() == batchRows {
 				hand(fl)
 				sent.Add(1)
@@ -708,17 +706,9 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			}
 		}
 	}
-	// Ended flows are moved into the flows batch every pendingRows: the
-	// tracker's rows of ended flows then stay small (and in cache).
-	pendingRows := min(batchRows, 1024)
 	process := func(b *rowBatch) {
 		if tracker != nil {
-			for rs := b.rows[:b.n]; len(rs) > 0; {
-				rs = rs[tracker.ObserveBatch(rs, pendingRows):]
-				if tracker.PendingRows() >= pendingRows {
-					moveFlows()
-				}
-			}
+			tracker.Observe(b.rows[:b.n])
 		}
 		if pk != nil && b.n > 0 {
 			// a batch of rows is a batch of the table, or (flushed) less
@@ -729,9 +719,6 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			}
 		}
 		if b.flush {
-			if tracker != nil {
-				moveFlows()
-			}
 			handAll()
 		}
 		b.n, b.arena = 0, b.arena[:0]
@@ -740,17 +727,9 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	finish := func() {
 		if tracker != nil {
 			// Flows still open at the end of the input (or at the
-			// interruption) end with end_reason eof. Taken pendingRows
-			// at a time, as during the run: a million open flows need not
-			// be held as rows all at once, and the tracker's rows of ended
-			// flows keep the memory they had. Taken a batch (8192) at a
-			// time they grew to it at the end: this step took 60-100 ms
-			// of a 0.7 s run, mostly copying and page faults, and takes
-			// 10-17 ms now.
-			for more := true; more; {
-				more = tracker.CloseSome(pendingRows)
-				moveFlows()
-			}
+			// interruption) end with end_reason eof, a chunk at a time:
+			// a million open flows are not held as rows all at once.
+			tracker.Close()
 		}
 		if len(sinks) > 0 {
 			handAll()
@@ -884,12 +863,13 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		o.Progress.Packets.Store(int64(st.totalPackets()))
 	}
 	if tracker != nil {
-		st.Flows = tracker.Ended
-		st.PeakFlows = tracker.PeakLive
-		st.FlowsEvicted = tracker.Evicted
-		st.ReassemblyCapHits = tracker.CapHits()
-		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = tracker.FragStats()
-		st.PluginPanics = tracker.PluginPanics()
+		c := tracker.Counters()
+		st.Flows = c.Ended
+		st.PeakFlows = c.PeakLive
+		st.FlowsEvicted = c.Evicted
+		st.ReassemblyCapHits = c.CapHits
+		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = c.Datagrams, c.Incomplete, c.Unassigned
+		st.PluginPanics = c.PluginPanics
 	}
 	for i, in := range ins {
 		for _, lt := range in.reader.Info().LinkTypes {

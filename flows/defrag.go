@@ -38,6 +38,13 @@ type fragKey struct {
 	v6       bool
 }
 
+// fragEntry queues a datagram; an entry whose datagram was given up
+// (and maybe started again under the same key) no longer matches seq.
+type fragEntry struct {
+	k   fragKey
+	seq uint64
+}
+
 type fragPiece struct {
 	ts    int64
 	ipLen uint16
@@ -45,7 +52,8 @@ type fragPiece struct {
 
 // datagram is one datagram being reassembled.
 type datagram struct {
-	first   int64
+	first   int64  // the tracker's clock at the first fragment seen (the timeout runs from it)
+	seq     uint64 // Tracker.pos then: the order of datagrams given up together (shard.go)
 	have    []span // received payload ranges, merged
 	data    []byte
 	total   int // payload length, once the last fragment came; -1 before
@@ -59,7 +67,7 @@ type datagram struct {
 
 type defrag struct {
 	m      map[fragKey]*datagram
-	queue  []fragKey // by first fragment seen, for timeouts and the caps; from qHead
+	queue  []fragEntry // by first fragment seen, for timeouts and the caps; from qHead
 	qHead  int
 	pieces []fragPiece // scratch for giveUp
 	bytes  int
@@ -82,8 +90,17 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 	if d.m == nil {
 		d.m = make(map[fragKey]*datagram)
 	}
-	t.expireFrags(r.TS)
 	k := fragKey{src: src, dst: dst, id: r.IPID, proto: r.IPProto, v6: !r.SrcIP.Is4()}
+	if t.sharded {
+		// timeouts apply at batch boundaries, for this packet's own
+		// datagram here: what the tracker does stays the same whatever
+		// other datagrams share it
+		if g := d.m[k]; g != nil && g.first+t.fragTimeout <= t.now {
+			t.giveUp(fragEntry{k, g.seq})
+		}
+	} else {
+		t.expireFrags(t.now)
+	}
 	g := d.m[k]
 	if g == nil {
 		for len(d.m) >= maxDatagrams || (d.bytes > t.fragCap && d.qHead < len(d.queue)) {
@@ -95,14 +112,14 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		} else {
 			g = new(datagram)
 		}
-		*g = datagram{first: r.TS, total: -1, flow: none, have: g.have[:0], data: g.data[:0], others: g.others[:0]}
+		*g = datagram{first: t.now, seq: t.pos, total: -1, flow: none, have: g.have[:0], data: g.data[:0], others: g.others[:0]}
 		d.m[k] = g
 		if d.qHead > 0 && d.qHead >= len(d.queue)/2 {
 			d.queue = d.queue[:copy(d.queue, d.queue[d.qHead:])]
 			d.qHead = 0
 		}
-		d.queue = append(d.queue, k)
-		t.due = min(t.due, r.TS+t.fragTimeout)
+		d.queue = append(d.queue, fragEntry{k, t.pos})
+		t.due = min(t.due, t.now+t.fragTimeout)
 	}
 	off, data := int(r.FragOffset), r.IPPayload
 	end := off + len(data)
@@ -198,29 +215,33 @@ func (t *Tracker) forget(k fragKey, g *datagram) {
 func (t *Tracker) expireFrags(now int64) {
 	d := &t.defrag
 	for d.qHead < len(d.queue) {
-		k := d.queue[d.qHead]
-		if g := d.m[k]; g != nil && g.first+t.fragTimeout > now {
+		e := d.queue[d.qHead]
+		if g := d.m[e.k]; g != nil && g.seq == e.seq && g.first+t.fragTimeout > now {
 			break
 		}
 		t.giveUp(d.pop())
 	}
 }
 
-func (d *defrag) pop() fragKey {
-	k := d.queue[d.qHead]
+func (d *defrag) pop() fragEntry {
+	e := d.queue[d.qHead]
 	d.qHead++
 	if d.qHead == len(d.queue) {
 		d.queue, d.qHead = d.queue[:0], 0
 	}
-	return k
+	return e
 }
 
 // giveUp ends an incomplete datagram: what was received still counts.
-func (t *Tracker) giveUp(k fragKey) {
+func (t *Tracker) giveUp(e fragEntry) {
 	d := &t.defrag
+	k := e.k
 	g := d.m[k]
-	if g == nil {
-		return
+	if g == nil || g.seq != e.seq {
+		return // reassembled or given up before
+	}
+	if t.sweeping {
+		t.tag = tagFrag | g.seq
 	}
 	d.gaveUp++
 	head, hasHead := g.head, g.hasHead

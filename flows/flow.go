@@ -86,18 +86,25 @@ type flow struct {
 	hasTunnelID bool
 	tunnel      uint8 // index into Tracker.tunnels: flows hold no pointers, the GC skips them
 	first, last int64
-	origSide    uint8
-	streamOrig  uint8 // 1 + origSide at the first stream event; 0 before
-	class       uint8
-	queued      int64 // f.last when it was queued on its idle list (lists are lazy)
-	closeAt     bool  // a TCP close completed: kept for the close delay
-	ep          [2]endpoint
-	histSeen    uint32
-	hist        [MaxHistory]byte
-	histLen     uint8
-	service     uint16 // bits of Tracker.services
-	pluginOff   uint16 // plugins that failed on this flow (plugin.go)
-	idle, age   links
+	// firstClock and lastClock are the tracker's clock (the latest
+	// capture time seen) at the flow's first and last packets: timeouts
+	// run on that clock, which never goes back, so the idle lists stay in
+	// deadline order whatever the order of the capture's timestamps.
+	firstClock, lastClock int64
+	firstSeq              uint64 // Tracker.pos at the first packet: the order of flows that start (shard.go)
+	origSide              uint8
+	streamOrig            uint8 // 1 + origSide at the first stream event; 0 before
+	class                 uint8
+	queued                int64 // its time in its idle queue (queue.go)
+	qstate                uint8 // where it is queued: qNone, qList, qHeap
+	closeAt               bool  // a TCP close completed: kept for the close delay
+	ep                    [2]endpoint
+	histSeen              uint32
+	hist                  [MaxHistory]byte
+	histLen               uint8
+	service               uint16 // bits of Tracker.services
+	pluginOff             uint16 // plugins that failed on this flow (plugin.go)
+	idle, age             links
 }
 
 func (f *flow) side(s uint8) *DirStats { return &f.ep[s].stats }

@@ -56,7 +56,7 @@ func TestIndex(t *testing.T) {
 			delete(want, f.key)
 			// end's removal, with the forced hash
 			tr.ix.remove(hashOf(&f.key), i)
-			tr.unlink(&tr.idle[f.class], i, false)
+			tr.dequeue(i)
 			tr.unlink(&tr.byAge, i, true)
 			f.inUse = false
 			tr.free = append(tr.free, i)

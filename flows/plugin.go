@@ -129,6 +129,10 @@ type Output struct {
 	batch **table.Batch
 	max   int
 	full  func()
+	// tag, when set (a shard's Output), is recorded for each row in
+	// tags: the key that orders the rows of several shards (shard.go).
+	tag  *uint64
+	tags []uint64
 }
 
 // NewOutput returns an Output that fills *batch. When the batch holds max
@@ -145,6 +149,9 @@ func (o *Output) Batch() *table.Batch { return *o.batch }
 func (o *Output) EndRow() {
 	b := *o.batch
 	b.N++
+	if o.tag != nil {
+		o.tags = append(o.tags, *o.tag)
+	}
 	if b.N >= o.max && o.full != nil {
 		o.full()
 	}

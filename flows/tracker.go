@@ -81,7 +81,7 @@ type Tracker struct {
 	pages   [][]flow // flow i is pages[i>>pageBits][i&pageMask]
 	n       int32    // flow slots in use or free
 	free    []int32
-	idle    [numClasses]list
+	idle    [numClasses]idleQueue
 	byAge   list // ordered by start, for the active timeout
 	now     int64
 	due     int64 // no flow times out before this capture time
@@ -97,6 +97,16 @@ type Tracker struct {
 	services    []string // service names, by bit of flow.service
 	userStream  StreamHandler
 
+	// Driven by a Shards (shard.go): rows are tagged for merging, and
+	// timeouts apply at batch boundaries rather than at the packet that
+	// reaches them.
+	sharded   bool
+	sweeping  bool     // giving datagrams up at a boundary: tags by datagram
+	pos       uint64   // the global index of the packet observed (or of the boundary)
+	tag       uint64   // the merge key of the rows made now (tagCut, tagPacket, tagFrag | value)
+	endedTags []uint64 // tag of each row of ended
+	cand      []candidate
+
 	// Counters for stats; PeakLive is the most flows live at once;
 	// Evicted counts the flows ended early at Config.MaxFlows.
 	Started, Ended, PeakLive, Evicted uint64
@@ -108,10 +118,11 @@ func NewTracker(c Config) *Tracker {
 	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
 	t.active = int64(c.Active)
 	for i := range t.idle {
-		t.idle[i] = list{none, none}
+		t.idle[i].list = list{none, none}
 	}
 	t.byAge = list{none, none}
 	t.due = 1<<63 - 1
+	t.now = -1 << 63
 	t.fragTimeout, t.fragCap = int64(c.FragTimeout), int(c.FragCap)
 	t.rs.wait = int64(c.ReassemblyWait)
 	t.rs.flowCap, t.rs.totalCap = uint64(max(c.ReassemblyFlowCap, 0)), uint64(max(c.ReassemblyCap, 0))
@@ -213,6 +224,9 @@ func (t *Tracker) newRow() *FlowRow {
 		t.takeNext = false
 	}
 	t.ended = append(t.ended, FlowRow{})
+	if t.sharded {
+		t.endedTags = append(t.endedTags, t.tag)
+	}
 	return &t.ended[len(t.ended)-1]
 }
 
@@ -289,7 +303,7 @@ func (t *Tracker) observe(r *parsers.PacketRow, a *rowKey) {
 	}
 	if ts := r.TS; ts > t.now {
 		t.now = ts
-		if ts >= t.due {
+		if ts >= t.due && !t.sharded {
 			t.expire(ts)
 		}
 	}
@@ -306,6 +320,7 @@ func (t *Tracker) observe(r *parsers.PacketRow, a *rowKey) {
 func (t *Tracker) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	i, side := t.flowFor(r, a)
 	f := t.flow(i)
+	f.lastClock = t.now
 	f.observe(&t.rs, r, side, t.cfg.VerifyChecksums)
 	if len(t.pl.packet) > 0 {
 		t.packetHooks(f, side, r)
@@ -363,7 +378,7 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	pos, i, ok := t.ix.find(&a.k, a.h, t)
 	if ok {
 		// its timeout passed, but the lazy lists had not ended it yet
-		if exp, reason := t.expired(t.flow(i), r.TS); exp {
+		if exp, reason := t.expired(t.flow(i), t.now); exp {
 			t.end(i, reason)
 			ok = false
 		}
@@ -397,27 +412,28 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 // packets) if any, with its own reason; else the head of the idle lists
 // with the oldest last packet, as "evicted".
 func (t *Tracker) evict() {
-	if h := t.idle[classClosing].head; h != none {
-		t.end(h, t.flow(h).closeReason())
+	if i, _ := t.oldest(classClosing); i != none {
+		t.end(i, t.flow(i).closeReason())
 		return
 	}
 	victim := int32(none)
 	for c := range t.idle {
-		l := &t.idle[c]
-		// the lists are lazy: a head with packets since it was queued
-		// goes to the back, until the head is what its place says
-		for l.head != none {
-			f := t.flow(l.head)
-			if f.last == f.queued {
+		// the queues are lazy: a flow with packets since it was queued
+		// is queued again, until the oldest is what its place says
+		for {
+			i, key := t.oldest(c)
+			if i == none {
 				break
 			}
-			i := l.head
-			t.unlink(l, i, false)
-			f.queued = f.last
-			t.push(l, i, false)
-		}
-		if l.head != none && (victim == none || t.flow(l.head).last < t.flow(victim).last) {
-			victim = l.head
+			if f := t.flow(i); f.lastClock != key {
+				t.takeOldest(c, i)
+				t.requeue(i)
+				continue
+			}
+			if victim == none || t.flow(i).lastClock < t.flow(victim).lastClock {
+				victim = i
+			}
+			break
 		}
 	}
 	if victim != none {
@@ -463,7 +479,8 @@ func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side
 	f := t.flow(i)
 	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, origSide: side, tunnel: t.tunnelIndex(r.Tunnel)}
 	f.idle, f.age = links{none, none}, links{none, none}
-	f.queued = r.TS
+	f.firstClock, f.lastClock = t.now, t.now
+	f.firstSeq = t.pos
 	f.hasVLAN = r.Has(parsers.ColVLAN)
 	f.hasTunnelID = r.Has(parsers.ColTunnelID)
 	f.gen = gen
@@ -478,11 +495,11 @@ func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side
 	f.initRoles(r, side)
 	t.ix.insert(pos, h, i)
 	t.PeakLive = max(t.PeakLive, uint64(t.ix.n))
-	t.push(&t.idle[f.class], i, false)
+	t.enqueue(i)
 	t.push(&t.byAge, i, true)
-	t.due = min(t.due, f.first+t.timeout[f.class])
+	t.due = min(t.due, f.firstClock+t.timeout[f.class])
 	if t.active > 0 {
-		t.due = min(t.due, f.first+t.active)
+		t.due = min(t.due, f.firstClock+t.active)
 	}
 	t.Started++
 	if len(t.pl.start) > 0 {
@@ -508,7 +525,7 @@ func (t *Tracker) tunnelIndex(name string) uint8 {
 // end produces the flow's row and forgets it.
 func (t *Tracker) end(i int32, reason string) {
 	f := t.flow(i)
-	t.unlink(&t.idle[f.class], i, false)
+	t.dequeue(i)
 	t.unlink(&t.byAge, i, true)
 	t.ix.remove(t.ix.hash(&f.key), i)
 	if f.key.Proto == 6 {
@@ -538,17 +555,17 @@ func (t *Tracker) touch(i int32) {
 	if c == f.class {
 		return
 	}
-	t.unlink(&t.idle[f.class], i, false)
-	f.class, f.queued = c, f.last
-	t.push(&t.idle[c], i, false)
-	t.due = min(t.due, f.last+t.timeout[c])
+	t.dequeue(i)
+	f.class = c
+	t.enqueue(i)
+	t.due = min(t.due, f.lastClock+t.timeout[c])
 }
 
 // expired reports whether the flow's idle (or close) timeout passed at
 // capture time now, and why it ends then.
 func (t *Tracker) expired(f *flow, now int64) (bool, string) {
-	if f.last+t.timeout[f.class] > now {
-		if t.active > 0 && f.first+t.active <= now {
+	if f.lastClock+t.timeout[f.class] > now {
+		if t.active > 0 && f.firstClock+t.active <= now {
 			return true, "active" // expire's budget had left it
 		}
 		return false, ""
@@ -575,28 +592,19 @@ func (t *Tracker) expire(now int64) {
 	t.expireFrags(now)
 	budget := expireBudget
 	for c := range t.idle {
-		l := &t.idle[c]
-		for l.head != none && budget > 0 {
-			i := l.head
-			f := t.flow(i)
-			if f.queued+t.timeout[c] > now {
-				break
-			}
-			if ok, reason := t.expired(f, now); ok {
-				t.end(i, reason)
-				budget--
-				continue
-			}
-			// packets came since it was queued: queue it again
-			t.unlink(l, i, false)
-			f.queued = f.last
-			t.push(l, i, false)
+		if budget == 0 {
+			break
 		}
+		t.timedOut(c, now, false, func(i int32, reason string) bool {
+			t.end(i, reason)
+			budget--
+			return budget > 0
+		})
 	}
 	if t.active > 0 {
 		for t.byAge.head != none && budget > 0 {
 			f := t.flow(t.byAge.head)
-			if f.first+t.active > now {
+			if f.firstClock+t.active > now {
 				break
 			}
 			t.end(t.byAge.head, "active")
@@ -606,16 +614,16 @@ func (t *Tracker) expire(now int64) {
 	// The list heads hold the earliest deadlines; later packets only
 	// move deadlines later (touch lowers due for a flow that closes).
 	t.due = 1<<63 - 1
-	for c, l := range t.idle {
-		if l.head != none {
-			t.due = min(t.due, t.flow(l.head).queued+t.timeout[c])
+	for c := range t.idle {
+		if i, key := t.oldest(c); i != none {
+			t.due = min(t.due, key+t.timeout[c])
 		}
 	}
 	if t.active > 0 && t.byAge.head != none {
-		t.due = min(t.due, t.flow(t.byAge.head).first+t.active)
+		t.due = min(t.due, t.flow(t.byAge.head).firstClock+t.active)
 	}
 	if d := &t.defrag; d.qHead < len(d.queue) {
-		if g := d.m[d.queue[d.qHead]]; g != nil {
+		if g := d.m[d.queue[d.qHead].k]; g != nil {
 			t.due = min(t.due, g.first+t.fragTimeout)
 		}
 	}

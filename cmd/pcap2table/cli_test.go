@@ -464,7 +464,7 @@ func TestJobsSameBytes(t *testing.T) {
 	}
 	for _, format := range []string{"parquet", "arrow", "arrows", "csv", "jsonl"} {
 		var outs []map[string][]byte
-		for _, j := range []string{"1", "2"} {
+		for _, j := range []string{"1", "2", "3"} {
 			dir := filepath.Join(t.TempDir(), "j"+j)
 			e, _, errb := testEnv(nil, false)
 			args := append([]string{"-j", j, "--format", format, "--beacon-min-conns", "3", "--tables", "packets,flows,dns,http,tls,beacons", "-o", dir}, inputs...)
@@ -480,8 +480,10 @@ func TestJobsSameBytes(t *testing.T) {
 			t.Errorf("%s: %d files", format, len(outs[0]))
 		}
 		for name, b := range outs[0] {
-			if !bytes.Equal(b, outs[1][name]) {
-				t.Errorf("%s differs between -j 1 and -j 2 (%d and %d bytes)", name, len(b), len(outs[1][name]))
+			for k, o := range outs[1:] {
+				if !bytes.Equal(b, o[name]) {
+					t.Errorf("%s differs between -j 1 and -j %d (%d and %d bytes)", name, k+2, len(b), len(o[name]))
+				}
 			}
 		}
 	}

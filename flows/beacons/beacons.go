@@ -159,6 +159,11 @@ func (p *Plugin) pushBack(pr *pair) {
 // Schema implements flows.Plugin.
 func (p *Plugin) Schema() *table.Schema { return Schema }
 
+// FlowRowsOnly implements flows.FlowRowsPlugin: the plugin reads the
+// flows' rows only, and pairs of hosts span a Shards' trackers, so one
+// plugin reads the rows of all.
+func (p *Plugin) FlowRowsOnly() {}
+
 // FlowEnd implements flows.FlowEndHook: the connection counts for its
 // pair.
 func (p *Plugin) FlowEnd(_ *flows.Conn, row *flows.FlowRow) {
