@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
@@ -158,6 +159,29 @@ func FuzzTracker(f *testing.F) {
 		brows = append(brows, bt.TakeEnded()...)
 		if !reflect.DeepEqual(rows, brows) {
 			t.Fatalf("ObserveBatch: %d rows differ from Observe's %d", len(brows), len(rows))
+		}
+		// Shards, one and three, in those batches: the same rows in the
+		// same order, every flow ended once (the caps, shared out between
+		// shards, are set out of reach)
+		scfg := cfg
+		scfg.ReassemblyCap, scfg.FragCap = 1<<40, 1<<40
+		var shardRows [][]flows.FlowRow
+		for _, n := range []int{1, 3} {
+			s := flows.NewShards(scfg, n)
+			flows.SetChunk(s, 1+len(data)%3)
+			var got []flows.FlowRow
+			s.OnFlow = func(r *flows.FlowRow) { got = append(got, *r) }
+			for i := 0; i < len(all); i += chunk {
+				s.Observe(slices.Clone(all[i:min(i+chunk, len(all))]))
+			}
+			s.Close()
+			if c := s.Counters(); c.Started != c.Ended || int(c.Ended) != len(got) {
+				t.Fatalf("%d shards: started %d, ended %d, %d rows", n, c.Started, c.Ended, len(got))
+			}
+			shardRows = append(shardRows, got)
+		}
+		if !reflect.DeepEqual(shardRows[0], shardRows[1]) {
+			t.Fatalf("3 shards: %d rows differ from one shard's %d", len(shardRows[1]), len(shardRows[0]))
 		}
 	})
 }

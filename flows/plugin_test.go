@@ -111,3 +111,26 @@ func ExampleTracker_Register() {
 	fmt.Println(b.Len(), "rows")
 	// Output: 3 rows
 }
+
+// Two shards track the flows of a batch of packets; the rows come out
+// in the same order as with one.
+func ExampleShards() {
+	b := table.NewBatch(testSchema, 1024)
+	s := flows.NewShards(flows.DefaultConfig(), 2)
+	if err := s.Register(func(out *flows.Output) flows.Plugin { return &counter{out: out} }, flows.NewOutput(&b, 1024, nil)); err != nil {
+		panic(err)
+	}
+	s.OnFlow = func(row *flows.FlowRow) { fmt.Println(row.SrcIP, row.EndReason) }
+	var rows []parsers.PacketRow
+	for host := 1; host <= 3; host++ {
+		rows = append(rows, udpRow(host, 1000, int64(host)))
+	}
+	s.Observe(rows)
+	s.Close()
+	fmt.Println(b.Len(), "rows; packet 2 is in flow", rows[1].FlowID == b.Cols[0].U64[1])
+	// Output:
+	// 10.0.0.1 eof
+	// 10.0.0.2 eof
+	// 10.0.0.3 eof
+	// 3 rows; packet 2 is in flow true
+}

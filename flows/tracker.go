@@ -376,14 +376,19 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 		t.keyOf(r, a)
 	}
 	pos, i, ok := t.ix.find(&a.k, a.h, t)
+	gen := uint32(0)
 	if ok {
-		// its timeout passed, but the lazy lists had not ended it yet
+		// its timeout passed, but the lazy queues had not ended it yet
 		if exp, reason := t.expired(t.flow(i), t.now); exp {
+			if old := t.flow(i); old.first == r.TS {
+				// a datagram given up late starts its flow again at its
+				// first fragment's time: keep the ids apart
+				gen = old.gen + 1
+			}
 			t.end(i, reason)
 			ok = false
 		}
 	}
-	gen := uint32(0)
 	if ok && a.k.Proto == 6 && r.Has(parsers.ColTCPFlags) && t.flow(i).reused(r.TCPFlags) {
 		if old := t.flow(i); old.first == r.TS {
 			gen = old.gen + 1 // same key, same instant: keep the ids apart
