@@ -664,9 +664,20 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	// once: grown from nothing it was reallocated 30 times per batch,
 	// and each first touch of memory costs a page fault (0.2 s of CPU on
 	// the decoding goroutine over the bench capture's 2 M packets).
+	// 512 bytes a row, or the snap length when captures keep less (a
+	// short snap length's arenas stay small: their memory would only add
+	// to the peak).
 	arenaSize := 0
 	if tracker != nil {
-		arenaSize = batchRows * 512
+		per := 0
+		for _, fs := range st.Files {
+			if fs.SnapLen == 0 || fs.SnapLen > 512 {
+				per = 512
+				break
+			}
+			per = max(per, int(fs.SnapLen))
+		}
+		arenaSize = batchRows * per
 	}
 	if staged {
 		n := 1
