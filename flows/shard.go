@@ -440,8 +440,10 @@ func (t *Tracker) sweepAt(eof bool) {
 // has IP addresses and protocol.
 func ShardOf(r *parsers.PacketRow, n int) int {
 	a, b := addr16(r.SrcIP), addr16(r.DstIP)
-	x := mix64(binary.LittleEndian.Uint64(a[:8])^mix64(binary.LittleEndian.Uint64(a[8:]))) +
-		mix64(binary.LittleEndian.Uint64(b[:8])^mix64(binary.LittleEndian.Uint64(b[8:])))
+	// each address folded to a word, mixed so that a sum of two is as
+	// good as either; the sum does not care for their order
+	x := mix64(binary.LittleEndian.Uint64(a[:8])^binary.LittleEndian.Uint64(a[8:])*0x9e3779b97f4a7c15) +
+		mix64(binary.LittleEndian.Uint64(b[:8])^binary.LittleEndian.Uint64(b[8:])*0x9e3779b97f4a7c15)
 	x ^= uint64(r.IPProto)
 	if r.Has(parsers.ColVLAN) {
 		x ^= uint64(r.VLAN) << 8
