@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
@@ -25,6 +27,12 @@ func FuzzTracker(f *testing.F) {
 		"\x00\x18\x00\x00\x00\x02\x00\x00\x00\x06\x10\x01" +
 		"\x01\x11\x00\x00\x00\x06\x00\x00\x00\x12\x00\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// a hang is a failure: the goroutines' stacks, and the input kept
+		watchdog := time.AfterFunc(20*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			panic("FuzzTracker: an input ran 20 s:\n" + string(buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		cfg := flows.DefaultConfig()
 		cfg.ReassemblyFlowCap, cfg.ReassemblyCap, cfg.FragCap = 600, 1000, 1000
 		if len(data)%2 == 1 {

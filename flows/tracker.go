@@ -187,11 +187,11 @@ func (t *Tracker) Waiting() uint64 { return t.rs.total }
 
 // Flows live in pages of pageSize, so that growing the table copies no
 // flow (one growing slice of flows spent a sixth of a flows-only run
-// copying itself). A page is 512 flows (384 KiB): with 4096 a tracker
+// copying itself). A page is 128 flows (96 KiB): with 4096 a tracker
 // cleared 3 MiB for its first flow, which made the fuzz target, with its
 // six trackers an input, ten times slower than its work.
 const (
-	pageBits = 9
+	pageBits = 7
 	pageSize = 1 << pageBits
 	pageMask = pageSize - 1
 )
