@@ -66,3 +66,26 @@ func TestObserveZeroAllocs(t *testing.T) {
 type discard struct{}
 
 func (discard) Stream(*flows.StreamEvent) {}
+
+// TestShardsZeroAllocs: once every flow exists, a Shards of one or two
+// trackers observes batches of their packets (dispatch, observation, the
+// boundary's sweep and the merge) without allocating.
+func TestShardsZeroAllocs(t *testing.T) {
+	rows, _ := track(t, filepath.Join(capturesDir, "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"))
+	for _, n := range []int{1, 2} {
+		s := flows.NewShards(flows.DefaultConfig(), n)
+		var ended int
+		s.OnFlow = func(*flows.FlowRow) { ended++ }
+		pass := func() {
+			for lo := 0; lo < len(rows); lo += 512 {
+				s.Observe(rows[lo:min(lo+512, len(rows))])
+			}
+		}
+		pass()
+		pass() // the second pass's new flows (a SYN reopens a closed one) grow the tables once more
+		if a := testing.AllocsPerRun(5, pass); a != 0 {
+			t.Errorf("%d shards: %v allocations per pass over %d packets", n, a, len(rows))
+		}
+		s.Close()
+	}
+}
