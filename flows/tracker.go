@@ -54,7 +54,7 @@ func DefaultConfig() Config {
 // 1.3 GiB with the writers' buffers (a SYN flood cannot grow it further).
 const DefaultMaxFlows = 1 << 20
 
-// idle classes: each has its own list ordered by last packet.
+// idle classes: each has its own idle queue (queue.go).
 const (
 	classTCP = iota
 	classOther
@@ -416,7 +416,7 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 
 // evict ends the least recently active flow to make room for a new one
 // (Config.MaxFlows): a closing flow (closed by FIN or RST, kept for late
-// packets) if any, with its own reason; else the head of the idle lists
+// packets) if any, with its own reason; else the flow of the idle queues
 // with the oldest last packet, as "evicted".
 func (t *Tracker) evict() {
 	if i, _ := t.oldest(classClosing); i != none {
@@ -551,11 +551,9 @@ func (t *Tracker) end(i int32, reason string) {
 	t.Ended++
 }
 
-// touch keeps the flow's idle list right after a packet. The lists are
-// lazy: a flow is not moved for each packet (that cost a cache miss on its
-// neighbours for every packet), only when its class changes; expire
-// requeues a flow that had packets since it was queued. So a list is
-// ordered by queue time, which bounds every deadline from below.
+// touch keeps the flow's idle queue right after a packet. The queues are
+// lazy (queue.go): a flow is not moved for each packet, only when its
+// class changes.
 func (t *Tracker) touch(i int32) {
 	f := t.flow(i)
 	c := f.wantClass()
@@ -618,7 +616,7 @@ func (t *Tracker) expire(now int64) {
 			budget--
 		}
 	}
-	// The list heads hold the earliest deadlines; later packets only
+	// The queues' oldest hold the earliest deadlines; later packets only
 	// move deadlines later (touch lowers due for a flow that closes).
 	t.due = 1<<63 - 1
 	for c := range t.idle {
@@ -653,7 +651,7 @@ func (t *Tracker) CloseSome(n int) bool {
 	for ; n > 0 && t.byAge.head != none; n-- {
 		reason := "eof"
 		if exp, r := t.expired(t.flow(t.byAge.head), t.now); exp {
-			reason = r // timed out before the end; the lazy lists had not ended it
+			reason = r // timed out before the end; the lazy queues had not ended it
 		}
 		t.end(t.byAge.head, reason)
 	}
