@@ -34,6 +34,10 @@ import (
 //
 // A plugin is made once per shard (Register), except a FlowRowsPlugin,
 // made once and fed the merged flows' rows.
+//
+// A Shards is used from one goroutine; its trackers run on their own (the
+// first on the caller's) only within Observe and Close. Stop (or Close)
+// ends those goroutines.
 type Shards struct {
 	ws    []*Tracker
 	jobs  []shardJob
@@ -162,7 +166,8 @@ func (s *Shards) Retain(r *parsers.PacketRow, arena []byte) []byte { return s.ws
 // Observe observes a batch of rows, in capture order, and fills their
 // flow_id and community_id; then the flows past their timeouts end. The
 // rows of ended flows go to OnFlow and the plugins' rows to their
-// Outputs.
+// Outputs. The bytes the rows point to (see Tracker.Retain) are read
+// during the call only.
 func (s *Shards) Observe(rows []parsers.PacketRow) {
 	n := len(s.ws)
 	if cap(s.clock) < len(rows) {
