@@ -117,3 +117,42 @@ func TestExpireBudget(t *testing.T) {
 		t.Errorf("the youngest flow's rows: %v, want %v", lastRows, want)
 	}
 }
+
+// TestRestartAtFirstTime (found by FuzzTracker): a datagram's first
+// fragment starts its flow; the flow times out before the datagram is
+// given up, and the datagram, counted then in a flow of its own, starts it
+// at the same first time. The two flows must not share a flow_id.
+func TestRestartAtFirstTime(t *testing.T) {
+	t0 := int64(1e18)
+	head := udpRow(1, 1000, t0)
+	head.Set(parsers.ColFragOffset)
+	head.MoreFrags, head.IPID, head.IPPayload = true, 7, make([]byte, 16)
+	later := udpRow(2, 1000, t0+int64(2*time.Minute)) // past the UDP idle and fragment timeouts
+	for _, n := range []int{0, 1, 2} {                // a Tracker, then Shards of one and two
+		var got []flows.FlowRow
+		rows := []parsers.PacketRow{head, later}
+		if n == 0 {
+			got = feed(flows.DefaultConfig(), nil, rows)
+		} else {
+			s := flows.NewShards(flows.DefaultConfig(), n)
+			s.OnFlow = func(r *flows.FlowRow) { got = append(got, *r) }
+			s.Observe(rows[:1])
+			s.Observe(rows[1:])
+			s.Close()
+		}
+		ids := map[uint64]int{}
+		restarted := 0
+		for _, r := range got {
+			ids[r.FlowID]++
+			if r.SrcIP == head.SrcIP && r.TSStart == t0 {
+				restarted++
+			}
+		}
+		if len(ids) != len(got) {
+			t.Errorf("shards %d: %d rows, %d flow ids: %v", n, len(got), len(ids), ids)
+		}
+		if restarted != 2 {
+			t.Errorf("shards %d: %d flows of the datagram's key starting at its time, want 2 (the first fragment's, then the datagram's)", n, restarted)
+		}
+	}
+}
