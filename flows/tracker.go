@@ -380,23 +380,23 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	pos, i, ok := t.ix.find(&a.k, a.h, t)
 	gen := uint32(0)
 	if ok {
-		// its timeout passed, but the lazy queues had not ended it yet
-		if exp, reason := t.expired(t.flow(i), t.now); exp {
-			if old := t.flow(i); old.first == r.TS {
-				// a datagram given up late starts its flow again at its
-				// first fragment's time: keep the ids apart
+		// The flow ends here when its timeout passed (the lazy queues had
+		// not ended it yet) or a SYN reuses its closed connection's key;
+		// the packet starts a new one.
+		old := t.flow(i)
+		exp, reason := t.expired(old, t.now)
+		if !exp && a.k.Proto == 6 && r.Has(parsers.ColTCPFlags) && old.reused(r.TCPFlags) {
+			exp, reason = true, old.closeReason()
+		}
+		if exp {
+			if old.first == r.TS {
+				// same key, same first time (a SYN at the same instant, a
+				// datagram given up late): keep the ids apart
 				gen = old.gen + 1
 			}
 			t.end(i, reason)
 			ok = false
 		}
-	}
-	if ok && a.k.Proto == 6 && r.Has(parsers.ColTCPFlags) && t.flow(i).reused(r.TCPFlags) {
-		if old := t.flow(i); old.first == r.TS {
-			gen = old.gen + 1 // same key, same instant: keep the ids apart
-		}
-		t.end(i, t.flow(i).closeReason())
-		ok = false
 	}
 	if !ok {
 		removed := i != none
