@@ -91,15 +91,12 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		d.m = make(map[fragKey]*datagram)
 	}
 	k := fragKey{src: src, dst: dst, id: r.IPID, proto: r.IPProto, v6: !r.SrcIP.Is4()}
-	if t.sharded {
-		// timeouts apply at batch boundaries, for this packet's own
-		// datagram here: what the tracker does stays the same whatever
-		// other datagrams share it
-		if g := d.m[k]; g != nil && g.first+t.fragTimeout <= t.now {
-			t.giveUp(fragEntry{k, g.seq})
-		}
-	} else {
-		t.expireFrags(t.now)
+	// A datagram past its timeout is given up when a fragment of its key
+	// comes, which then starts a new one; the others wait for the sweep
+	// (expire when due, or a Shards' batch boundary), so what one
+	// datagram becomes does not depend on the others beside it.
+	if g := d.m[k]; g != nil && g.first+t.fragTimeout <= t.now {
+		t.giveUp(fragEntry{k, g.seq})
 	}
 	g := d.m[k]
 	if g == nil {
