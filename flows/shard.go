@@ -47,6 +47,7 @@ type Shards struct {
 	now   int64  // the clock: the latest capture time seen
 	clock []int64
 	heads []int
+	tags  [][]uint64 // scratch of merge
 	outs  []*shardOut
 	rowPl []FlowRowsPlugin
 	chunk int
@@ -282,62 +283,78 @@ func candLess(a, b *candidate) bool { return a.seq < b.seq || a.seq == b.seq && 
 // merge moves the rows the shards made in a step to OnFlow, the
 // FlowRowsPlugins and the plugins' Outputs, in the order of their tags.
 func (s *Shards) merge() {
-	heads := s.heads
-	clear(heads)
+	tags := s.tags[:0]
+	for _, t := range s.ws {
+		tags = append(tags, t.endedTags)
+	}
+	clear(s.heads)
 	for {
-		best := -1
-		for w, t := range s.ws {
-			if heads[w] < len(t.ended) && (best < 0 || t.endedTags[heads[w]] < s.ws[best].endedTags[heads[best]]) {
-				best = w
-			}
-		}
-		if best < 0 {
+		w, lo, hi := nextRun(s.heads, tags)
+		if w < 0 {
 			break
 		}
-		row := &s.ws[best].ended[heads[best]]
-		heads[best]++
-		if s.OnFlow != nil {
-			s.OnFlow(row)
-		}
-		for _, p := range s.rowPl {
-			p.FlowEnd(nil, row)
+		for i := lo; i < hi; i++ {
+			row := &s.ws[w].ended[i]
+			if s.OnFlow != nil {
+				s.OnFlow(row)
+			}
+			for _, p := range s.rowPl {
+				p.FlowEnd(nil, row)
+			}
 		}
 	}
 	for _, t := range s.ws {
 		t.ended, t.endedTags = t.ended[:0], t.endedTags[:0]
 	}
 	for _, so := range s.outs {
-		clear(heads)
+		tags = tags[:0]
+		for _, o := range so.local {
+			tags = append(tags, o.tags)
+		}
+		clear(s.heads)
 		for {
-			best := -1
-			for w, o := range so.local {
-				if heads[w] < len(o.tags) && (best < 0 || o.tags[heads[w]] < so.local[best].tags[heads[best]]) {
-					best = w
-				}
-			}
-			if best < 0 {
+			w, lo, hi := nextRun(s.heads, tags)
+			if w < 0 {
 				break
 			}
-			// the run of rows of that shard before another's next tag
-			o, lo := so.local[best], heads[best]
-			hi := lo + 1
-			next := uint64(1<<64 - 1)
-			for w, x := range so.local {
-				if w != best && heads[w] < len(x.tags) {
-					next = min(next, x.tags[heads[w]])
-				}
-			}
-			for hi < len(o.tags) && o.tags[hi] < next {
-				hi++
-			}
-			so.dst.appendRows(so.b[best], lo, hi)
-			heads[best] = hi
+			so.dst.appendRows(so.b[w], lo, hi)
 		}
 		for w, o := range so.local {
 			so.b[w].Reset()
 			o.tags = o.tags[:0]
 		}
 	}
+	s.tags = tags[:0]
+}
+
+// nextRun returns the shard whose next row has the lowest tag, and the
+// run [lo, hi) of its rows that come before any other shard's next one,
+// advancing heads past it (w < 0: no rows left). tags[w] are shard w's
+// tags, in order; heads[w] the first not yet taken.
+func nextRun(heads []int, tags [][]uint64) (w, lo, hi int) {
+	w = -1
+	next := uint64(1<<64 - 1) // the lowest tag of the other shards
+	for x, t := range tags {
+		if heads[x] == len(t) {
+			continue
+		}
+		if w < 0 || t[heads[x]] < tags[w][heads[w]] {
+			if w >= 0 {
+				next = min(next, tags[w][heads[w]])
+			}
+			w = x
+		} else {
+			next = min(next, t[heads[x]])
+		}
+	}
+	if w < 0 {
+		return -1, 0, 0
+	}
+	lo, hi = heads[w], heads[w]+1
+	for t := tags[w]; hi < len(t) && t[hi] < next; hi++ {
+	}
+	heads[w] = hi
+	return w, lo, hi
 }
 
 // appendRows appends rows [lo, hi) of src (a batch of the Output's table),
@@ -445,10 +462,12 @@ func (t *Tracker) sweepAt(eof bool) {
 // has IP addresses and protocol.
 func ShardOf(r *parsers.PacketRow, n int) int {
 	a, b := addr16(r.SrcIP), addr16(r.DstIP)
-	// each address folded to a word, mixed so that a sum of two is as
-	// good as either; the sum does not care for their order
-	x := mix64(binary.LittleEndian.Uint64(a[:8])^binary.LittleEndian.Uint64(a[8:])*0x9e3779b97f4a7c15) +
-		mix64(binary.LittleEndian.Uint64(b[:8])^binary.LittleEndian.Uint64(b[8:])*0x9e3779b97f4a7c15)
+	// each address folded to a word and mixed (index.go's mix), so that
+	// a sum of two is as good as either; the sum does not care for their
+	// order
+	const k1, k2 = 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9
+	x := mix(binary.LittleEndian.Uint64(a[:8])^binary.LittleEndian.Uint64(a[8:]), k1) +
+		mix(binary.LittleEndian.Uint64(b[:8])^binary.LittleEndian.Uint64(b[8:]), k1)
 	x ^= uint64(r.IPProto)
 	if r.Has(parsers.ColVLAN) {
 		x ^= uint64(r.VLAN) << 8
@@ -456,17 +475,8 @@ func ShardOf(r *parsers.PacketRow, n int) int {
 	if r.Has(parsers.ColTunnelID) {
 		x ^= uint64(r.TunnelID) << 24
 	}
-	x = mix64(x)
+	x = mix(x, k2)
 	return int((x >> 32) * uint64(n) >> 32)
-}
-
-// mix64 is SplitMix64's finalizer.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
 }
 
 // ShardCounters are the trackers' counters, summed over the shards.
