@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,15 +41,20 @@ func stream(t *testing.T, port uint16, events []ev) []plugintest.Row {
 	b := table.NewBatch(http.Schema, 8)
 	var rows []plugintest.Row
 	out := flows.NewOutput(&b, 3, func() { rows = append(rows, plugintest.Read(t, b)...); b.Reset() })
-	p := http.New(out)
-	conn := &flows.Conn{ID: 7, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 1234, RespPort: port, HasPorts: true}
+	feedFlow(http.New(out), 7, port, events)
+	return append(rows, plugintest.Read(t, b)...)
+}
+
+// feedFlow feeds the events to p as flow id, then ends the flow.
+func feedFlow(p *http.Plugin, id uint64, port uint16, events []ev) {
+	conn := &flows.Conn{ID: id, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 1234, RespPort: port, HasPorts: true}
 	var off [2]uint64
 	for i, e := range events {
 		d := flows.FromResp
 		if e.fromClient {
 			d = flows.FromOrig
 		}
-		se := flows.StreamEvent{FlowID: 7, Dir: d, TS: int64(i+1) * 1e6, Offset: off[d]}
+		se := flows.StreamEvent{FlowID: id, Dir: d, TS: int64(i+1) * 1e6, Offset: off[d]}
 		switch {
 		case e.gap < 0:
 			se.End = true
@@ -61,7 +67,29 @@ func stream(t *testing.T, port uint16, events []ev) []plugintest.Row {
 		p.Stream(conn, &se)
 	}
 	p.FlowEnd(conn, nil)
-	return append(rows, plugintest.Read(t, b)...)
+}
+
+// TestReusedFlowState: the state an ended flow leaves for reuse (its
+// parser mid-line, mid-chunk, a tunnel) starts the next flow clean: a
+// flow parsed after such flows gives the rows a fresh plugin gives.
+func TestReusedFlowState(t *testing.T) {
+	clean := evs(c("GET /b HTTP/1.1\r\nHost: h\r\n\r\n"), s("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	want := stream(t, 80, clean)
+	b := table.NewBatch(http.Schema, 8)
+	p := http.New(flows.NewOutput(&b, 1<<20, nil))
+	for i, dirty := range [][]ev{
+		evs(c("GET /a HTTP/1.1\r\nHost: examp")), // mid-line
+		evs(c("GET /a HTTP/1.1\r\n\r\n"), s("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhe")), // mid-chunk
+		evs(c("CONNECT h:443 HTTP/1.1\r\n\r\n"), s("HTTP/1.1 200 OK\r\n\r\n"), c("\x16\x03\x01")),            // a tunnel
+	} {
+		feedFlow(p, uint64(100+i), 80, dirty)
+	}
+	skip := b.N
+	feedFlow(p, 7, 80, clean)
+	got := plugintest.Read(t, b)[skip:]
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after reused states:\n%v\nfresh:\n%v", got, want)
+	}
 }
 
 func TestTransactions(t *testing.T) {
