@@ -624,10 +624,11 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	}
 
 	// Two stages: this goroutine reads, merges and decodes packets into
-	// batches of rows; process runs the flow tracker over a batch and
-	// moves its rows into the tables' batches. With a tracker, process
-	// runs on a second goroutine: on two cores the tracker's random access
-	// to its flows then overlaps with reading and decoding. A row's byte
+	// batches of rows; process runs the flow trackers over a batch (the
+	// first on its own goroutine, the others on theirs: flows.Shards) and
+	// moves its rows into the tables' batches. With trackers and more
+	// than one core, process runs on a second goroutine, so tracking
+	// overlaps with reading and decoding. A row's byte
 	// slices point into the reader's buffer, which the next packet reuses:
 	// the bytes the tracker reads are copied with the rows
 	// (Tracker.Retain); the columns hold values only. Without a tracker
