@@ -262,35 +262,56 @@ func (p *parquetWriter) writeGroup(b *table.Batch, lo, hi, g int) error {
 			p.vals[g] = make([]parquet.Value, n)
 		}
 		vals := p.vals[g][:n]
-		for r := lo; r < hi; r++ {
-			x := &vals[r-lo]
-			if !v.Valid[r] {
-				*x = parquet.NullValue()
-				continue
-			}
-			switch v.Type {
-			case table.Bool:
-				*x = parquet.BooleanValue(v.U64[r] != 0)
-			case table.Uint8, table.Uint16, table.Uint32:
-				*x = parquet.Int32Value(int32(uint32(v.U64[r])))
-			case table.Uint64:
-				*x = parquet.Int64Value(int64(v.U64[r]))
-			case table.Int64, table.Timestamp:
-				*x = parquet.Int64Value(v.I64[r])
-			case table.Float64:
-				*x = parquet.DoubleValue(v.F64[r])
-			case table.String:
-				*x = parquet.ByteArrayValue(v.Bytes(r))
-			}
-			// SetDefinitionLevel inlines; Level (a copy of the value) did
-			// not, and cost a tenth of the writer's time.
-			x.SetDefinitionLevel(def)
-		}
+		fillValues(vals, v, lo, def)
 		if _, err := cws[j].WriteRowValues(vals); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fillValues sets vals to rows [lo, lo+len(vals)) of v, with definition
+// level def for the values that are not null. One loop per type: the
+// type switch inside the loop was a tenth of the writer's own time.
+func fillValues(vals []parquet.Value, v *table.Vector, lo, def int) {
+	valid := v.Valid[lo : lo+len(vals)]
+	switch v.Type {
+	case table.Bool:
+		for i, u := range v.U64[lo : lo+len(vals)] {
+			vals[i] = parquet.BooleanValue(u != 0)
+		}
+	case table.Uint8, table.Uint16, table.Uint32:
+		for i, u := range v.U64[lo : lo+len(vals)] {
+			vals[i] = parquet.Int32Value(int32(uint32(u)))
+		}
+	case table.Uint64:
+		for i, u := range v.U64[lo : lo+len(vals)] {
+			vals[i] = parquet.Int64Value(int64(u))
+		}
+	case table.Int64, table.Timestamp:
+		for i, x := range v.I64[lo : lo+len(vals)] {
+			vals[i] = parquet.Int64Value(x)
+		}
+	case table.Float64:
+		for i, x := range v.F64[lo : lo+len(vals)] {
+			vals[i] = parquet.DoubleValue(x)
+		}
+	case table.String:
+		for i := range vals {
+			if valid[i] {
+				vals[i] = parquet.ByteArrayValue(v.Bytes(lo + i))
+			}
+		}
+	}
+	for i := range vals {
+		if !valid[i] {
+			vals[i] = parquet.NullValue()
+			continue
+		}
+		// SetDefinitionLevel inlines; Level (a copy of the value) did
+		// not, and cost a tenth of the writer's time.
+		vals[i].SetDefinitionLevel(def)
+	}
 }
 
 // writeList writes rows [lo, hi) of a list column: one value per element,
