@@ -41,8 +41,8 @@ func AppendRows(b *table.Batch, rows []PacketRow, files []string, cols []int) {
 	}
 }
 
-// packetUintGetters read the nullable unsigned columns (for AppendRows
-// and AppendTo alike).
+// packetUintGetters read the nullable unsigned columns one row at a time,
+// for AppendTo (AppendRows reads them at packetUintFields' offsets).
 var packetUintGetters = [numPacketCols]func(*PacketRow) uint64{
 	ColEthType:    func(r *PacketRow) uint64 { return uint64(r.EthType) },
 	ColVLAN:       func(r *PacketRow) uint64 { return uint64(r.VLAN) },
@@ -81,39 +81,37 @@ type uintField struct {
 	size uintptr
 }
 
-func uintFieldOf(off, size uintptr) uintField { return uintField{off, size} }
-
 // packetUintFields locate the fields of the unsigned columns, for
 // fillUint; packetUintGetters read the nullable ones one row at a time
 // for AppendTo (TestAppendRowsEqualsAppendTo keeps the two equal).
 var packetUintFields = func() (f [numPacketCols]uintField) {
 	var r PacketRow
-	f[ColFrame] = uintFieldOf(unsafe.Offsetof(r.Frame), unsafe.Sizeof(r.Frame))
-	f[ColCapLen] = uintFieldOf(unsafe.Offsetof(r.CapLen), unsafe.Sizeof(r.CapLen))
-	f[ColLength] = uintFieldOf(unsafe.Offsetof(r.Length), unsafe.Sizeof(r.Length))
-	f[ColInterface] = uintFieldOf(unsafe.Offsetof(r.Interface), unsafe.Sizeof(r.Interface))
-	f[ColLinkType] = uintFieldOf(unsafe.Offsetof(r.LinkType), unsafe.Sizeof(r.LinkType))
-	f[ColEthType] = uintFieldOf(unsafe.Offsetof(r.EthType), unsafe.Sizeof(r.EthType))
-	f[ColVLAN] = uintFieldOf(unsafe.Offsetof(r.VLAN), unsafe.Sizeof(r.VLAN))
-	f[ColVLANInner] = uintFieldOf(unsafe.Offsetof(r.VLANInner), unsafe.Sizeof(r.VLANInner))
-	f[ColMPLSLabel] = uintFieldOf(unsafe.Offsetof(r.MPLSLabel), unsafe.Sizeof(r.MPLSLabel))
-	f[ColTunnelID] = uintFieldOf(unsafe.Offsetof(r.TunnelID), unsafe.Sizeof(r.TunnelID))
-	f[ColIPVersion] = uintFieldOf(unsafe.Offsetof(r.IPVersion), unsafe.Sizeof(r.IPVersion))
-	f[ColIPProto] = uintFieldOf(unsafe.Offsetof(r.IPProto), unsafe.Sizeof(r.IPProto))
-	f[ColIPTTL] = uintFieldOf(unsafe.Offsetof(r.IPTTL), unsafe.Sizeof(r.IPTTL))
-	f[ColIPLen] = uintFieldOf(unsafe.Offsetof(r.IPLen), unsafe.Sizeof(r.IPLen))
-	f[ColIPID] = uintFieldOf(unsafe.Offsetof(r.IPID), unsafe.Sizeof(r.IPID))
-	f[ColFragOffset] = uintFieldOf(unsafe.Offsetof(r.FragOffset), unsafe.Sizeof(r.FragOffset))
-	f[ColSrcPort] = uintFieldOf(unsafe.Offsetof(r.SrcPort), unsafe.Sizeof(r.SrcPort))
-	f[ColDstPort] = uintFieldOf(unsafe.Offsetof(r.DstPort), unsafe.Sizeof(r.DstPort))
-	f[ColTCPFlags] = uintFieldOf(unsafe.Offsetof(r.TCPFlags), unsafe.Sizeof(r.TCPFlags))
-	f[ColTCPSeq] = uintFieldOf(unsafe.Offsetof(r.TCPSeq), unsafe.Sizeof(r.TCPSeq))
-	f[ColTCPAck] = uintFieldOf(unsafe.Offsetof(r.TCPAck), unsafe.Sizeof(r.TCPAck))
-	f[ColTCPWin] = uintFieldOf(unsafe.Offsetof(r.TCPWin), unsafe.Sizeof(r.TCPWin))
-	f[ColICMPType] = uintFieldOf(unsafe.Offsetof(r.ICMPType), unsafe.Sizeof(r.ICMPType))
-	f[ColICMPCode] = uintFieldOf(unsafe.Offsetof(r.ICMPCode), unsafe.Sizeof(r.ICMPCode))
-	f[ColPayloadLen] = uintFieldOf(unsafe.Offsetof(r.PayloadLen), unsafe.Sizeof(r.PayloadLen))
-	f[ColFlowID] = uintFieldOf(unsafe.Offsetof(r.FlowID), unsafe.Sizeof(r.FlowID))
+	f[ColFrame] = uintField{unsafe.Offsetof(r.Frame), unsafe.Sizeof(r.Frame)}
+	f[ColCapLen] = uintField{unsafe.Offsetof(r.CapLen), unsafe.Sizeof(r.CapLen)}
+	f[ColLength] = uintField{unsafe.Offsetof(r.Length), unsafe.Sizeof(r.Length)}
+	f[ColInterface] = uintField{unsafe.Offsetof(r.Interface), unsafe.Sizeof(r.Interface)}
+	f[ColLinkType] = uintField{unsafe.Offsetof(r.LinkType), unsafe.Sizeof(r.LinkType)}
+	f[ColEthType] = uintField{unsafe.Offsetof(r.EthType), unsafe.Sizeof(r.EthType)}
+	f[ColVLAN] = uintField{unsafe.Offsetof(r.VLAN), unsafe.Sizeof(r.VLAN)}
+	f[ColVLANInner] = uintField{unsafe.Offsetof(r.VLANInner), unsafe.Sizeof(r.VLANInner)}
+	f[ColMPLSLabel] = uintField{unsafe.Offsetof(r.MPLSLabel), unsafe.Sizeof(r.MPLSLabel)}
+	f[ColTunnelID] = uintField{unsafe.Offsetof(r.TunnelID), unsafe.Sizeof(r.TunnelID)}
+	f[ColIPVersion] = uintField{unsafe.Offsetof(r.IPVersion), unsafe.Sizeof(r.IPVersion)}
+	f[ColIPProto] = uintField{unsafe.Offsetof(r.IPProto), unsafe.Sizeof(r.IPProto)}
+	f[ColIPTTL] = uintField{unsafe.Offsetof(r.IPTTL), unsafe.Sizeof(r.IPTTL)}
+	f[ColIPLen] = uintField{unsafe.Offsetof(r.IPLen), unsafe.Sizeof(r.IPLen)}
+	f[ColIPID] = uintField{unsafe.Offsetof(r.IPID), unsafe.Sizeof(r.IPID)}
+	f[ColFragOffset] = uintField{unsafe.Offsetof(r.FragOffset), unsafe.Sizeof(r.FragOffset)}
+	f[ColSrcPort] = uintField{unsafe.Offsetof(r.SrcPort), unsafe.Sizeof(r.SrcPort)}
+	f[ColDstPort] = uintField{unsafe.Offsetof(r.DstPort), unsafe.Sizeof(r.DstPort)}
+	f[ColTCPFlags] = uintField{unsafe.Offsetof(r.TCPFlags), unsafe.Sizeof(r.TCPFlags)}
+	f[ColTCPSeq] = uintField{unsafe.Offsetof(r.TCPSeq), unsafe.Sizeof(r.TCPSeq)}
+	f[ColTCPAck] = uintField{unsafe.Offsetof(r.TCPAck), unsafe.Sizeof(r.TCPAck)}
+	f[ColTCPWin] = uintField{unsafe.Offsetof(r.TCPWin), unsafe.Sizeof(r.TCPWin)}
+	f[ColICMPType] = uintField{unsafe.Offsetof(r.ICMPType), unsafe.Sizeof(r.ICMPType)}
+	f[ColICMPCode] = uintField{unsafe.Offsetof(r.ICMPCode), unsafe.Sizeof(r.ICMPCode)}
+	f[ColPayloadLen] = uintField{unsafe.Offsetof(r.PayloadLen), unsafe.Sizeof(r.PayloadLen)}
+	f[ColFlowID] = uintField{unsafe.Offsetof(r.FlowID), unsafe.Sizeof(r.FlowID)}
 	return f
 }()
 
