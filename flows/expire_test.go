@@ -156,3 +156,79 @@ func TestRestartAtFirstTime(t *testing.T) {
 		}
 	}
 }
+
+// uniqueIDs runs rows through a Tracker (n 0) or n Shards, one row per
+// step, and checks that every flow has its own flow_id and that each
+// packet's flow_id is one of them; it returns the flows' ids in order.
+func uniqueIDs(t *testing.T, cfg flows.Config, rows []parsers.PacketRow, n int) []uint64 {
+	t.Helper()
+	rows = slices.Clone(rows)
+	var got []flows.FlowRow
+	if n == 0 {
+		got = feed(cfg, nil, rows)
+	} else {
+		s := flows.NewShards(cfg, n)
+		s.OnFlow = func(r *flows.FlowRow) { got = append(got, *r) }
+		for i := range rows {
+			s.Observe(rows[i : i+1])
+		}
+		s.Close()
+	}
+	ids := make([]uint64, len(got))
+	seen := map[uint64]bool{}
+	for i, r := range got {
+		if seen[r.FlowID] {
+			t.Errorf("shards %d: flow %d (%v:%d, start %d) has the flow_id of an earlier flow", n, i, r.SrcIP, r.SrcPort, r.TSStart)
+		}
+		seen[r.FlowID], ids[i] = true, r.FlowID
+	}
+	for i, r := range rows {
+		if !seen[r.FlowID] {
+			t.Errorf("shards %d: packet %d labelled %d, no flow's id", n, i, r.FlowID)
+		}
+	}
+	return ids
+}
+
+// TestFlowIDTimeBackwards: capture time goes back (pcapng sections
+// appended, a clock stepped back) to the first time of a flow that has
+// ended; the flow that starts there again has the same key and first
+// time, and must still get a flow_id of its own, the same one for any
+// number of shards.
+func TestFlowIDTimeBackwards(t *testing.T) {
+	t0 := int64(1e18)
+	rows := []parsers.PacketRow{
+		udpRow(1, 1000, t0),
+		udpRow(2, 1000, t0+int64(2*time.Minute)), // flow 1 times out
+		udpRow(3, 1000, t0+int64(4*time.Minute)),
+		udpRow(1, 1000, t0), // back in time: flow 1's key and first time
+		udpRow(3, 1000, t0+int64(4*time.Minute)),
+	}
+	var first []uint64
+	for _, n := range []int{0, 1, 2, 3} {
+		ids := uniqueIDs(t, flows.DefaultConfig(), rows, n)
+		if len(ids) != 4 {
+			t.Errorf("shards %d: %d flows, want 4", n, len(ids))
+		}
+		if n == 1 {
+			first = ids
+		} else if n > 1 && !slices.Equal(ids, first) {
+			t.Errorf("shards %d: ids %v, one shard %v", n, ids, first)
+		}
+	}
+}
+
+// TestFlowIDEvictedSameInstant: at Config.MaxFlows, a flow evicted at the
+// instant it started, then started again by a packet of that instant,
+// gets another flow_id (µs captures give many packets one time).
+func TestFlowIDEvictedSameInstant(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.MaxFlows = 1
+	t0 := int64(1e18)
+	rows := []parsers.PacketRow{udpRow(1, 1000, t0), udpRow(2, 1000, t0), udpRow(1, 1000, t0), udpRow(2, 1000, t0), udpRow(1, 1000, t0)}
+	for _, n := range []int{0, 1} {
+		if ids := uniqueIDs(t, cfg, rows, n); len(ids) != 5 {
+			t.Errorf("shards %d: %d flows, want 5 (each packet evicts the other key's flow)", n, len(ids))
+		}
+	}
+}

@@ -79,7 +79,6 @@ type endpoint struct {
 type flow struct {
 	key         Key
 	id          uint64
-	gen         uint32
 	cid         [CommunityIDLen]byte
 	inUse       bool
 	hasVLAN     bool

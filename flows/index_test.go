@@ -44,7 +44,7 @@ func TestIndex(t *testing.T) {
 			if ok {
 				t.Fatalf("step %d: new key found", step)
 			}
-			i := tr.start(&k, h, pos, &row, 0, false, 0)
+			i := tr.start(&k, h, pos, &row, 0, false)
 			want[k] = i
 			live = append(live, i)
 		} else {

@@ -30,10 +30,12 @@ func (k *Key) equal(o *Key) bool {
 
 // flowID is FNV-1a 64 over the key's fields in network byte order, the
 // first packet's timestamp (ns) and gen, which tells apart flows of one
-// key that start at the same instant (a port reused within a timestamp):
-// deterministic across runs and machines.
-func flowID(k *Key, firstTS int64, gen uint32) uint64 {
-	var buf [16 + 16 + 2 + 2 + 1 + 1 + 2 + 4 + 8 + 4]byte
+// key that start at the same instant (a port reused within a timestamp),
+// then, unless it is 0, seq: the index of the first packet in the input
+// plus one, for a flow that starts earlier than a packet before it
+// (Tracker.newID). Deterministic across runs and machines.
+func flowID(k *Key, firstTS int64, gen uint32, seq uint64) uint64 {
+	var buf [16 + 16 + 2 + 2 + 1 + 1 + 2 + 4 + 8 + 4 + 8]byte
 	b := append(buf[:0], k.A[:]...)
 	b = append(b, k.B[:]...)
 	b = binary.BigEndian.AppendUint16(b, k.PortA)
@@ -46,6 +48,9 @@ func flowID(k *Key, firstTS int64, gen uint32) uint64 {
 	b = binary.BigEndian.AppendUint32(b, k.TunnelID)
 	b = binary.BigEndian.AppendUint64(b, uint64(firstTS))
 	b = binary.BigEndian.AppendUint32(b, gen)
+	if seq != 0 {
+		b = binary.BigEndian.AppendUint64(b, seq)
+	}
 	h := fnv.New64a() // once per flow, not per packet
 	h.Write(b)
 	return h.Sum64()

@@ -85,6 +85,11 @@ type Tracker struct {
 	byAge   list // ordered by start, for the active timeout
 	now     int64
 	due     int64 // no flow times out before this capture time
+	// endedNow holds the ids of the flows ended at capture time endedAt
+	// that had started then too: a flow of the same key starting at that
+	// instant takes the next generation (newID), so that ids stay unique
+	endedNow map[uint64]struct{}
+	endedAt  int64
 
 	tunnels     []string // tunnel names by flow.tunnel; 0 is none
 	defrag      defrag
@@ -236,7 +241,10 @@ func (t *Tracker) newRow() *FlowRow {
 // flows) and fills the row's flow_id and community_id. Packets without IP
 // addresses belong to no flow. An IP fragment is held until its datagram
 // is whole (defrag.go), which then counts as one packet.
-func (t *Tracker) Observe(r *parsers.PacketRow) { t.observe(r, nil) }
+func (t *Tracker) Observe(r *parsers.PacketRow) {
+	t.observe(r, nil)
+	t.pos++
+}
 
 // ObserveBatch observes rows in order, as Observe would each, and returns
 // how many it observed: all of them, or fewer once PendingRows reaches
@@ -258,6 +266,7 @@ func (t *Tracker) ObserveBatch(rows []parsers.PacketRow, maxPending int) int {
 			t.prefetchFlow(&t.ring[j%len(t.ring)])
 		}
 		t.observe(&rows[i], &t.ring[i%len(t.ring)])
+		t.pos++
 		if t.PendingRows() >= maxPending {
 			return i + 1
 		}
@@ -378,7 +387,6 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 		t.keyOf(r, a)
 	}
 	pos, i, ok := t.ix.find(&a.k, a.h, t)
-	gen := uint32(0)
 	if ok {
 		// The flow ends here when its timeout passed (the lazy queues had
 		// not ended it yet) or a SYN reuses its closed connection's key;
@@ -389,11 +397,6 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 			exp, reason = true, old.closeReason()
 		}
 		if exp {
-			if old.first == r.TS {
-				// same key, same first time (a SYN at the same instant, a
-				// datagram given up late): keep the ids apart
-				gen = old.gen + 1
-			}
 			t.end(i, reason)
 			ok = false
 		}
@@ -409,7 +412,7 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 			// have shifted back into it
 			pos, _, _ = t.ix.find(&a.k, a.h, t)
 		}
-		i = t.start(&a.k, a.h, pos, r, a.side, a.oneWay, gen)
+		i = t.start(&a.k, a.h, pos, r, a.side, a.oneWay)
 	}
 	return i, a.side
 }
@@ -470,7 +473,7 @@ func lessKey(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
 }
 
 // start creates the flow of key k, whose first packet came from side.
-func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side uint8, oneWay bool, gen uint32) int32 {
+func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side uint8, oneWay bool) int32 {
 	var i int32
 	if n := len(t.free); n > 0 {
 		i = t.free[n-1]
@@ -490,8 +493,7 @@ func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side
 	f.firstSeq = t.pos
 	f.hasVLAN = r.Has(parsers.ColVLAN)
 	f.hasTunnelID = r.Has(parsers.ColTunnelID)
-	f.gen = gen
-	f.id = flowID(k, r.TS, gen)
+	f.id = t.newID(k, r.TS)
 	var sa, da = addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
 	// written in place: f.cid has room for exactly the 30 bytes
 	AppendCommunityID(f.cid[:0], t.cfg.Seed, sa, da, k.Proto, k.PortA, k.PortB, k.HasPorts, oneWay)
@@ -532,6 +534,9 @@ func (t *Tracker) tunnelIndex(name string) uint8 {
 // end produces the flow's row and forgets it.
 func (t *Tracker) end(i int32, reason string) {
 	f := t.flow(i)
+	if f.first == t.now {
+		t.endedThen(f.id)
+	}
 	t.dequeue(i)
 	t.unlink(&t.byAge, i, true)
 	t.ix.remove(t.ix.hash(&f.key), i)
@@ -693,4 +698,49 @@ func (t *Tracker) unlink(l *list, i int32, age bool) {
 		l.tail = n.prev
 	}
 	n.prev, n.next = none, none
+}
+
+// newID returns the id of a flow of key k whose first packet, the one
+// observed now, has capture time ts: that of generation 0, or of the next
+// generation free when flows of that key ended at that very instant
+// (evicted, or a connection closed and its tuple reused within a
+// nanosecond).
+//
+// A flow that starts earlier than a packet before it (capture time went
+// backwards: pcapng sections appended, a clock stepped back) may share key
+// and first time with a flow that ended long ago, which nothing remembers;
+// its id also hashes the packet's index in the input, which no other flow
+// starts at. So flow_id is unique within a conversion, and the same for
+// any number of shards (the index and the clock are the global ones).
+func (t *Tracker) newID(k *Key, ts int64) uint64 {
+	if ts < t.now {
+		return flowID(k, ts, 0, t.pos+1)
+	}
+	id := flowID(k, ts, 0, 0)
+	if t.endedAt == ts {
+		for gen := uint32(1); ; gen++ {
+			if _, dup := t.endedNow[id]; !dup {
+				break
+			}
+			id = flowID(k, ts, gen, 0)
+		}
+	}
+	return id
+}
+
+// endedThen remembers the id of a flow ending at the instant it started
+// (newID): only flows that started at capture time now can share a later
+// flow's key and first time without the clock having gone backwards.
+func (t *Tracker) endedThen(id uint64) {
+	if t.endedAt != t.now || t.endedNow == nil {
+		if t.endedNow == nil {
+			t.endedNow = make(map[uint64]struct{})
+		}
+		if len(t.endedNow) > 64 {
+			t.endedNow = make(map[uint64]struct{}) // clear would cost its capacity each time
+		}
+		clear(t.endedNow)
+		t.endedAt = t.now
+	}
+	t.endedNow[id] = struct{}{}
 }
