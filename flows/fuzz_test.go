@@ -15,17 +15,24 @@ import (
 
 // FuzzTracker feeds the tracker packets built from the input, 12 bytes
 // each (direction and protocol, flags, sequence and acknowledgment
-// numbers, payload length, time step), between a few hosts and ports, some
-// of them IP fragments, with small reassembly caps and a stream handler. It
-// checks that nothing panics, that every flow ends exactly once, that every
-// packet's flow_id names a flow row, and that each stream's events follow
-// one another (offsets continuous, nothing after the end, an end for each).
+// numbers, payload length, time step, now and then back in time), between
+// a few hosts and ports, some of them IP fragments, with small reassembly
+// caps, a stream handler and, for some inputs, at most 3 live flows. It
+// checks that nothing panics, that every flow ends exactly once with a
+// flow_id of its own, that every packet's flow_id names a flow row, and
+// that each stream's events follow one another (offsets continuous,
+// nothing after the end, an end for each).
 func FuzzTracker(f *testing.F) {
 	f.Add([]byte("\x00\x02\x00\x00\x00\x01\x00\x00\x00\x00\x00\x01" +
 		"\x01\x12\x00\x00\x00\x05\x00\x00\x00\x02\x00\x01" +
 		"\x00\x10\x00\x00\x00\x02\x00\x00\x00\x06\x00\x01" +
 		"\x00\x18\x00\x00\x00\x02\x00\x00\x00\x06\x10\x01" +
 		"\x01\x11\x00\x00\x00\x06\x00\x00\x00\x12\x00\xff"))
+	// UDP from port 40000, another flow 99 s later (the first times out),
+	// then port 40000 again back at the first one's time
+	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01" +
+		"\x30\x00\x00\x00\x00\x00\x00\x00\x00\x00\x63\x64" +
+		"\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x63\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// a hang is a failure: the goroutines' stacks, and the input kept
 		watchdog := time.AfterFunc(20*time.Second, func() {
@@ -37,6 +44,9 @@ func FuzzTracker(f *testing.F) {
 		cfg.ReassemblyFlowCap, cfg.ReassemblyCap, cfg.FragCap = 600, 1000, 1000
 		if len(data)%2 == 1 {
 			cfg.ReassemblyWait = 0
+		}
+		if len(data)%4 >= 2 {
+			cfg.MaxFlows = 3 // evictions, some at the instant a flow started
 		}
 		tr := flows.NewTracker(cfg)
 		sc := &streamCheck{t: t, next: map[dirKey]uint64{}, ended: map[dirKey]bool{}}
@@ -70,7 +80,11 @@ func FuzzTracker(f *testing.F) {
 			if dir == 1 {
 				src, dst, sport, dport = dst, src, dport, sport
 			}
-			ts += int64(c[11]) * int64(c[10]|1) * 1e7 // up to ~11 min steps
+			if c[11] == 0xff {
+				ts -= int64(c[10]) * 1e9 // back in time, up to ~4 min
+			} else {
+				ts += int64(c[11]) * int64(c[10]|1) * 1e7 // up to ~11 min steps
+			}
 			r.TS = ts
 			r.SrcIP, r.DstIP = src, dst
 			r.Set(parsers.ColSrcIP)
@@ -173,6 +187,7 @@ func FuzzTracker(f *testing.F) {
 		// shards, are set out of reach)
 		scfg := cfg
 		scfg.ReassemblyCap, scfg.FragCap = 1<<40, 1<<40
+		scfg.MaxFlows = 0
 		var shardRows [][]flows.FlowRow
 		for _, n := range []int{1, 3} {
 			s := flows.NewShards(scfg, n)
@@ -185,6 +200,13 @@ func FuzzTracker(f *testing.F) {
 			s.Close()
 			if c := s.Counters(); c.Started != c.Ended || int(c.Ended) != len(got) {
 				t.Fatalf("%d shards: started %d, ended %d, %d rows", n, c.Started, c.Ended, len(got))
+			}
+			seen := map[uint64]bool{}
+			for _, r := range got {
+				if seen[r.FlowID] {
+					t.Fatalf("%d shards: flow_id %d twice", n, r.FlowID)
+				}
+				seen[r.FlowID] = true
 			}
 			shardRows = append(shardRows, got)
 		}
