@@ -232,3 +232,26 @@ func TestFlowIDEvictedSameInstant(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowIDGivenUpSameMoment: incomplete datagrams given up at one moment
+// (one packet's timeouts), earlier than the clock, evicting one another's
+// flows at Config.MaxFlows: a key's second flow started then must not
+// take the first one's id, though both hash the same packet index.
+func TestFlowIDGivenUpSameMoment(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.MaxFlows = 1
+	t0 := int64(1e18)
+	head := func(host int, id uint32) parsers.PacketRow {
+		r := udpRow(host, 1000, t0)
+		r.Set(parsers.ColFragOffset)
+		r.MoreFrags, r.IPID, r.IPPayload = true, id, make([]byte, 16)
+		return r
+	}
+	rows := []parsers.PacketRow{
+		head(1, 7), head(2, 8), head(1, 9), // given up together, in this order
+		udpRow(3, 1000, t0+int64(2*time.Minute)),
+	}
+	for _, n := range []int{0, 1} {
+		uniqueIDs(t, cfg, rows, n)
+	}
+}

@@ -86,8 +86,9 @@ type Tracker struct {
 	now     int64
 	due     int64 // no flow times out before this capture time
 	// endedNow holds the ids of the flows ended at capture time endedAt
-	// that had started then too: a flow of the same key starting at that
-	// instant takes the next generation (newID), so that ids stay unique
+	// that had started then too, or at the same packet: a flow of the same
+	// key starting then takes the next generation (newID), so that ids stay
+	// unique
 	endedNow map[uint64]struct{}
 	endedAt  int64
 
@@ -534,7 +535,7 @@ func (t *Tracker) tunnelIndex(name string) uint8 {
 // end produces the flow's row and forgets it.
 func (t *Tracker) end(i int32, reason string) {
 	f := t.flow(i)
-	if f.first == t.now {
+	if f.first == t.now || f.firstSeq == t.pos {
 		t.endedThen(f.id)
 	}
 	t.dequeue(i)
@@ -701,36 +702,41 @@ func (t *Tracker) unlink(l *list, i int32, age bool) {
 }
 
 // newID returns the id of a flow of key k whose first packet, the one
-// observed now, has capture time ts: that of generation 0, or of the next
-// generation free when flows of that key ended at that very instant
-// (evicted, or a connection closed and its tuple reused within a
-// nanosecond).
+// observed now, has capture time ts.
 //
 // A flow that starts earlier than a packet before it (capture time went
 // backwards: pcapng sections appended, a clock stepped back) may share key
 // and first time with a flow that ended long ago, which nothing remembers;
-// its id also hashes the packet's index in the input, which no other flow
-// starts at. So flow_id is unique within a conversion, and the same for
-// any number of shards (the index and the clock are the global ones).
+// its id also hashes the packet's index in the input (t.pos). Any other
+// flow of the key starts at the time of the clock: one that ended long
+// ago started earlier.
+//
+// That leaves the flows of the key that ended at this very moment, at the
+// instant they started (evicted at Config.MaxFlows, a connection closed
+// and its tuple reused within a nanosecond) or at the packet they started
+// at (datagrams given up together, evicting one another): the id is that
+// of the first generation none of them has. So flow_id is unique within a
+// conversion, and the same for any number of shards (the index and the
+// clock are the global ones).
 func (t *Tracker) newID(k *Key, ts int64) uint64 {
+	var seq uint64
 	if ts < t.now {
-		return flowID(k, ts, 0, t.pos+1)
+		seq = t.pos + 1
 	}
-	id := flowID(k, ts, 0, 0)
-	if t.endedAt == ts {
+	id := flowID(k, ts, 0, seq)
+	if t.endedAt == t.now {
 		for gen := uint32(1); ; gen++ {
 			if _, dup := t.endedNow[id]; !dup {
 				break
 			}
-			id = flowID(k, ts, gen, 0)
+			id = flowID(k, ts, gen, seq)
 		}
 	}
 	return id
 }
 
-// endedThen remembers the id of a flow ending at the instant it started
-// (newID): only flows that started at capture time now can share a later
-// flow's key and first time without the clock having gone backwards.
+// endedThen remembers the id of a flow ending at the instant or at the
+// packet it started at (newID), until the clock moves.
 func (t *Tracker) endedThen(id uint64) {
 	if t.endedAt != t.now || t.endedNow == nil {
 		if t.endedNow == nil {
