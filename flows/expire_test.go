@@ -255,3 +255,46 @@ func TestFlowIDGivenUpSameMoment(t *testing.T) {
 		uniqueIDs(t, cfg, rows, n)
 	}
 }
+
+// TestFlowIDEvictionFloodOneInstant: a flood of flows all with one
+// timestamp, each evicting the one before at Config.MaxFlows, then the
+// first keys again: the ids stay unique, and the tracker remembers no
+// more than MaxEndedNow of the ended ones (the flows after that hash their
+// index instead), so memory stays bounded whatever the flood.
+func TestFlowIDEvictionFloodOneInstant(t *testing.T) {
+	cfg := flows.DefaultConfig()
+	cfg.MaxFlows = 1
+	t0 := int64(1e18)
+	n := flows.MaxEndedNow + 1000
+	var rows []parsers.PacketRow
+	for i := range n {
+		rows = append(rows, udpRow(i%65536, uint16(1000+i/65536), t0))
+	}
+	rows = append(rows, rows[:1000]...) // evicted before the bound, and after
+	rows = append(rows, rows[n-10:n]...)
+	tr := flows.NewTracker(cfg)
+	ids := map[uint64]bool{}
+	for i := range rows {
+		r := rows[i]
+		tr.Observe(&r)
+		for _, f := range tr.TakeEnded() {
+			if ids[f.FlowID] {
+				t.Fatalf("row %d: flow_id %d twice", i, f.FlowID)
+			}
+			ids[f.FlowID] = true
+		}
+		if m := flows.EndedNowLen(tr); m > flows.MaxEndedNow {
+			t.Fatalf("row %d: %d ended ids remembered", i, m)
+		}
+	}
+	tr.Close()
+	for _, f := range tr.TakeEnded() {
+		if ids[f.FlowID] {
+			t.Fatalf("flow_id %d twice", f.FlowID)
+		}
+		ids[f.FlowID] = true
+	}
+	if len(ids) != len(rows) {
+		t.Errorf("%d flows, want %d (each row evicts the flow before)", len(ids), len(rows))
+	}
+}

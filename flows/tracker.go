@@ -88,9 +88,10 @@ type Tracker struct {
 	// endedNow holds the ids of the flows ended at capture time endedAt
 	// that had started then too, or at the same packet: a flow of the same
 	// key starting then takes the next generation (newID), so that ids stay
-	// unique
+	// unique. At most maxEndedNow of the former; past that, overflow.
 	endedNow map[uint64]struct{}
 	endedAt  int64
+	overflow bool
 
 	tunnels     []string // tunnel names by flow.tunnel; 0 is none
 	defrag      defrag
@@ -536,7 +537,7 @@ func (t *Tracker) tunnelIndex(name string) uint8 {
 func (t *Tracker) end(i int32, reason string) {
 	f := t.flow(i)
 	if f.first == t.now || f.firstSeq == t.pos {
-		t.endedThen(f.id)
+		t.endedThen(f)
 	}
 	t.dequeue(i)
 	t.unlink(&t.byAge, i, true)
@@ -715,12 +716,17 @@ func (t *Tracker) unlink(l *list, i int32, age bool) {
 // instant they started (evicted at Config.MaxFlows, a connection closed
 // and its tuple reused within a nanosecond) or at the packet they started
 // at (datagrams given up together, evicting one another): the id is that
-// of the first generation none of them has. So flow_id is unique within a
-// conversion, and the same for any number of shards (the index and the
-// clock are the global ones).
+// of the first generation none of them has. Past maxEndedNow of those
+// at one instant (a flood of flows evicted as they start, all with one
+// timestamp), the flows starting at that instant hash their index too.
+//
+// So flow_id is unique within a conversion, and the same for any number
+// of shards (the index and the clock are the global ones), short of a
+// bound: Config.MaxFlows, or maxEndedNow, both reached only at thousands
+// of flows ending within the nanosecond they started.
 func (t *Tracker) newID(k *Key, ts int64) uint64 {
 	var seq uint64
-	if ts < t.now {
+	if ts < t.now || t.overflow && t.endedAt == ts {
 		seq = t.pos + 1
 	}
 	id := flowID(k, ts, 0, seq)
@@ -735,18 +741,28 @@ func (t *Tracker) newID(k *Key, ts int64) uint64 {
 	return id
 }
 
+// maxEndedNow bounds the ids endedNow keeps of flows that ended at the
+// instant they started (about 2 MiB), whatever the input; those that end
+// at the packet they started at are kept in any case, being no more than
+// the datagrams given up at once.
+const maxEndedNow = 1 << 16
+
 // endedThen remembers the id of a flow ending at the instant or at the
 // packet it started at (newID), until the clock moves.
-func (t *Tracker) endedThen(id uint64) {
-	if t.endedAt != t.now || t.endedNow == nil {
-		if t.endedNow == nil {
-			t.endedNow = make(map[uint64]struct{})
-		}
+func (t *Tracker) endedThen(f *flow) {
+	if t.endedAt != t.now {
 		if len(t.endedNow) > 64 {
-			t.endedNow = make(map[uint64]struct{}) // clear would cost its capacity each time
+			t.endedNow = nil // clear would cost its capacity at every instant after
 		}
 		clear(t.endedNow)
-		t.endedAt = t.now
+		t.endedAt, t.overflow = t.now, false
 	}
-	t.endedNow[id] = struct{}{}
+	if len(t.endedNow) >= maxEndedNow && f.firstSeq != t.pos {
+		t.overflow = true // the flows starting now hash their index (newID)
+		return
+	}
+	if t.endedNow == nil {
+		t.endedNow = make(map[uint64]struct{})
+	}
+	t.endedNow[f.id] = struct{}{}
 }

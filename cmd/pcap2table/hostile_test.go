@@ -83,7 +83,9 @@ func tcp(sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byt
 // SYN flood's 2 M flows are held to 100 000 live (--max-flows) and its
 // 2 M one-connection pairs to 65 536 (--beacon-max-pairs): 620 MiB here,
 // most of it the packets and flows tables' Parquet row groups of distinct
-// values and the collector's headroom.
+// values and the collector's headroom. The same flood with one timestamp
+// evicts each flow at the instant it started: the ids it must keep apart
+// are remembered up to a bound (flows.maxEndedNow), not 1.9 M of them.
 func TestHostile(t *testing.T) {
 	if raceEnabled {
 		t.Skip("too slow under the race detector")
@@ -112,6 +114,17 @@ func TestHostile(t *testing.T) {
 			}
 			if !strings.Contains(stderr, "1900000 flows ended early (end_reason evicted) to keep at most 100000 flows live") {
 				t.Errorf("stderr: %s", stderr)
+			}
+		}},
+		{"SYN flood of 2 M flows at one instant", func(t *testing.T, w *bufio.Writer) {
+			p := newPcap(t, w)
+			for i := range 2_000_000 {
+				src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+				p.packet(1e15, ipv4(src, server, 6, 0, 0, tcp(uint16(1024+i%60000), 80, uint32(i), 0, 0x02, nil)))
+			}
+		}, false, []string{"--max-flows", "100000", "--beacon-max-pairs", "65536"}, exitOK, 750, func(t *testing.T, stderr, out string) {
+			if n := parquetRows(t, filepath.Join(out, "flows.parquet")); n != 2e6 {
+				t.Errorf("%d flows rows", n)
 			}
 		}},
 		{"a million overlapping IP fragments", func(t *testing.T, w *bufio.Writer) {
