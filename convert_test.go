@@ -409,3 +409,55 @@ func TestPluginPipeline(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenTables converts real captures (from testdata/captures and the
+// peers' suites in testdata/peers) to the dns, http, tls and beacons tables
+// (JSONL) and compares each with a reviewed file, so a change shows every
+// row it moves (regenerate with go test -update).
+func TestGoldenTables(t *testing.T) {
+	for _, c := range []struct {
+		path   string
+		tables []string
+	}{
+		{captures + "pcap-parser--assets--wireshark_samples-test.pcapng", []string{"dns", "beacons"}},
+		{captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap", []string{"dns", "http", "tls", "beacons"}},
+		{captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng", []string{"dns", "tls"}},
+		{captures + "gopacket--pcap--test_dns.pcap", []string{"dns"}},
+		{captures + "tcpdump--tests--dns_tcp.pcap", []string{"dns"}},
+		{captures + "arkime--tests--pcap--80211http.pcap", []string{"http"}},
+		{captures + "arkime--tests--pcap--pppoe.pcap", []string{"tls"}},
+		{captures + "zeek--testing--btest--Traces--tls--tls13_wolfssl.pcap", []string{"tls"}},
+		{captures + "pcapplusplus--Tests--Packet__Test--PacketExamples--SSL-ClientHello1.pcap", []string{"tls"}},
+		{"testdata/peers/zeek/tls--ecdhe.pcap", []string{"tls"}},
+		{"testdata/peers/zeek/tls--tls1.2.pcap", []string{"tls"}},
+		{"testdata/peers/zeek/tls--certificate-request-failed.pcap", []string{"tls"}},
+		{"testdata/peers/zeek/http--methods.pcap", []string{"http", "beacons"}},
+		{"testdata/peers/zeek/http--pipelined-requests.pcap", []string{"http"}},
+		{"testdata/peers/zeek/dns53.pcap", []string{"dns"}},
+		{"testdata/peers/zeek/dnssec--nsec3param.pcap", []string{"dns"}},
+		{"testdata/peers/zeek/wikipedia.pcap", []string{"dns", "http", "beacons"}},
+		{"testdata/peers/suricata-verify/tls-subjectaltname/input.pcap", []string{"dns", "http", "tls", "beacons"}},
+		{"testdata/peers/suricata-verify/ja4-quic/input.pcap", []string{"tls"}},
+		{"testdata/peers/suricata-verify/tls-cert-validity/tls.pcap", []string{"tls"}},
+	} {
+		name := strings.NewReplacer("testdata/", "", "/", "--").Replace(c.path)
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, err := pcap2table.Convert(context.Background(), []string{c.path},
+				pcap2table.Options{Output: dir, Format: "jsonl", Tables: c.tables})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tb := range c.tables {
+				got, err := os.ReadFile(filepath.Join(dir, tb+".jsonl"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) == 0 {
+					t.Errorf("%s: no %s rows", c.path, tb)
+				}
+				checkGolden(t, filepath.Join("testdata/golden", name+"."+tb+".jsonl"), got)
+			}
+		})
+	}
+}
