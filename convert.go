@@ -19,6 +19,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/table"
 	"github.com/pcap2table/pcap2table/writers"
@@ -155,7 +156,7 @@ type input struct {
 	name   string
 	closer io.Closer
 	stream *sniff.Stream
-	reader parsers.Reader
+	reader capture.Reader
 	// live: stdin, a pipe or a device; its reads may block for as long as
 	// the capture is idle.
 	live bool
@@ -242,7 +243,7 @@ func openInputs(ctx context.Context, names []string, o *Options) ([]*input, erro
 			r = &countingReader{r: r, p: o.Progress}
 		}
 		ins = append(ins, in)
-		s, err := sniff.Open(r, parsers.ReadBufferSize)
+		s, err := sniff.Open(r, capture.ReadBufferSize)
 		if err != nil {
 			var nc *sniff.NotCaptureError
 			if errors.As(err, &nc) {
@@ -252,9 +253,9 @@ func openInputs(ctx context.Context, names []string, o *Options) ([]*input, erro
 			return fail(fmt.Errorf("pcap2table: %s: %w", name, err))
 		}
 		in.stream = s
-		rd, err := parsers.Open(s, i, name)
+		rd, err := capture.Open(s, i, name)
 		if err != nil {
-			var ie *parsers.InputError
+			var ie *capture.InputError
 			if errors.As(err, &ie) {
 				return fail(fmt.Errorf("pcap2table: %w", err))
 			}
@@ -442,7 +443,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 // pickTables checks and dedupes the table names (default: packets).
 func pickTables(names []string) ([]string, error) {
 	if len(names) == 0 {
-		return []string{parsers.PacketsSchema.Name}, nil
+		return []string{parsers.Schema.Name}, nil
 	}
 	var out []string
 	seen := map[string]bool{}
@@ -523,7 +524,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		batchRows = DefaultBatchRows
 	}
 	names := make([]string, len(ins))
-	srcs := make([]parsers.Source, len(ins))
+	srcs := make([]capture.Source, len(ins))
 	st := &Stats{Files: make([]*FileStats, len(ins))}
 	for i, in := range ins {
 		names[i] = in.name
@@ -533,13 +534,13 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 			Compression: info.Wrappers, SnapLen: info.SnapLen, DecodeErrs: map[string]uint64{}}
 	}
 	var partial []error
-	merge := parsers.NewMerge(srcs, func(i int, err error) {
+	merge := capture.NewMerge(srcs, func(i int, err error) {
 		if ctx.Err() != nil {
 			return // the interruption closed a live input: not damage
 		}
 		fs := st.Files[i]
 		fs.Error = err.Error()
-		var ie *parsers.InputError
+		var ie *capture.InputError
 		if errors.As(err, &ie) {
 			fs.ErrorOffset = ie.Offset
 		}
@@ -554,9 +555,9 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	var plugged []*sink
 	for _, sk := range sinks {
 		switch sk.schema {
-		case parsers.PacketsSchema:
+		case parsers.Schema:
 			pk = sk
-		case flows.FlowsSchema:
+		case flows.Schema:
 			fl = sk
 		default:
 			plugged = append(plugged, sk)
@@ -641,7 +642,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 		flush bool   // hand every table's partial batch over after these
 	}
 	var (
-		pkt  parsers.Packet
+		pkt  capture.Packet
 		dec  parsers.Decoder
 		rows uint64
 		rerr error
@@ -710,7 +711,7 @@ func run(ctx context.Context, ins []*input, o *Options, sinks []*sink) (*Stats, 
 	// The rows of ended flows go into the flows batch, handing full
 	// batches over.
 	if tracker != nil && fl != nil {
-		tracker.OnFlow = func(row *flows.FlowRow) {
+		tracker.OnFlow = func(row *flows.Row) {
 			row.AppendTo(fl.batch, fl.cols)
 			if fl.batch.Len() == batchRows {
 				hand(fl)
@@ -954,7 +955,7 @@ func (s *Stats) totalPackets() uint64 {
 	return n
 }
 
-func (fs *FileStats) count(p *parsers.Packet, r *parsers.PacketRow, lastTS []int64) {
+func (fs *FileStats) count(p *capture.Packet, r *parsers.PacketRow, lastTS []int64) {
 	fs.Packets++
 	if p.NoTimestamp {
 		fs.NoTimestamp++

@@ -3,17 +3,17 @@ package pcap2table
 import (
 	"cmp"
 
+	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/beacons"
-	"github.com/pcap2table/pcap2table/flows/dns"
-	"github.com/pcap2table/pcap2table/flows/http"
-	"github.com/pcap2table/pcap2table/flows/tls"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/protocols/dns"
+	"github.com/pcap2table/pcap2table/protocols/http"
+	"github.com/pcap2table/pcap2table/protocols/tls"
 	"github.com/pcap2table/pcap2table/table"
 )
 
 // tables lists every table the tool can write, in documentation order.
-var tables = []*table.Schema{parsers.PacketsSchema, flows.FlowsSchema, dns.Schema, http.Schema, tls.Schema, beacons.Schema}
+var tables = []*table.Schema{parsers.Schema, flows.Schema, dns.Schema, http.Schema, tls.Schema, beacons.Schema}
 
 // protocols are the plugin tables: the one list of plugins, in the order
 // they are registered with the tracker (the order of their hooks' calls

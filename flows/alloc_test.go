@@ -75,7 +75,7 @@ func TestShardsZeroAllocs(t *testing.T) {
 	for _, n := range []int{1, 2} {
 		s := flows.NewShards(flows.DefaultConfig(), n)
 		var ended int
-		s.OnFlow = func(*flows.FlowRow) { ended++ }
+		s.OnFlow = func(*flows.Row) { ended++ }
 		pass := func() {
 			for lo := 0; lo < len(rows); lo += 512 {
 				s.Observe(rows[lo:min(lo+512, len(rows))])

@@ -15,13 +15,13 @@ const capturesDir = "../testdata/captures"
 
 // track decodes a capture and runs the tracker over it, returning the
 // labelled packet rows and the flows.
-func track(t testing.TB, paths ...string) ([]parsers.PacketRow, []flows.FlowRow) {
+func track(t testing.TB, paths ...string) ([]parsers.PacketRow, []flows.Row) {
 	t.Helper()
 	return trackWith(t, flows.DefaultConfig(), nil, paths...)
 }
 
 // trackWith is track with a configuration and a stream handler.
-func trackWith(t testing.TB, cfg flows.Config, h flows.StreamHandler, paths ...string) ([]parsers.PacketRow, []flows.FlowRow) {
+func trackWith(t testing.TB, cfg flows.Config, h flows.StreamHandler, paths ...string) ([]parsers.PacketRow, []flows.Row) {
 	t.Helper()
 	rows := decodeRows(t, paths...)
 	return rows, feed(cfg, h, rows)
@@ -35,10 +35,10 @@ func decodeRows(t testing.TB, paths ...string) []parsers.PacketRow {
 }
 
 // feed runs a tracker over rows (labelling them) and returns the flows.
-func feed(cfg flows.Config, h flows.StreamHandler, rows []parsers.PacketRow) []flows.FlowRow {
+func feed(cfg flows.Config, h flows.StreamHandler, rows []parsers.PacketRow) []flows.Row {
 	tr := flows.NewTracker(cfg)
 	tr.SetStreamHandler(h)
-	var out []flows.FlowRow
+	var out []flows.Row
 	for i := range rows {
 		tr.Observe(&rows[i])
 		out = append(out, tr.TakeEnded()...)

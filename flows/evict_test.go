@@ -18,7 +18,7 @@ func TestMaxFlows(t *testing.T) {
 	tr := flows.NewTracker(cfg)
 	t0 := int64(1e18)
 	keep := udpRow(0, 1000, t0)
-	var ended []flows.FlowRow
+	var ended []flows.Row
 	observe := func(r parsers.PacketRow) {
 		tr.Observe(&r)
 		ended = append(ended, tr.TakeEnded()...)
@@ -78,7 +78,7 @@ func TestMaxFlowsClosingFirst(t *testing.T) {
 	cfg.MaxFlows = 2
 	tr := flows.NewTracker(cfg)
 	t0 := int64(1e18)
-	var ended []flows.FlowRow
+	var ended []flows.Row
 	for _, r := range []parsers.PacketRow{
 		udpRow(9, 53, t0), // the oldest, idle
 		tcpRow(40000, 0x02, false, t0+1),

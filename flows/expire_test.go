@@ -44,7 +44,7 @@ func TestExpireBudget(t *testing.T) {
 	}
 	rows = append(rows, udpRow(n-1, 1000, t0+int64(2*time.Minute)+20e6))
 	tr := flows.NewTracker(flows.DefaultConfig())
-	var ended []flows.FlowRow
+	var ended []flows.Row
 	maxPending := 0
 	for i := range rows {
 		tr.Observe(&rows[i])
@@ -129,13 +129,13 @@ func TestRestartAtFirstTime(t *testing.T) {
 	head.MoreFrags, head.IPID, head.IPPayload = true, 7, make([]byte, 16)
 	later := udpRow(2, 1000, t0+int64(2*time.Minute)) // past the UDP idle and fragment timeouts
 	for _, n := range []int{0, 1, 2} {                // a Tracker, then Shards of one and two
-		var got []flows.FlowRow
+		var got []flows.Row
 		rows := []parsers.PacketRow{head, later}
 		if n == 0 {
 			got = feed(flows.DefaultConfig(), nil, rows)
 		} else {
 			s := flows.NewShards(flows.DefaultConfig(), n)
-			s.OnFlow = func(r *flows.FlowRow) { got = append(got, *r) }
+			s.OnFlow = func(r *flows.Row) { got = append(got, *r) }
 			s.Observe(rows[:1])
 			s.Observe(rows[1:])
 			s.Close()
@@ -163,12 +163,12 @@ func TestRestartAtFirstTime(t *testing.T) {
 func uniqueIDs(t *testing.T, cfg flows.Config, rows []parsers.PacketRow, n int) []uint64 {
 	t.Helper()
 	rows = slices.Clone(rows)
-	var got []flows.FlowRow
+	var got []flows.Row
 	if n == 0 {
 		got = feed(cfg, nil, rows)
 	} else {
 		s := flows.NewShards(cfg, n)
-		s.OnFlow = func(r *flows.FlowRow) { got = append(got, *r) }
+		s.OnFlow = func(r *flows.Row) { got = append(got, *r) }
 		for i := range rows {
 			s.Observe(rows[i : i+1])
 		}

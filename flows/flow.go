@@ -364,7 +364,7 @@ func protoName(p uint8) string {
 }
 
 // row fills the flow's row (but its Tunnel, which the tracker names).
-func (f *flow) row(r *FlowRow, reason string) {
+func (f *flow) row(r *Row, reason string) {
 	o, s := f.origSide, f.origSide^1
 	k := &f.key
 	a, b := addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
@@ -372,7 +372,7 @@ func (f *flow) row(r *FlowRow, reason string) {
 	if o == 1 {
 		a, b, pa, pb = b, a, pb, pa
 	}
-	*r = FlowRow{
+	*r = Row{
 		FlowID: f.id, CommunityID: f.cid, TSStart: f.first, TSEnd: f.last,
 		Proto: protoName(k.Proto), IPProto: k.Proto,
 		SrcIP: a, SrcPort: pa, DstIP: b, DstPort: pb, HasPorts: k.HasPorts,

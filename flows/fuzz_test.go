@@ -58,7 +58,7 @@ func FuzzTracker(f *testing.F) {
 		hosts := []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")}
 		ids := map[uint64]bool{}
 		var all []parsers.PacketRow // as built, for the batch run below
-		var rows []flows.FlowRow
+		var rows []flows.Row
 		ended := map[uint64]int{}
 		take := func() {
 			for _, r := range tr.TakeEnded() {
@@ -169,7 +169,7 @@ func FuzzTracker(f *testing.F) {
 		// ObserveBatch, in uneven batches that stop early to take the
 		// ended flows, gives the same rows in the same order.
 		bt := flows.NewTracker(cfg)
-		var brows []flows.FlowRow
+		var brows []flows.Row
 		chunk := 1 + len(data)%7
 		for i := 0; i < len(all); i += chunk {
 			for rs := all[i:min(i+chunk, len(all))]; len(rs) > 0; {
@@ -188,12 +188,12 @@ func FuzzTracker(f *testing.F) {
 		scfg := cfg
 		scfg.ReassemblyCap, scfg.FragCap = 1<<40, 1<<40
 		scfg.MaxFlows = 0
-		var shardRows [][]flows.FlowRow
+		var shardRows [][]flows.Row
 		for _, n := range []int{1, 3} {
 			s := flows.NewShards(scfg, n)
 			flows.SetChunk(s, 1+len(data)%3)
-			var got []flows.FlowRow
-			s.OnFlow = func(r *flows.FlowRow) { got = append(got, *r) }
+			var got []flows.Row
+			s.OnFlow = func(r *flows.Row) { got = append(got, *r) }
 			for i := 0; i < len(all); i += chunk {
 				s.Observe(slices.Clone(all[i:min(i+chunk, len(all))]))
 			}

@@ -24,7 +24,7 @@ const (
 )
 
 // download returns the flow of port 3372 and its server-to-client stream.
-func download(t *testing.T, fl []flows.FlowRow, c *collector) (*flows.FlowRow, *dirStream) {
+func download(t *testing.T, fl []flows.Row, c *collector) (*flows.Row, *dirStream) {
 	t.Helper()
 	for i := range fl {
 		if fl[i].SrcPort == 3372 {
@@ -186,8 +186,8 @@ func TestDefragOrder(t *testing.T) {
 				t.Fatalf("%d flows, in order %d", len(got), len(want))
 			}
 			// the flows start at other times (ids differ): match by tuple
-			byTuple := func(fl []flows.FlowRow) {
-				slices.SortFunc(fl, func(a, b flows.FlowRow) int { return strings.Compare(tuple(&a), tuple(&b)) })
+			byTuple := func(fl []flows.Row) {
+				slices.SortFunc(fl, func(a, b flows.Row) int { return strings.Compare(tuple(&a), tuple(&b)) })
 			}
 			byTuple(want)
 			byTuple(got)
@@ -252,7 +252,7 @@ func TestFragTimeout(t *testing.T) {
 	}
 }
 
-func tuple(f *flows.FlowRow) string {
+func tuple(f *flows.Row) string {
 	return f.Proto + " " + endpoint(f.SrcIP, f.SrcPort) + " " + endpoint(f.DstIP, f.DstPort)
 }
 

@@ -16,7 +16,7 @@ import (
 // A Plugin analyzes one protocol and writes the rows of its own table
 // into an Output. It declares what it needs by implementing hook
 // interfaces: PacketHook (every packet of a flow, payload included),
-// FlowStartHook, FlowEndHook, StreamHook (each direction of a TCP flow's
+// StartHook, EndHook, StreamHook (each direction of a TCP flow's
 // reassembled payload, with gap notices) and Finisher (the end of the
 // input). The tracker calls a hook only for the plugins that implement
 // it, on the goroutine that observes packets; with no plugin registered
@@ -32,7 +32,7 @@ import (
 // order. A hook that panics (a plugin bug that malformed data reached) is
 // recovered: the panic is counted in Tracker.PluginPanics under the
 // plugin's table and the plugin gets no more events of that flow but its
-// end (FlowEndHook, to forget it); other flows, plugins and tables go on. Malformed protocol data that a plugin
+// end (EndHook, to forget it); other flows, plugins and tables go on. Malformed protocol data that a plugin
 // detects itself belongs in its rows (an error column), not in a panic.
 
 // A Plugin writes one table. Its hooks are the interfaces below.
@@ -48,15 +48,15 @@ type PacketHook interface {
 	Packet(c *Conn, dir Dir, r *parsers.PacketRow)
 }
 
-// FlowStartHook learns of each new flow (its first packet follows).
-type FlowStartHook interface {
+// StartHook learns of each new flow (its first packet follows).
+type StartHook interface {
 	FlowStart(c *Conn)
 }
 
-// FlowEndHook learns of each flow's end, after its last stream event;
+// EndHook learns of each flow's end, after its last stream event;
 // the plugin forgets the flow there. row is the flow's row (read only).
-type FlowEndHook interface {
-	FlowEnd(c *Conn, row *FlowRow)
+type EndHook interface {
+	FlowEnd(c *Conn, row *Row)
 }
 
 // StreamHook consumes the reassembled TCP streams (see StreamEvent).
@@ -91,7 +91,7 @@ type Conn struct {
 }
 
 // Ignore tells the tracker that the plugin being called wants no more
-// events of this flow but its end (FlowEndHook, to forget it): a plugin
+// events of this flow but its end (EndHook, to forget it): a plugin
 // calls it once it knows the flow does not speak its protocol, or once it
 // has written all it will about the flow. Flows that every plugin
 // ignores cost the plugins nothing more.
@@ -162,8 +162,8 @@ type plugins struct {
 	all    []Plugin
 	names  []string // table names, by plugin index
 	packet []hooked[PacketHook]
-	start  []hooked[FlowStartHook]
-	end    []hooked[FlowEndHook]
+	start  []hooked[StartHook]
+	end    []hooked[EndHook]
 	stream []hooked[StreamHook]
 	finish []Finisher
 	// Panics counts the hooks that panicked, by table.
@@ -196,11 +196,11 @@ func (t *Tracker) Register(p Plugin) error {
 		pl.packet = append(pl.packet, hooked[PacketHook]{h, bit})
 		pl.packetBits |= bit
 	}
-	if h, ok := p.(FlowStartHook); ok {
-		pl.start = append(pl.start, hooked[FlowStartHook]{h, bit})
+	if h, ok := p.(StartHook); ok {
+		pl.start = append(pl.start, hooked[StartHook]{h, bit})
 	}
-	if h, ok := p.(FlowEndHook); ok {
-		pl.end = append(pl.end, hooked[FlowEndHook]{h, bit})
+	if h, ok := p.(EndHook); ok {
+		pl.end = append(pl.end, hooked[EndHook]{h, bit})
 	}
 	if h, ok := p.(StreamHook); ok {
 		pl.stream = append(pl.stream, hooked[StreamHook]{h, bit})
@@ -273,7 +273,7 @@ func (t *Tracker) startHooks(f *flow) {
 
 // endHooks runs the flow end hooks, also of the plugins that failed on
 // the flow: they forget its state there (which bounds their memory).
-func (t *Tracker) endHooks(f *flow, row *FlowRow) {
+func (t *Tracker) endHooks(f *flow, row *Row) {
 	t.conn(f, f.origSide)
 	off := f.pluginOff
 	f.pluginOff = 0

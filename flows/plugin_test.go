@@ -34,8 +34,8 @@ func (r *recorder) Packet(c *flows.Conn, dir flows.Dir, p *parsers.PacketRow) {
 		c.SetService(r.service)
 	}
 }
-func (r *recorder) FlowEnd(c *flows.Conn, row *flows.FlowRow) { r.ends++ }
-func (r *recorder) Finish()                                   { r.finishes++ }
+func (r *recorder) FlowEnd(c *flows.Conn, row *flows.Row) { r.ends++ }
+func (r *recorder) Finish()                               { r.finishes++ }
 
 // TestPlugins: hooks are called per flow and packet; a hook's panic is
 // counted and turns the plugin off for that flow only (but for its end),
@@ -50,7 +50,7 @@ func TestPlugins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var rows []flows.FlowRow
+	var rows []flows.Row
 	for i := range 3 {
 		for host := 1; host <= 3; host++ {
 			r := udpRow(host, 1000, int64(i)*1e9)
@@ -92,7 +92,7 @@ type counter struct{ out *flows.Output }
 
 func (c *counter) Schema() *table.Schema { return testSchema }
 
-func (c *counter) FlowEnd(conn *flows.Conn, _ *flows.FlowRow) {
+func (c *counter) FlowEnd(conn *flows.Conn, _ *flows.Row) {
 	c.out.Batch().Cols[0].AppendUint(conn.ID)
 	c.out.EndRow()
 }
@@ -120,7 +120,7 @@ func ExampleShards() {
 	if err := s.Register(func(out *flows.Output) flows.Plugin { return &counter{out: out} }, flows.NewOutput(&b, 1024, nil)); err != nil {
 		panic(err)
 	}
-	s.OnFlow = func(row *flows.FlowRow) { fmt.Println(row.SrcIP, row.EndReason) }
+	s.OnFlow = func(row *flows.Row) { fmt.Println(row.SrcIP, row.EndReason) }
 	var rows []parsers.PacketRow
 	for host := 1; host <= 3; host++ {
 		rows = append(rows, udpRow(host, 1000, int64(host)))

@@ -56,7 +56,7 @@ func TestRetain(t *testing.T) {
 				}
 				kept[i] = r
 			}
-			var gotRows []flows.FlowRow
+			var gotRows []flows.Row
 			for rs := kept; len(rs) > 0; {
 				rs = rs[tr.ObserveBatch(rs, 1<<20):]
 			}

@@ -76,8 +76,8 @@ func iatCols(dir string) []table.Column {
 	}
 }
 
-// FlowsSchema is the flows table: one row per flow.
-var FlowsSchema = &table.Schema{
+// Schema is the flows table: one row per flow.
+var Schema = &table.Schema{
 	Name:         "flows",
 	Version:      1,
 	RowGroupRows: 1 << 17, // 43 columns, many of them float statistics
@@ -126,8 +126,8 @@ func flowColumns(base []table.Column) []table.Column {
 // MaxHistory bounds the history string; letters past it are dropped.
 const MaxHistory = 64
 
-// FlowRow is one flow's row.
-type FlowRow struct {
+// Row is one flow's row.
+type Row struct {
 	FlowID      uint64
 	CommunityID [CommunityIDLen]byte
 	TSStart     int64
@@ -203,9 +203,9 @@ func (s *Summary) Std() float64 {
 	return math.Sqrt(s.M2 / float64(s.N))
 }
 
-// AppendTo appends the row to a batch of FlowsSchema, filling the columns
+// AppendTo appends the row to a batch of Schema, filling the columns
 // whose index is in cols (the others stay empty: no writer reads them).
-func (r *FlowRow) AppendTo(b *table.Batch, cols []int) {
+func (r *Row) AppendTo(b *table.Batch, cols []int) {
 	b.N++
 	for _, c := range cols {
 		r.appendCol(&b.Cols[c], c)
@@ -228,7 +228,7 @@ func appendOptFloat(v *table.Vector, ok bool, x float64) {
 	}
 }
 
-func (r *FlowRow) appendCol(v *table.Vector, c int) {
+func (r *Row) appendCol(v *table.Vector, c int) {
 	switch c {
 	case ColFlowID:
 		v.AppendUint(r.FlowID)
@@ -302,7 +302,7 @@ func (r *FlowRow) appendCol(v *table.Vector, c int) {
 // appendStat appends one of the per-direction statistics columns: the
 // 16 columns run orig len, resp len, orig iat, resp iat, each min, mean,
 // std, max.
-func (r *FlowRow) appendStat(v *table.Vector, c int) {
+func (r *Row) appendStat(v *table.Vector, c int) {
 	k := c - ColOrigLenMin
 	d := &r.Orig
 	if k/4%2 == 1 {

@@ -52,7 +52,7 @@ type Shards struct {
 	rowPl []FlowRowsPlugin
 	chunk int
 	// OnFlow receives the flows' rows, in order; valid during the call.
-	OnFlow func(row *FlowRow)
+	OnFlow func(row *Row)
 	closed bool
 }
 
@@ -100,7 +100,7 @@ const (
 // every shard in the flows table's order (a plugin of pairs of hosts,
 // whose flows span shards).
 type FlowRowsPlugin interface {
-	FlowEndHook
+	EndHook
 	Finisher
 	FlowRowsOnly()
 }
@@ -479,8 +479,8 @@ func ShardOf(r *parsers.PacketRow, n int) int {
 	return int((x >> 32) * uint64(n) >> 32)
 }
 
-// ShardCounters are the trackers' counters, summed over the shards.
-type ShardCounters struct {
+// Counters are the trackers' counters, summed over the shards.
+type Counters struct {
 	Started, Ended, Evicted, CapHits uint64
 	// PeakLive is the sum of each shard's most flows live at once: with
 	// several shards, a bound of the most live at once over all.
@@ -490,8 +490,8 @@ type ShardCounters struct {
 }
 
 // Counters sums the shards' counters; call it after Close.
-func (s *Shards) Counters() ShardCounters {
-	var c ShardCounters
+func (s *Shards) Counters() Counters {
+	var c Counters
 	for _, t := range s.ws {
 		c.Started += t.Started
 		c.Ended += t.Ended

@@ -8,19 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/beacons"
-	"github.com/pcap2table/pcap2table/flows/dns"
-	"github.com/pcap2table/pcap2table/flows/http"
-	"github.com/pcap2table/pcap2table/flows/tls"
 	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/protocols/dns"
+	"github.com/pcap2table/pcap2table/protocols/http"
+	"github.com/pcap2table/pcap2table/protocols/tls"
 	"github.com/pcap2table/pcap2table/table"
 )
 
 // sharded is what a Shards run produced.
 type sharded struct {
-	flows  []flows.FlowRow
+	flows  []flows.Row
 	labels []uint64 // the packets' flow_id (0: none)
 	tables []*table.Batch
 }
@@ -32,7 +32,7 @@ func runShards(cfg flows.Config, rows []parsers.PacketRow, n, batch, chunk int) 
 	s := flows.NewShards(cfg, n)
 	flows.SetChunk(s, chunk)
 	var out sharded
-	s.OnFlow = func(r *flows.FlowRow) { out.flows = append(out.flows, *r) }
+	s.OnFlow = func(r *flows.Row) { out.flows = append(out.flows, *r) }
 	plugins := []func(*flows.Output) flows.Plugin{
 		func(o *flows.Output) flows.Plugin { return dns.New(o) },
 		func(o *flows.Output) flows.Plugin { return http.New(o) },
@@ -168,7 +168,7 @@ func TestShardsAsTracker(t *testing.T) {
 		want := feed(flows.DefaultConfig(), nil, slices.Clone(rows))
 		got := runShards(flows.DefaultConfig(), rows, 3, 100, 10)
 		// the tracker ran no plugin
-		key := func(r flows.FlowRow) string { r.Service = ""; return fmt.Sprintf("%+v", r) }
+		key := func(r flows.Row) string { r.Service = ""; return fmt.Sprintf("%+v", r) }
 		a, b := make([]string, len(want)), make([]string, len(got.flows))
 		for i := range want {
 			a[i] = key(want[i])

@@ -107,7 +107,7 @@ func TestStreamsWithTshark(t *testing.T) {
 		}
 		c := newCollector(t)
 		_, fl := trackWith(t, flows.DefaultConfig(), c, filepath.Join(capturesDir, name))
-		slices.SortStableFunc(fl, func(a, b flows.FlowRow) int { return cmp.Compare(a.TSStart, b.TSStart) })
+		slices.SortStableFunc(fl, func(a, b flows.Row) int { return cmp.Compare(a.TSStart, b.TSStart) })
 		// ours: "from to" -> the directions with data, by flow start
 		ours := map[string][]*dirStream{}
 		for i := range fl {

@@ -68,7 +68,7 @@ type links struct{ prev, next int32 }
 
 type list struct{ head, tail int32 }
 
-// Tracker assigns packets to flows and produces a FlowRow per ended flow.
+// Tracker assigns packets to flows and produces a Row per ended flow.
 type Tracker struct {
 	cfg     Config
 	timeout [numClasses]int64
@@ -97,7 +97,7 @@ type Tracker struct {
 	defrag      defrag
 	fragTimeout int64
 	fragCap     int
-	ended       []FlowRow
+	ended       []Row
 	takeNext    bool // ended was handed out: start over on the next append
 	rs          reasm
 	pl          plugins
@@ -219,7 +219,7 @@ func (t *Tracker) PendingRows() int {
 // TakeEnded returns the rows of the flows ended since the last call, in
 // the order they ended. They are valid until the next call to Observe,
 // Close or TakeEnded.
-func (t *Tracker) TakeEnded() []FlowRow {
+func (t *Tracker) TakeEnded() []Row {
 	if t.takeNext {
 		return nil
 	}
@@ -227,12 +227,12 @@ func (t *Tracker) TakeEnded() []FlowRow {
 	return t.ended
 }
 
-func (t *Tracker) newRow() *FlowRow {
+func (t *Tracker) newRow() *Row {
 	if t.takeNext {
 		t.ended = t.ended[:0]
 		t.takeNext = false
 	}
-	t.ended = append(t.ended, FlowRow{})
+	t.ended = append(t.ended, Row{})
 	if t.sharded {
 		t.endedTags = append(t.endedTags, t.tag)
 	}

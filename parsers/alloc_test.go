@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -27,9 +29,9 @@ func TestZeroAllocs(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Decode + append only, packets held in memory, batch warm.
-			r, _ := openBytes(data)
-			var pkts []parsers.Packet
-			var p parsers.Packet
+			r, _ := reftest.OpenBytes(data)
+			var pkts []capture.Packet
+			var p capture.Packet
 			for r.Next(&p) == nil {
 				q := p
 				q.Data = bytes.Clone(p.Data)
@@ -37,9 +39,9 @@ func TestZeroAllocs(t *testing.T) {
 			}
 			var d parsers.Decoder
 			var row parsers.PacketRow
-			b := table.NewBatch(parsers.PacketsSchema, len(pkts))
+			b := table.NewBatch(parsers.Schema, len(pkts))
 			files := []string{name}
-			all, _ := parsers.PacketsSchema.Projection(nil)
+			all, _ := parsers.Schema.Projection(nil)
 			// Row at a time (AppendTo), and as the pipeline does it: decode
 			// into a row buffer, then AppendRows column by column.
 			rowAtATime := func() {
@@ -65,7 +67,7 @@ func TestZeroAllocs(t *testing.T) {
 			}
 			// Reading: after the first packet (headers and interfaces are
 			// read by then), no packet allocates.
-			r, _ = openBytes(data)
+			r, _ = reftest.OpenBytes(data)
 			if err := r.Next(&p); err != nil {
 				t.Fatal(err)
 			}
@@ -87,8 +89,8 @@ func TestAppendRowsEqualsAppendTo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, _ := openBytes(data)
-		var p parsers.Packet
+		r, _ := reftest.OpenBytes(data)
+		var p capture.Packet
 		var d parsers.Decoder
 		var rows []parsers.PacketRow
 		for r.Next(&p) == nil {
@@ -101,9 +103,9 @@ func TestAppendRowsEqualsAppendTo(t *testing.T) {
 			rows = append(rows, row)
 		}
 		files := []string{name}
-		all, _ := parsers.PacketsSchema.Projection(nil)
-		a := table.NewBatch(parsers.PacketsSchema, len(rows))
-		b := table.NewBatch(parsers.PacketsSchema, len(rows))
+		all, _ := parsers.Schema.Projection(nil)
+		a := table.NewBatch(parsers.Schema, len(rows))
+		b := table.NewBatch(parsers.Schema, len(rows))
 		for i := range rows {
 			rows[i].AppendTo(a, files, parsers.AllColumns)
 		}
@@ -118,7 +120,7 @@ func TestAppendRowsEqualsAppendTo(t *testing.T) {
 					va.Valid[i] && (va.Type == table.String && string(va.Bytes(i)) != string(vb.Bytes(i)) ||
 						va.Type.Unsigned() && va.U64[i] != vb.U64[i] ||
 						va.Type == table.Timestamp && va.I64[i] != vb.I64[i]) {
-					t.Fatalf("%s: column %s row %d differs", name, parsers.PacketsSchema.Columns[c].Name, i)
+					t.Fatalf("%s: column %s row %d differs", name, parsers.Schema.Columns[c].Name, i)
 				}
 			}
 		}

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -17,13 +19,13 @@ var benchCaptures = []string{
 }
 
 // readAll returns the capture's packets, their data copied.
-func readPackets(b *testing.B, data []byte) []parsers.Packet {
-	r, err := openBytes(data)
+func readPackets(b *testing.B, data []byte) []capture.Packet {
+	r, err := reftest.OpenBytes(data)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var pkts []parsers.Packet
-	var p parsers.Packet
+	var pkts []capture.Packet
+	var p capture.Packet
 	for r.Next(&p) == nil {
 		p.Data = append([]byte(nil), p.Data...)
 		pkts = append(pkts, p)
@@ -44,11 +46,11 @@ func BenchmarkSource(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			n := 0
 			for range b.N {
-				r, err := openBytes(data)
+				r, err := reftest.OpenBytes(data)
 				if err != nil {
 					b.Fatal(err)
 				}
-				var p parsers.Packet
+				var p capture.Packet
 				for r.Next(&p) == nil {
 					n++
 				}
@@ -85,8 +87,8 @@ func BenchmarkDecode(b *testing.B) {
 			for i := range pkts {
 				d.Decode(&pkts[i], &rows[i])
 			}
-			all, _ := parsers.PacketsSchema.Projection(nil)
-			batch := table.NewBatch(parsers.PacketsSchema, len(rows))
+			all, _ := parsers.Schema.Projection(nil)
+			batch := table.NewBatch(parsers.Schema, len(rows))
 			files := []string{name}
 			parsers.AppendRows(batch, rows, files, all) // grow the buffers
 			b.ReportAllocs()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/sniff"
 )
 
@@ -25,17 +26,17 @@ func readAll(t testing.TB, path string) ([]parsers.PacketRow, error) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s, err := sniff.Open(f, parsers.ReadBufferSize)
+	s, err := sniff.Open(f, capture.ReadBufferSize)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	r, err := parsers.Open(s, 0, filepath.Base(path))
+	r, err := capture.Open(s, 0, filepath.Base(path))
 	if err != nil {
 		return nil, err
 	}
 	var (
-		p    parsers.Packet
+		p    capture.Packet
 		d    parsers.Decoder
 		rows []parsers.PacketRow
 	)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 )
 
 // Decoder decodes the link, network and transport headers of packets into
@@ -134,7 +135,7 @@ func firstStep(lt layers.LinkType) step {
 
 // Decode fills row from p. Every packet yields a row: a header that does not
 // decode stops decoding and sets DecodeError, keeping what was decoded.
-func (d *Decoder) Decode(p *Packet, row *PacketRow) {
+func (d *Decoder) Decode(p *capture.Packet, row *PacketRow) {
 	*row = PacketRow{
 		File:      p.File,
 		Frame:     p.Frame,

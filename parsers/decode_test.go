@@ -6,6 +6,7 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 )
 
 // Packet builders for cases the real captures do not cover.
@@ -105,7 +106,7 @@ func TestDecodeEncapsulations(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var d parsers.Decoder
 			var r parsers.PacketRow
-			p := parsers.Packet{Data: tc.data, CapLen: uint32(len(tc.data)), Length: uint32(len(tc.data)), LinkType: tc.link, Frame: 1}
+			p := capture.Packet{Data: tc.data, CapLen: uint32(len(tc.data)), Length: uint32(len(tc.data)), LinkType: tc.link, Frame: 1}
 			d.Decode(&p, &r)
 			got := func(col int, s string) string {
 				if !r.Has(col) {
@@ -165,7 +166,7 @@ func TestDecodeTCP(t *testing.T) {
 			data := eth(0x0800, ipv4(6, a1, a2, tc.seg))
 			var d parsers.Decoder
 			var r parsers.PacketRow
-			p := parsers.Packet{Data: data, CapLen: uint32(len(data)), Length: uint32(len(data)), LinkType: layers.LinkTypeEthernet, Frame: 1}
+			p := capture.Packet{Data: data, CapLen: uint32(len(data)), Length: uint32(len(data)), LinkType: layers.LinkTypeEthernet, Frame: 1}
 			d.Decode(&p, &r)
 			if r.SrcPort != 443 || r.DstPort != 50000 || !r.Has(parsers.ColSrcPort) {
 				t.Errorf("ports %d %d", r.SrcPort, r.DstPort)

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/sniff"
 )
 
@@ -18,18 +19,18 @@ func ExampleDecoder() {
 		return
 	}
 	defer f.Close()
-	s, err := sniff.Open(f, parsers.ReadBufferSize)
+	s, err := sniff.Open(f, capture.ReadBufferSize)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	r, err := parsers.Open(s, 0, "vxlan.pcap")
+	r, err := capture.Open(s, 0, "vxlan.pcap")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	var (
-		p   parsers.Packet
+		p   capture.Packet
 		d   parsers.Decoder
 		row parsers.PacketRow
 	)

@@ -48,9 +48,9 @@ const (
 	numPacketCols
 )
 
-// PacketsSchema is the packets table: one row per packet, in capture order
+// Schema is the packets table: one row per packet, in capture order
 // (several inputs: merged in timestamp order).
-var PacketsSchema = &table.Schema{
+var Schema = &table.Schema{
 	Name:    "packets",
 	Version: 1,
 	// Row groups of 128 Ki rows (DuckDB writes 120 Ki): a row group's
@@ -183,7 +183,7 @@ func appendMAC(b []byte, m *[6]byte) []byte {
 // AllColumns selects every column for AppendTo.
 const AllColumns = ^uint64(0)
 
-// AppendTo appends the row to a batch of PacketsSchema, filling only the
+// AppendTo appends the row to a batch of Schema, filling only the
 // columns whose bit is set in want (the others stay empty: no writer reads
 // them). files holds the input names, indexed by File. It does not
 // allocate once the batch has grown to its working size. The pipeline
@@ -200,7 +200,7 @@ func (r *PacketRow) AppendTo(b *table.Batch, files []string, want uint64) {
 // column is nullable and the row does not have it.
 func (r *PacketRow) appendCol(c []table.Vector, files []string, col int) {
 	v := &c[col]
-	if PacketsSchema.Columns[col].Nullable && !r.Has(col) {
+	if Schema.Columns[col].Nullable && !r.Has(col) {
 		v.AppendNull()
 		return
 	}

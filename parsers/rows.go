@@ -7,7 +7,7 @@ import (
 	"github.com/pcap2table/pcap2table/table"
 )
 
-// AppendRows appends rows to a batch of PacketsSchema, column by column,
+// AppendRows appends rows to a batch of Schema, column by column,
 // filling only the columns listed in cols (the others stay empty: no writer
 // reads them). Column-major loops cost a few ns per value, against about
 // 16 ns per value for row-at-a-time appends with a per-value column switch.

@@ -49,16 +49,16 @@ fuzz() {
   exit 1
 }
 fuzz ./sniff FuzzOpen
-fuzz ./parsers FuzzPcap
-fuzz ./parsers FuzzPcapng
+fuzz ./parsers/capture FuzzPcap
+fuzz ./parsers/capture FuzzPcapng
 fuzz ./parsers FuzzDecode
 fuzz ./parsers FuzzAppendAddr
 fuzz ./writers FuzzAppendJSONString
 fuzz ./flows FuzzTracker
-fuzz ./flows/dns FuzzDNS
-fuzz ./flows/http FuzzHTTP
-fuzz ./flows/tls FuzzTLS
-fuzz ./flows/tls FuzzQUIC
+fuzz ./protocols/dns FuzzDNS
+fuzz ./protocols/http FuzzHTTP
+fuzz ./protocols/tls FuzzTLS
+fuzz ./protocols/tls FuzzQUIC
 
 echo "== corpus sweep (every table on every shared capture: no panic, timeout or memory blow-up)"
 corpus=testdata/captures

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/table"
 	"github.com/pcap2table/pcap2table/writers"
@@ -22,29 +23,29 @@ func BenchmarkWriters(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	s, err := sniff.Open(f, parsers.ReadBufferSize)
+	s, err := sniff.Open(f, capture.ReadBufferSize)
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := parsers.Open(s, 0, name)
+	r, err := capture.Open(s, 0, name)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var rows []parsers.PacketRow
 	var d parsers.Decoder
-	var p parsers.Packet
+	var p capture.Packet
 	for r.Next(&p) == nil {
 		rows = append(rows, parsers.PacketRow{})
 		d.Decode(&p, &rows[len(rows)-1])
 	}
-	all, _ := parsers.PacketsSchema.Projection(nil)
-	batch := table.NewBatch(parsers.PacketsSchema, len(rows))
+	all, _ := parsers.Schema.Projection(nil)
+	batch := table.NewBatch(parsers.Schema, len(rows))
 	parsers.AppendRows(batch, rows, []string{name}, all)
 	for _, format := range writers.Names() {
 		fm, _ := writers.Lookup(format)
 		b.Run(format, func(b *testing.B) {
 			b.ReportAllocs()
-			w, err := fm.New(io.Discard, parsers.PacketsSchema, writers.Options{})
+			w, err := fm.New(io.Discard, parsers.Schema, writers.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

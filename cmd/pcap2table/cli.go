@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/pcap2table/pcap2table"
+	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/beacons"
 	"github.com/pcap2table/pcap2table/internal/hugepage"
-	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/writers"
 	"github.com/schollz/progressbar/v3"
@@ -336,7 +336,7 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		return codeErr{exitPartial, msg}
 	}
 	var nc *sniff.NotCaptureError
-	var ie *parsers.InputError
+	var ie *capture.InputError
 	if errors.As(err, &nc) || errors.As(err, &ie) {
 		return codeErr{exitError, oneLine(err)}
 	}

@@ -20,7 +20,7 @@ type Row map[string]any
 // rows (tracker.Observe, then Close) and returns its table's rows and the
 // flows' rows. Batches of 7 rows make the batch hand-over part of every
 // test. A plugin panic fails the test.
-func Run(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*flows.Output) flows.Plugin) ([]Row, []flows.FlowRow) {
+func Run(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*flows.Output) flows.Plugin) ([]Row, []flows.Row) {
 	t.Helper()
 	tr := flows.NewTracker(flows.DefaultConfig())
 	b := table.NewBatch(s, 8)
@@ -32,7 +32,7 @@ func Run(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*flows
 	if err := tr.Register(mk(out)); err != nil {
 		t.Fatal(err)
 	}
-	var fl []flows.FlowRow
+	var fl []flows.Row
 	for i := range rows {
 		tr.Observe(&rows[i])
 		fl = append(fl, tr.TakeEnded()...)
@@ -127,7 +127,7 @@ func StreamEvents(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk fu
 	c := &counter{n: map[uint64]int{}}
 	c.Plugin = mk(out)
 	c.stream, _ = c.Plugin.(flows.StreamHook)
-	c.end, _ = c.Plugin.(flows.FlowEndHook)
+	c.end, _ = c.Plugin.(flows.EndHook)
 	if c.stream == nil {
 		t.Fatal("the plugin has no StreamHook")
 	}
@@ -151,7 +151,7 @@ func StreamEvents(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk fu
 type counter struct {
 	flows.Plugin
 	stream flows.StreamHook
-	end    flows.FlowEndHook
+	end    flows.EndHook
 	n      map[uint64]int
 }
 
@@ -160,7 +160,7 @@ func (c *counter) Stream(conn *flows.Conn, ev *flows.StreamEvent) {
 	c.stream.Stream(conn, ev)
 }
 
-func (c *counter) FlowEnd(conn *flows.Conn, row *flows.FlowRow) {
+func (c *counter) FlowEnd(conn *flows.Conn, row *flows.Row) {
 	if c.end != nil {
 		c.end.FlowEnd(conn, row)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 	"github.com/pcap2table/pcap2table/sniff"
 )
 
@@ -55,6 +56,41 @@ func ReadTSV(t testing.TB, path string) []Row {
 	return rows
 }
 
+// CaptureSeeds returns the bytes of every capture in dir whose first
+// bytes are one of the magics: fuzz seeds from real files.
+func CaptureSeeds(t testing.TB, dir string, magics ...[]byte) [][]byte {
+	t.Helper()
+	var seeds [][]byte
+	for _, name := range Captures(t, dir) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range magics {
+			if bytes.HasPrefix(b, m) {
+				seeds = append(seeds, b)
+				break
+			}
+		}
+	}
+	return seeds
+}
+
+// The magic numbers of pcap (either byte order, µs or ns) and pcapng.
+var (
+	PcapMagics   = [][]byte{{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}}
+	PcapngMagics = [][]byte{{0x0a, 0x0d, 0x0d, 0x0a}}
+)
+
+// OpenBytes opens a capture held in memory.
+func OpenBytes(b []byte) (capture.Reader, error) {
+	s, err := sniff.Open(bytes.NewReader(b), capture.ReadBufferSize)
+	if err != nil {
+		return nil, err
+	}
+	return capture.Open(s, 0, "seed")
+}
+
 // Captures lists the capture files in dir (not its folders, manifest,
 // notice or readme), sorted.
 func Captures(t testing.TB, dir string) []string {
@@ -80,26 +116,26 @@ func Captures(t testing.TB, dir string) []string {
 // gives the rows before the damage.
 func Decode(t testing.TB, paths ...string) []parsers.PacketRow {
 	t.Helper()
-	var srcs []parsers.Source
+	var srcs []capture.Source
 	for i, path := range paths {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Close() })
-		s, err := sniff.Open(f, parsers.ReadBufferSize)
+		s, err := sniff.Open(f, capture.ReadBufferSize)
 		if err != nil {
 			return nil
 		}
-		r, err := parsers.Open(s, i, filepath.Base(path))
+		r, err := capture.Open(s, i, filepath.Base(path))
 		if err != nil {
 			return nil
 		}
 		srcs = append(srcs, r)
 	}
-	m := parsers.NewMerge(srcs, func(int, error) {})
+	m := capture.NewMerge(srcs, func(int, error) {})
 	var (
-		p    parsers.Packet
+		p    capture.Packet
 		d    parsers.Decoder
 		rows []parsers.PacketRow
 	)

@@ -1,4 +1,4 @@
-package parsers_test
+package capture_test
 
 import (
 	"bytes"
@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 )
 
 // pcapFile builds a little-endian µs pcap with records of the given caplens
@@ -45,17 +46,17 @@ func TestPcapLimits(t *testing.T) {
 		{"whole", pcapFile(60, 1514, 60), 3, ""},
 		// An impossible caplen that still fits in the read buffer is refused.
 		{"caplen over 256 KiB inside the buffer", append(pcapFile(60, 300<<10), make([]byte, 64)...), 1, "offset 100: corrupt: frame 2: caplen 307200 exceeds 262144"},
-		{"largest caplen", pcapFile(60, parsers.MaxCapLen, 60), 3, ""},
+		{"largest caplen", pcapFile(60, capture.MaxCapLen, 60), 3, ""},
 		{"cut in a header", pcapFile(60, 60)[:24+76+8], 1, "offset 100: cut short: packet record header of frame 2 has 8 of 16 bytes"},
 		{"cut in data", pcapFile(60, 60)[:24+76+16+30], 1, "offset 100: cut short: frame 2: record needs 76 bytes, file has 46"},
 		{"header only", pcapFile(), 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := openBytes(tc.data)
+			r, err := reftest.OpenBytes(tc.data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var p parsers.Packet
+			var p capture.Packet
 			n := 0
 			for {
 				err = r.Next(&p)
@@ -76,7 +77,7 @@ func TestPcapLimits(t *testing.T) {
 				}
 				return
 			}
-			var ie *parsers.InputError
+			var ie *capture.InputError
 			if !errors.As(err, &ie) || !strings.HasSuffix(err.Error(), tc.err) {
 				t.Fatalf("err %v, want ...%s", err, tc.err)
 			}

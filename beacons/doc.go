@@ -1,6 +1,6 @@
 // Package beacons is the beacons table's plugin: it groups the flows by
 // (originator, responder, responder port, protocol) as they end (a
-// flows.FlowEndHook) and, at the end of the input (a flows.Finisher),
+// flows.EndHook) and, at the end of the input (a flows.Finisher),
 // writes one row per pair with enough connections: the statistics of the
 // intervals between connection starts and of the bytes per connection,
 // and a beaconing score defined in docs/beacons.md.

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/dns"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/protocols/dns"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -93,7 +93,7 @@ func readRows(b *table.Batch) []row {
 
 // run feeds rows to a tracker with the dns plugin and returns the dns
 // rows, the flows and the plugin.
-func run(t testing.TB, rows []parsers.PacketRow) ([]row, []flows.FlowRow, *dns.Plugin) {
+func run(t testing.TB, rows []parsers.PacketRow) ([]row, []flows.Row, *dns.Plugin) {
 	t.Helper()
 	tr := flows.NewTracker(flows.DefaultConfig())
 	b := table.NewBatch(dns.Schema, 64)
@@ -106,7 +106,7 @@ func run(t testing.TB, rows []parsers.PacketRow) ([]row, []flows.FlowRow, *dns.P
 	if err := tr.Register(p); err != nil {
 		t.Fatal(err)
 	}
-	var fl []flows.FlowRow
+	var fl []flows.Row
 	for i := range rows {
 		tr.Observe(&rows[i])
 		fl = append(fl, tr.TakeEnded()...)

@@ -4,10 +4,10 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/http"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/protocols/http"
 	"github.com/pcap2table/pcap2table/table"
 )
 

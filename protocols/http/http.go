@@ -713,9 +713,9 @@ func (p *Plugin) end(c *flows.Conn, st *conn, dir flows.Dir) {
 	p.done(c, st, dir)
 }
 
-// FlowEnd implements flows.FlowEndHook: the transactions still open are
+// FlowEnd implements flows.EndHook: the transactions still open are
 // written.
-func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.FlowRow) {
+func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.Row) {
 	st := p.flows[c.ID]
 	if st == nil {
 		return

@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/http"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/protocols/http"
 )
 
 const capturesDir = "../../testdata/captures"
 
-func run(t testing.TB, rows []parsers.PacketRow) ([]plugintest.Row, []flows.FlowRow) {
+func run(t testing.TB, rows []parsers.PacketRow) ([]plugintest.Row, []flows.Row) {
 	t.Helper()
 	return plugintest.Run(t, rows, http.Schema, func(o *flows.Output) flows.Plugin { return http.New(o) })
 }

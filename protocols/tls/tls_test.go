@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/tls"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
+	"github.com/pcap2table/pcap2table/protocols/tls"
 	"github.com/pcap2table/pcap2table/table"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pcap2table/pcap2table/flows/tls"
+	"github.com/pcap2table/pcap2table/protocols/tls"
 )
 
 // chSpec describes a ClientHello for the builder: ciphers and extension

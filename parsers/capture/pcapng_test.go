@@ -1,4 +1,4 @@
-package parsers_test
+package capture_test
 
 import (
 	"encoding/binary"
@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/parsers/capture"
 )
 
 // ngw builds pcapng blocks in one byte order.
@@ -90,12 +91,12 @@ type ngPacket struct {
 
 func readNg(t *testing.T, data []byte) ([]ngPacket, error) {
 	t.Helper()
-	r, err := openBytes(data)
+	r, err := reftest.OpenBytes(data)
 	if err != nil {
 		return nil, err
 	}
 	var out []ngPacket
-	var p parsers.Packet
+	var p capture.Packet
 	for {
 		if err := r.Next(&p); err != nil {
 			if err == io.EOF {
@@ -155,7 +156,7 @@ func TestPcapngErrors(t *testing.T) {
 	good := len(w.b)
 	w.epb(3, 2, pkt) // interface 3 was never described
 	_, err := readNg(t, w.b)
-	var ie *parsers.InputError
+	var ie *capture.InputError
 	if !errors.As(err, &ie) || ie.Offset != int64(good) || !strings.Contains(err.Error(), "interface 3 not described") {
 		t.Fatalf("err %v", err)
 	}
@@ -167,7 +168,7 @@ func TestPcapngErrors(t *testing.T) {
 	good = len(w.b)
 	w.epb(0, 2, pkt)
 	got, err := readNg(t, w.b[:len(w.b)-10])
-	if len(got) != 1 || !errors.As(err, &ie) || ie.Offset != int64(good) || !errors.Is(err, parsers.ErrTruncated) {
+	if len(got) != 1 || !errors.As(err, &ie) || ie.Offset != int64(good) || !errors.Is(err, capture.ErrTruncated) {
 		t.Fatalf("%d packets, err %v", len(got), err)
 	}
 }

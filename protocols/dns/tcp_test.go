@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
-	"github.com/pcap2table/pcap2table/flows/dns"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/protocols/dns"
 	"github.com/pcap2table/pcap2table/table"
 )
 

@@ -164,9 +164,9 @@ func (p *Plugin) Schema() *table.Schema { return Schema }
 // plugin reads the rows of all.
 func (p *Plugin) FlowRowsOnly() {}
 
-// FlowEnd implements flows.FlowEndHook: the connection counts for its
+// FlowEnd implements flows.EndHook: the connection counts for its
 // pair.
-func (p *Plugin) FlowEnd(_ *flows.Conn, row *flows.FlowRow) {
+func (p *Plugin) FlowEnd(_ *flows.Conn, row *flows.Row) {
 	p.spanLo = min(p.spanLo, row.TSStart)
 	p.spanHi = max(p.spanHi, row.TSEnd)
 	k := pairKey{src: row.SrcIP, dst: row.DstIP, port: row.DstPort, proto: row.IPProto}

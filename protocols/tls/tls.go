@@ -412,8 +412,8 @@ func (p *Plugin) sslv2(c *flows.Conn, st *conn, ts int64, data []byte) {
 	st.csid = append([]byte(nil), p.hello.SessionID...)
 }
 
-// FlowEnd implements flows.FlowEndHook.
-func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.FlowRow) {
+// FlowEnd implements flows.EndHook.
+func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.Row) {
 	st := p.flows[c.ID]
 	if st == nil {
 		return

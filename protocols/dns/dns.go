@@ -362,9 +362,9 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 	}
 }
 
-// FlowEnd implements flows.FlowEndHook: the queries still waiting are
+// FlowEnd implements flows.EndHook: the queries still waiting are
 // unanswered.
-func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.FlowRow) {
+func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.Row) {
 	st := p.flows[c.ID]
 	if st == nil {
 		return
