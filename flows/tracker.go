@@ -1,768 +1,513 @@
 package flows
 
 import (
+	"cmp"
 	"encoding/binary"
-	"time"
-	"unsafe"
+	"slices"
 
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
 )
 
-// Config sets the timeouts (in capture time), the Community ID seed and
-// the reassembly bounds.
-type Config struct {
-	TCPIdle    time.Duration // a TCP flow without packets for this long ends (idle)
-	UDPIdle    time.Duration // the same for UDP, ICMP and other protocols
-	Active     time.Duration // a flow older than this ends (active) and a new one continues it; 0: never
-	CloseDelay time.Duration // a TCP flow closed by FIN or RST is kept this long for late packets
-	Seed       uint16        // Community ID seed
-
-	// ReassemblyWait is how long (capture time) an acknowledged hole in a
-	// TCP stream waits for its bytes before they are declared missing.
-	ReassemblyWait time.Duration
-	// ReassemblyFlowCap bounds the out-of-order bytes waiting behind holes
-	// in one flow, and ReassemblyCap those of all flows together.
-	ReassemblyFlowCap, ReassemblyCap int64
-	// FragTimeout is how long (capture time) an IP datagram waits for its
-	// fragments, and FragCap bounds the bytes of all waiting datagrams.
-	FragTimeout time.Duration
-	FragCap     int64
-	// MaxFlows bounds the flows live at once (0: no bound). At the bound a
-	// new flow first ends the least recently active one: a flow closed by
-	// FIN or RST and kept for late packets if there is one (with its own
-	// end_reason), else with end_reason "evicted". Memory is about 1.2 KiB
-	// per live flow, so the bound is the tracker's memory bound.
-	MaxFlows int
-	// VerifyChecksums checks TCP and UDP checksums: a bad one adds 'c' to
-	// the history (the packet still counts). Off by default: captures
-	// taken on a sending host hold offloaded, wrong checksums.
-	VerifyChecksums bool
+// Shards runs several trackers, one per core: each packet goes to the
+// tracker its shard names, a symmetric hash of the flow's addresses,
+// protocol, VLAN and tunnel id, so that both directions of a flow and
+// every fragment of a datagram meet in one tracker, and flows stay whole.
+//
+// The rows come out in one order whatever the number of shards: Observe
+// takes a batch of packets, the trackers observe their packets of it in
+// parallel, and each row they make carries a tag (the index of the packet
+// that made it); the rows of the shards are merged by tag. Timeouts
+// apply at the end of each batch (a flow past its timeout that gets a
+// packet before is ended at that packet, as one tracker does): the flows
+// past their timeouts then end in the order their first packets came,
+// in chunks so that a burst of them (a capture with a long pause) is not
+// held as rows all at once. At the end of the input the flows still live
+// end in that order too. Each tracker's clock is the latest capture time
+// of all the packets before, whichever shard they went to. So the flows
+// table, the plugins' tables and the packets' flow_id are the same with
+// one shard or eight.
+//
+// The exception is the bounds: Config.MaxFlows, ReassemblyCap and FragCap
+// are shared out between the shards (each has its part), so when a bound
+// is reached which flow gives way depends on the number of shards.
+//
+// A plugin is made once per shard (Register), except a FlowRowsPlugin,
+// made once and fed the merged flows' rows.
+//
+// A Shards is used from one goroutine; its trackers run on their own (the
+// first on the caller's) only within Observe and Close. Stop (or Close)
+// ends those goroutines.
+type Shards struct {
+	ws    []*Tracker
+	jobs  []shardJob
+	work  []chan *shardJob
+	done  chan struct{}
+	pos   uint64 // global index of the next packet
+	now   int64  // the clock: the latest capture time seen
+	clock []int64
+	heads []int
+	tags  [][]uint64 // scratch of merge
+	outs  []*shardOut
+	rowPl []FlowRowsPlugin
+	chunk int
+	// OnFlow receives the flows' rows, in order; valid during the call.
+	OnFlow func(row *Row)
+	closed bool
 }
 
-// DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,
-// close delay 5 s, and an active timeout of 30 min; holes wait 100 ms,
-// and 1 MiB per flow and 64 MiB in all may wait behind them; fragments
-// wait 30 s (Linux's ipfrag_time), 16 MiB in all; at most DefaultMaxFlows
-// flows live at once.
-func DefaultConfig() Config {
-	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second,
-		ReassemblyWait: 100 * time.Millisecond, ReassemblyFlowCap: 1 << 20, ReassemblyCap: 64 << 20,
-		FragTimeout: 30 * time.Second, FragCap: 16 << 20, MaxFlows: DefaultMaxFlows}
+// shardOut is a plugin's table: the shards' own Outputs, merged into dst.
+type shardOut struct {
+	dst   *Output
+	local []*Output
+	b     []*table.Batch
 }
 
-// DefaultMaxFlows is the default bound on live flows: 1 Mi flows, about
-// 1.3 GiB with the writers' buffers (a SYN flood cannot grow it further).
-const DefaultMaxFlows = 1 << 20
+// shardJob is the work of one shard for one step.
+type shardJob struct {
+	rows  []parsers.PacketRow
+	idx   []int32 // the rows of this shard
+	clock []int64 // the clock at each row
+	base  uint64  // the global index of rows[0]
+	end   int     // first end this many candidates (tagCut | rank)
+	sweep bool    // after the rows: the boundary, at clock now
+	eof   bool    // the sweep is the end of the input
+	now   int64
+}
 
-// idle classes: each has its own idle queue (queue.go).
+// candidate is a flow to end at a boundary or at the end, ordered by the
+// global index of its first packet (then its id) across shards.
+type candidate struct {
+	seq, id uint64
+	rank    uint64
+	i       int32
+}
+
+// The tags order a step's rows: the flows ended by the step's cut first
+// (by rank), then the rows of the packets (by global index), then those
+// of the datagrams given up at the boundary (by their first fragment's
+// index).
 const (
-	classTCP = iota
-	classOther
-	classClosing
-	numClasses
+	tagCut    = 0 << 62
+	tagPacket = 1 << 62
+	tagFrag   = 2 << 62
+	tagFinish = 3 << 62
 )
 
-const none = -1
-
-type links struct{ prev, next int32 }
-
-type list struct{ head, tail int32 }
-
-// Tracker assigns packets to flows and produces a Row per ended flow.
-type Tracker struct {
-	cfg     Config
-	timeout [numClasses]int64
-	active  int64
-
-	ix   index
-	ring [16]rowKey // keys of the rows ahead (ObserveBatch)
-	// scratch holds the key of a row observed without one computed ahead
-	scratch rowKey
-	pages   [][]flow // flow i is pages[i>>pageBits][i&pageMask]
-	n       int32    // flow slots in use or free
-	free    []int32
-	idle    [numClasses]idleQueue
-	byAge   list // ordered by start, for the active timeout
-	now     int64
-	due     int64 // no flow times out before this capture time
-	// endedNow holds the ids of the flows ended at capture time endedAt
-	// that had started then too, or at the same packet: a flow of the same
-	// key starting then takes the next generation (newID), so that ids stay
-	// unique. At most maxEndedNow of the former; past that, overflow.
-	endedNow map[uint64]struct{}
-	endedAt  int64
-	overflow bool
-
-	tunnels     []string // tunnel names by flow.tunnel; 0 is none
-	defrag      defrag
-	fragTimeout int64
-	fragCap     int
-	ended       []Row
-	takeNext    bool // ended was handed out: start over on the next append
-	rs          reasm
-	pl          plugins
-	services    []string // service names, by bit of flow.service
-	userStream  StreamHandler
-
-	// Driven by a Shards (shard.go): rows are tagged for merging, and
-	// timeouts apply at batch boundaries rather than at the packet that
-	// reaches them.
-	sharded   bool
-	sweeping  bool     // giving datagrams up at a boundary: tags by datagram
-	pos       uint64   // the global index of the packet observed (or of the boundary)
-	tag       uint64   // the merge key of the rows made now (tagCut, tagPacket, tagFrag | value)
-	endedTags []uint64 // tag of each row of ended
-	cand      []candidate
-
-	// Counters for stats; PeakLive is the most flows live at once;
-	// Evicted counts the flows ended early at Config.MaxFlows.
-	Started, Ended, PeakLive, Evicted uint64
+// FlowRowsPlugin is a plugin that reads nothing but the flows' rows (its
+// FlowEnd is called with a nil Conn) and writes its rows when it
+// finishes. Shards makes one for all shards and feeds it the rows of
+// every shard in the flows table's order (a plugin of pairs of hosts,
+// whose flows span shards).
+type FlowRowsPlugin interface {
+	EndHook
+	Finisher
+	FlowRowsOnly()
 }
 
-// NewTracker returns a tracker with the given configuration.
-func NewTracker(c Config) *Tracker {
-	t := &Tracker{cfg: c, ix: newIndex(), tunnels: []string{""}}
-	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
-	t.active = int64(c.Active)
-	for i := range t.idle {
-		t.idle[i].list = list{none, none}
+// NewShards returns n trackers (n >= 1) with configuration c, its bounds
+// shared out.
+func NewShards(c Config, n int) *Shards {
+	n = max(n, 1)
+	s := &Shards{jobs: make([]shardJob, n), heads: make([]int, n), now: -1 << 63, chunk: 1024}
+	part := func(x int64) int64 { return (x + int64(n) - 1) / int64(n) }
+	c.ReassemblyCap, c.FragCap = part(c.ReassemblyCap), part(c.FragCap)
+	if c.MaxFlows > 0 {
+		c.MaxFlows = int(part(int64(c.MaxFlows)))
 	}
-	t.byAge = list{none, none}
-	t.due = 1<<63 - 1
-	t.now = -1 << 63
-	t.fragTimeout, t.fragCap = int64(c.FragTimeout), int(c.FragCap)
-	t.rs.wait = int64(c.ReassemblyWait)
-	t.rs.flowCap, t.rs.totalCap = uint64(max(c.ReassemblyFlowCap, 0)), uint64(max(c.ReassemblyCap, 0))
-	return t
-}
-
-// SetStreamHandler makes the tracker hold out-of-order TCP payload and
-// hand each flow's reassembled streams to h (nil: none; the default, which
-// costs no copies).
-func (t *Tracker) SetStreamHandler(h StreamHandler) {
-	t.userStream = h
-	if len(t.pl.stream) == 0 {
-		t.rs.h = h
+	for range n {
+		t := NewTracker(c)
+		t.sharded = true
+		s.ws = append(s.ws, t)
 	}
-}
-
-// Retain copies the bytes of r that Observe reads (a fragment's data, the
-// segment when checksums are verified, TCP payload when a stream handler
-// or a plugin's StreamHook is set, other payload when a plugin has a
-// PacketHook) to the end of arena, points r at the copies and returns the
-// grown arena. A pipeline calls it before the packet's buffer is reused,
-// to observe r later. The copies stay valid until arena's bytes are
-// overwritten (a slice that grew keeps the old array alive).
-func (t *Tracker) Retain(r *parsers.PacketRow, arena []byte) []byte {
-	if !r.Has(parsers.ColIPProto) {
-		return arena
-	}
-	keep := func(b []byte) []byte {
-		if len(b) == 0 {
-			return b
+	if n > 1 {
+		s.done = make(chan struct{}, n)
+		s.work = make([]chan *shardJob, n)
+		for w := 1; w < n; w++ {
+			s.work[w] = make(chan *shardJob, 1)
+			go func(t *Tracker, work chan *shardJob) {
+				for j := range work {
+					t.runJob(j)
+					s.done <- struct{}{}
+				}
+			}(s.ws[w], s.work[w])
 		}
-		n := len(arena)
-		arena = append(arena, b...)
-		return arena[n:len(arena):len(arena)]
 	}
-	if isFragment(r) {
-		// the data is all defrag reads; the rest is in it, unused
-		r.IPPayload, r.L4, r.Payload = keep(r.IPPayload), nil, nil
-		return arena
-	}
-	r.IPPayload = nil
-	if t.cfg.VerifyChecksums {
-		r.L4 = keep(r.L4)
-	} else {
-		r.L4 = nil
-	}
-	if r.IPProto == 6 && t.rs.h != nil || r.IPProto != 6 && len(t.pl.packet) > 0 {
-		r.Payload = keep(r.Payload)
-	} else {
-		r.Payload = nil
-	}
-	return arena
+	return s
 }
 
-// CapHits is the number of times a TCP stream gave up its holes because a
-// reassembly cap (per flow, in total, or holes per direction) was reached.
-func (t *Tracker) CapHits() uint64 { return t.rs.capHits }
-
-// Waiting is the number of out-of-order TCP payload bytes now waiting
-// behind holes, over all flows.
-func (t *Tracker) Waiting() uint64 { return t.rs.total }
-
-// Flows live in pages of pageSize, so that growing the table copies no
-// flow (one growing slice of flows spent a sixth of a flows-only run
-// copying itself). A page is 128 flows (96 KiB): with 4096 a tracker
-// cleared 3 MiB for its first flow, which made the fuzz target, with its
-// six trackers an input, ten times slower than its work.
-const (
-	pageBits = 7
-	pageSize = 1 << pageBits
-	pageMask = pageSize - 1
-)
-
-func (t *Tracker) flow(i int32) *flow { return &t.pages[i>>pageBits][i&pageMask] }
-
-// Live is the number of flows being tracked.
-func (t *Tracker) Live() int { return t.ix.n }
-
-// PendingRows is the number of ended flows not yet taken.
-func (t *Tracker) PendingRows() int {
-	if t.takeNext {
-		return 0
+// Register makes a plugin with newPlugin for each shard (or, for a
+// FlowRowsPlugin, once) and registers it. The rows of the plugin's table
+// are merged into out, as the flows' rows are ordered.
+func (s *Shards) Register(newPlugin func(out *Output) Plugin, out *Output) error {
+	so := &shardOut{dst: out}
+	for w, t := range s.ws {
+		var b *table.Batch
+		o := &Output{batch: &b, max: 1 << 62, tag: &t.tag}
+		p := newPlugin(o)
+		if w == 0 {
+			if _, ok := p.(FlowRowsPlugin); ok {
+				s.rowPl = append(s.rowPl, newPlugin(out).(FlowRowsPlugin))
+				return nil
+			}
+		}
+		b = table.NewBatch(p.Schema(), 64)
+		if err := t.Register(p); err != nil {
+			return err
+		}
+		so.local, so.b = append(so.local, o), append(so.b, b)
 	}
-	return len(t.ended)
+	s.outs = append(s.outs, so)
+	return nil
 }
 
-// TakeEnded returns the rows of the flows ended since the last call, in
-// the order they ended. They are valid until the next call to Observe,
-// Close or TakeEnded.
-func (t *Tracker) TakeEnded() []Row {
-	if t.takeNext {
-		return nil
-	}
-	t.takeNext = true
-	return t.ended
-}
+// Retain is Tracker.Retain (every shard copies the same bytes).
+func (s *Shards) Retain(r *parsers.PacketRow, arena []byte) []byte { return s.ws[0].Retain(r, arena) }
 
-func (t *Tracker) newRow() *Row {
-	if t.takeNext {
-		t.ended = t.ended[:0]
-		t.takeNext = false
+// Observe observes a batch of rows, in capture order, and fills their
+// flow_id and community_id; then the flows past their timeouts end. The
+// rows of ended flows go to OnFlow and the plugins' rows to their
+// Outputs. The bytes the rows point to (see Tracker.Retain) are read
+// during the call only.
+func (s *Shards) Observe(rows []parsers.PacketRow) {
+	n := len(s.ws)
+	if cap(s.clock) < len(rows) {
+		s.clock = make([]int64, len(rows))
 	}
-	t.ended = append(t.ended, Row{})
-	if t.sharded {
-		t.endedTags = append(t.endedTags, t.tag)
-	}
-	return &t.ended[len(t.ended)-1]
-}
-
-// Observe assigns the packet to its flow (creating, continuing or ending
-// flows) and fills the row's flow_id and community_id. Packets without IP
-// addresses belong to no flow. An IP fragment is held until its datagram
-// is whole (defrag.go), which then counts as one packet.
-func (t *Tracker) Observe(r *parsers.PacketRow) {
-	t.observe(r, nil)
-	t.pos++
-}
-
-// ObserveBatch observes rows in order, as Observe would each, and returns
-// how many it observed: all of them, or fewer once PendingRows reaches
-// maxPending (take the ended flows, then go on with the rest). It is
-// faster than Observe row by row: the rows' flows are looked up a few rows
-// ahead and their memory prefetched, so that the cache misses of a large
-// flow table overlap with the work on the rows before (they were most of
-// a flows-only run's time).
-func (t *Tracker) ObserveBatch(rows []parsers.PacketRow, maxPending int) int {
-	const ahead = 8 // rows between prefetching a bucket and observing its row
-	for j := 0; j < min(ahead, len(rows)); j++ {
-		t.prepare(&rows[j], &t.ring[j%len(t.ring)])
+	clock := s.clock[:len(rows)]
+	for w := range s.jobs {
+		s.jobs[w] = shardJob{rows: rows, idx: s.jobs[w].idx[:0], clock: clock, base: s.pos, sweep: true}
 	}
 	for i := range rows {
-		if j := i + ahead; j < len(rows) {
-			t.prepare(&rows[j], &t.ring[j%len(t.ring)])
+		r := &rows[i]
+		if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
+			continue
 		}
-		if j := i + ahead/2; j < len(rows) {
-			t.prefetchFlow(&t.ring[j%len(t.ring)])
+		s.now = max(s.now, r.TS)
+		clock[i] = s.now
+		w := 0
+		if n > 1 {
+			w = ShardOf(r, n)
 		}
-		t.observe(&rows[i], &t.ring[i%len(t.ring)])
-		t.pos++
-		if t.PendingRows() >= maxPending {
-			return i + 1
-		}
+		s.jobs[w].idx = append(s.jobs[w].idx, int32(i))
 	}
-	return len(rows)
+	s.pos += uint64(len(rows))
+	for w := range s.jobs {
+		s.jobs[w].now = s.now
+	}
+	s.run()
+	s.endCandidates()
 }
 
-// rowKey is a row's flow key and its hash, computed before the row is
-// observed (ObserveBatch).
-type rowKey struct {
-	k      Key
-	h      uint64
-	side   uint8
-	oneWay bool
-	ok     bool // a whole IP packet, keyed
-}
-
-// prepare computes the key of the row's flow and prefetches its index
-// bucket.
-func (t *Tracker) prepare(r *parsers.PacketRow, a *rowKey) {
-	a.ok = r.Has(parsers.ColSrcIP) && r.Has(parsers.ColDstIP) && r.Has(parsers.ColIPProto) && !isFragment(r)
-	if !a.ok {
+// Close ends the flows still live (end_reason eof, or their timeout's if
+// it passed), the oldest first, and finishes the plugins. It stops the
+// shards' goroutines: the Shards is done.
+func (s *Shards) Close() {
+	if s.closed {
 		return
 	}
-	t.keyOf(r, a)
-	prefetch(uintptr(unsafe.Pointer(t.ix.bucket(a.h))))
+	for w := range s.jobs {
+		s.jobs[w] = shardJob{idx: s.jobs[w].idx[:0], base: s.pos, sweep: true, eof: true, now: s.now}
+	}
+	s.run()
+	s.endCandidates()
+	for _, t := range s.ws {
+		t.tag = tagFinish
+		t.finishPlugins()
+	}
+	s.merge()
+	for _, p := range s.rowPl {
+		p.Finish()
+	}
+	s.Stop()
 }
 
-// prefetchFlow prefetches the memory of the flow a prepared key probably
-// has (its bucket's first entry, when its hash bits match).
-func (t *Tracker) prefetchFlow(a *rowKey) {
-	if !a.ok {
+// Stop stops the shards' goroutines without ending the flows (Close does
+// both).
+func (s *Shards) Stop() {
+	if s.closed {
 		return
 	}
-	e := *t.ix.bucket(a.h)
-	if e == 0 || uint32(e>>32) != uint32(a.h) {
-		return
+	s.closed = true
+	for _, c := range s.work[min(1, len(s.work)):] {
+		close(c)
 	}
-	prefetchLines(uintptr(unsafe.Pointer(t.flow(int32(uint32(e))-1))), int(unsafe.Sizeof(flow{})+63)/64)
 }
 
-func (t *Tracker) observe(r *parsers.PacketRow, a *rowKey) {
-	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
-		return
+// run runs the jobs, the first shard's here, and merges their rows.
+func (s *Shards) run() {
+	for w := 1; w < len(s.ws); w++ {
+		s.work[w] <- &s.jobs[w]
 	}
-	if ts := r.TS; ts > t.now {
-		t.now = ts
-		if ts >= t.due && !t.sharded {
-			t.expire(ts)
+	s.ws[0].runJob(&s.jobs[0])
+	for w := 1; w < len(s.ws); w++ {
+		<-s.done
+	}
+	s.merge()
+}
+
+// endCandidates ends the flows the shards found past their timeouts (or
+// live at the end), chunk at a time, in the order of their first packets.
+func (s *Shards) endCandidates() {
+	for {
+		// the chunk's first candidates over all shards get their ranks
+		for w := range s.heads {
+			s.heads[w] = 0
+		}
+		r := 0
+		for ; r < s.chunk; r++ {
+			best := -1
+			for w, t := range s.ws {
+				if s.heads[w] < len(t.cand) && (best < 0 || candLess(&t.cand[s.heads[w]], &s.ws[best].cand[s.heads[best]])) {
+					best = w
+				}
+			}
+			if best < 0 {
+				break
+			}
+			s.ws[best].cand[s.heads[best]].rank = uint64(r)
+			s.heads[best]++
+		}
+		if r == 0 {
+			return
+		}
+		for w := range s.jobs {
+			s.jobs[w] = shardJob{idx: s.jobs[w].idx[:0], end: s.heads[w], now: s.now}
+		}
+		s.run()
+	}
+}
+
+func candLess(a, b *candidate) bool { return a.seq < b.seq || a.seq == b.seq && a.id < b.id }
+
+// merge moves the rows the shards made in a step to OnFlow, the
+// FlowRowsPlugins and the plugins' Outputs, in the order of their tags.
+func (s *Shards) merge() {
+	tags := s.tags[:0]
+	for _, t := range s.ws {
+		tags = append(tags, t.endedTags)
+	}
+	clear(s.heads)
+	for {
+		w, lo, hi := nextRun(s.heads, tags)
+		if w < 0 {
+			break
+		}
+		for i := lo; i < hi; i++ {
+			row := &s.ws[w].ended[i]
+			if s.OnFlow != nil {
+				s.OnFlow(row)
+			}
+			for _, p := range s.rowPl {
+				p.FlowEnd(nil, row)
+			}
 		}
 	}
-	if isFragment(r) {
-		t.fragment(r, addr16(r.SrcIP), addr16(r.DstIP))
-		return
+	for _, t := range s.ws {
+		t.ended, t.endedTags = t.ended[:0], t.endedTags[:0]
 	}
-	t.observeIP(r, a)
-}
-
-// observeIP counts a whole IP packet (or reassembled datagram) in its flow
-// and labels the row; it returns the flow and the packet's side. a is the
-// row's key computed ahead, or nil.
-func (t *Tracker) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
-	i, side := t.flowFor(r, a)
-	f := t.flow(i)
-	f.lastClock = t.now
-	f.observe(&t.rs, r, side, t.cfg.VerifyChecksums)
-	if len(t.pl.packet) > 0 {
-		t.packetHooks(f, side, r)
-	}
-	t.touch(i)
-	t.label(r, f)
-	return i, side
-}
-
-// keyOf computes the key of the packet's flow, its hash and which side
-// sent the packet.
-func (t *Tracker) keyOf(r *parsers.PacketRow, a *rowKey) {
-	src, dst := addr16(r.SrcIP), addr16(r.DstIP)
-	k := &a.k
-	*k = Key{Proto: r.IPProto, V6: !r.SrcIP.Is4()}
-	sport, dport, oneWay := uint16(0), uint16(0), false
-	switch k.Proto {
-	case 6, 17, 132:
-		if r.Has(parsers.ColSrcPort) {
-			sport, dport, k.HasPorts = r.SrcPort, r.DstPort, true
+	for _, so := range s.outs {
+		tags = tags[:0]
+		for _, o := range so.local {
+			tags = append(tags, o.tags)
 		}
-	case 1, 58:
-		if r.Has(parsers.ColICMPType) {
-			sport, dport, oneWay = ICMPPorts(k.Proto == 58, r.ICMPType, r.ICMPCode)
-			k.HasPorts = true
+		clear(s.heads)
+		for {
+			w, lo, hi := nextRun(s.heads, tags)
+			if w < 0 {
+				break
+			}
+			so.dst.appendRows(so.b[w], lo, hi)
+		}
+		for w, o := range so.local {
+			so.b[w].Reset()
+			o.tags = o.tags[:0]
 		}
 	}
-	fwd := oneWay || lessKey(&src, sport, &dst, dport)
-	if fwd {
-		k.A, k.B, k.PortA, k.PortB = src, dst, sport, dport
+	s.tags = tags[:0]
+}
+
+// nextRun returns the shard whose next row has the lowest tag, and the
+// run [lo, hi) of its rows that come before any other shard's next one,
+// advancing heads past it (w < 0: no rows left). tags[w] are shard w's
+// tags, in order; heads[w] the first not yet taken.
+func nextRun(heads []int, tags [][]uint64) (w, lo, hi int) {
+	w = -1
+	next := uint64(1<<64 - 1) // the lowest tag of the other shards
+	for x, t := range tags {
+		if heads[x] == len(t) {
+			continue
+		}
+		if w < 0 || t[heads[x]] < tags[w][heads[w]] {
+			if w >= 0 {
+				next = min(next, tags[w][heads[w]])
+			}
+			w = x
+		} else {
+			next = min(next, t[heads[x]])
+		}
+	}
+	if w < 0 {
+		return -1, 0, 0
+	}
+	lo, hi = heads[w], heads[w]+1
+	for t := tags[w]; hi < len(t) && t[hi] < next; hi++ {
+	}
+	heads[w] = hi
+	return w, lo, hi
+}
+
+// appendRows appends rows [lo, hi) of src (a batch of the Output's table),
+// handing full batches over.
+func (o *Output) appendRows(src *table.Batch, lo, hi int) {
+	for lo < hi {
+		b := *o.batch
+		n := hi - lo
+		if o.full != nil {
+			n = min(n, max(o.max-b.N, 1))
+		}
+		b.AppendRows(src, lo, lo+n)
+		lo += n
+		if b.N >= o.max && o.full != nil {
+			o.full()
+		}
+	}
+}
+
+// runJob does a shard's part of a step.
+func (t *Tracker) runJob(j *shardJob) {
+	// the flows of the cut, by rank
+	for _, c := range t.cand[:j.end] {
+		t.tag = tagCut | c.rank
+		reason := "eof"
+		if exp, r := t.expired(t.flow(c.i), t.now); exp {
+			reason = r
+		}
+		t.end(c.i, reason)
+	}
+	t.cand = t.cand[:copy(t.cand, t.cand[j.end:])]
+	// the packets, their flows looked up a few rows ahead (ObserveBatch)
+	const ahead = 8
+	rows, idx := j.rows, j.idx
+	for k := 0; k < min(ahead, len(idx)); k++ {
+		t.prepare(&rows[idx[k]], &t.ring[k%len(t.ring)])
+	}
+	for k, i := range idx {
+		if a := k + ahead; a < len(idx) {
+			t.prepare(&rows[idx[a]], &t.ring[a%len(t.ring)])
+		}
+		if a := k + ahead/2; a < len(idx) {
+			t.prefetchFlow(&t.ring[a%len(t.ring)])
+		}
+		t.now = j.clock[i]
+		t.pos = j.base + uint64(i)
+		t.tag = tagPacket | t.pos
+		t.observe(&rows[i], &t.ring[k%len(t.ring)])
+	}
+	if j.sweep {
+		t.now = max(t.now, j.now)
+		t.pos = j.base + uint64(len(rows))
+		t.sweepAt(j.eof)
+	}
+}
+
+// sweepAt gives up the datagrams past their timeout (all of them at the
+// end) and lists the flows to end: those past their timeouts (all live
+// flows at the end), ordered by their first packets.
+func (t *Tracker) sweepAt(eof bool) {
+	t.sweeping = true
+	if eof {
+		for d := &t.defrag; d.qHead < len(d.queue); {
+			t.giveUp(d.pop())
+		}
 	} else {
-		k.A, k.B, k.PortA, k.PortB = dst, src, dport, sport
+		t.expireFrags(t.now)
 	}
+	t.sweeping = false
+	t.cand = t.cand[:0]
+	add := func(i int32) {
+		f := t.flow(i)
+		t.cand = append(t.cand, candidate{seq: f.firstSeq, id: f.id, i: i})
+	}
+	if eof {
+		for i := t.byAge.head; i != none; i = t.flow(i).age.next {
+			add(i)
+		}
+	} else {
+		now := t.now
+		for c := range t.idle {
+			t.timedOut(c, now, true, func(i int32, _ string) bool {
+				add(i)
+				return true
+			})
+		}
+		if t.active > 0 {
+			for i := t.byAge.head; i != none && t.flow(i).firstClock+t.active <= now; i = t.flow(i).age.next {
+				add(i)
+			}
+		}
+	}
+	slices.SortFunc(t.cand, func(a, b candidate) int {
+		if c := cmp.Compare(a.seq, b.seq); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	t.cand = slices.CompactFunc(t.cand, func(a, b candidate) bool { return a.i == b.i })
+}
+
+// ShardOf returns the shard (in [0, n)) of the row's flow: a hash of its
+// addresses in either order, IP protocol, VLAN and tunnel id, so both
+// directions of a flow and all fragments of a datagram share it. The row
+// has IP addresses and protocol.
+func ShardOf(r *parsers.PacketRow, n int) int {
+	a, b := addr16(r.SrcIP), addr16(r.DstIP)
+	// each address folded to a word and mixed (index.go's mix), so that
+	// a sum of two is as good as either; the sum does not care for their
+	// order
+	const k1, k2 = 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9
+	x := mix(binary.LittleEndian.Uint64(a[:8])^binary.LittleEndian.Uint64(a[8:]), k1) +
+		mix(binary.LittleEndian.Uint64(b[:8])^binary.LittleEndian.Uint64(b[8:]), k1)
+	x ^= uint64(r.IPProto)
 	if r.Has(parsers.ColVLAN) {
-		k.VLAN = r.VLAN
+		x ^= uint64(r.VLAN) << 8
 	}
 	if r.Has(parsers.ColTunnelID) {
-		k.TunnelID = r.TunnelID
+		x ^= uint64(r.TunnelID) << 24
 	}
-	a.side, a.oneWay = 0, oneWay
-	if !fwd {
-		a.side = 1
-	}
-	a.h = t.ix.hash(k)
+	x = mix(x, k2)
+	return int((x >> 32) * uint64(n) >> 32)
 }
 
-// flowFor finds or starts the flow of the packet (a SYN on a closed
-// connection's key starts a new one) and says which side sent it. a is
-// the packet's key computed ahead, or nil.
-func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
-	if a == nil || !a.ok {
-		a = &t.scratch
-		t.keyOf(r, a)
-	}
-	pos, i, ok := t.ix.find(&a.k, a.h, t)
-	if ok {
-		// The flow ends here when its timeout passed (the lazy queues had
-		// not ended it yet) or a SYN reuses its closed connection's key;
-		// the packet starts a new one.
-		old := t.flow(i)
-		exp, reason := t.expired(old, t.now)
-		if !exp && a.k.Proto == 6 && r.Has(parsers.ColTCPFlags) && old.reused(r.TCPFlags) {
-			exp, reason = true, old.closeReason()
-		}
-		if exp {
-			t.end(i, reason)
-			ok = false
-		}
-	}
-	if !ok {
-		removed := i != none
-		if t.cfg.MaxFlows > 0 && t.ix.n >= t.cfg.MaxFlows {
-			t.evict()
-			removed = true
-		}
-		if removed {
-			// an end above removed an entry: entries after pos may
-			// have shifted back into it
-			pos, _, _ = t.ix.find(&a.k, a.h, t)
-		}
-		i = t.start(&a.k, a.h, pos, r, a.side, a.oneWay)
-	}
-	return i, a.side
+// Counters are the trackers' counters, summed over the shards.
+type Counters struct {
+	Started, Ended, Evicted, CapHits uint64
+	// PeakLive is the sum of each shard's most flows live at once: with
+	// several shards, a bound of the most live at once over all.
+	PeakLive                          uint64
+	Datagrams, Incomplete, Unassigned uint64
+	PluginPanics                      map[string]uint64 // by table; nil when none
 }
 
-// evict ends the least recently active flow to make room for a new one
-// (Config.MaxFlows): a closing flow (closed by FIN or RST, kept for late
-// packets) if any, with its own reason; else the flow of the idle queues
-// with the oldest last packet, as "evicted".
-func (t *Tracker) evict() {
-	if i, _ := t.oldest(classClosing); i != none {
-		t.end(i, t.flow(i).closeReason())
-		return
-	}
-	victim := int32(none)
-	for c := range t.idle {
-		// the queues are lazy: a flow with packets since it was queued
-		// is queued again, until the oldest is what its place says
-		for {
-			i, key := t.oldest(c)
-			if i == none {
-				break
+// Counters sums the shards' counters; call it after Close.
+func (s *Shards) Counters() Counters {
+	var c Counters
+	for _, t := range s.ws {
+		c.Started += t.Started
+		c.Ended += t.Ended
+		c.Evicted += t.Evicted
+		c.CapHits += t.CapHits()
+		c.PeakLive += t.PeakLive
+		d, i, u := t.FragStats()
+		c.Datagrams += d
+		c.Incomplete += i
+		c.Unassigned += u
+		for k, v := range t.PluginPanics() {
+			if c.PluginPanics == nil {
+				c.PluginPanics = map[string]uint64{}
 			}
-			if f := t.flow(i); f.lastClock != key {
-				t.takeOldest(c, i)
-				t.requeue(i)
-				continue
-			}
-			if victim == none || t.flow(i).lastClock < t.flow(victim).lastClock {
-				victim = i
-			}
-			break
+			c.PluginPanics[k] += v
 		}
 	}
-	if victim != none {
-		t.Evicted++
-		t.end(victim, "evicted")
-	}
-}
-
-func (t *Tracker) label(r *parsers.PacketRow, f *flow) {
-	r.FlowID = f.id
-	r.Set(parsers.ColFlowID)
-	r.CommunityID = f.cid
-	r.Set(parsers.ColCommunityID)
-}
-
-func lessKey(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
-	// big-endian words compare as the bytes do
-	a0, b0 := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
-	if a0 != b0 {
-		return a0 < b0
-	}
-	a1, b1 := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:])
-	if a1 != b1 {
-		return a1 < b1
-	}
-	return pa < pb
-}
-
-// start creates the flow of key k, whose first packet came from side.
-func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side uint8, oneWay bool) int32 {
-	var i int32
-	if n := len(t.free); n > 0 {
-		i = t.free[n-1]
-		t.free = t.free[:n-1]
-	} else {
-		if int(t.n>>pageBits) == len(t.pages) {
-			// a new page: the flows never move, nothing is copied
-			t.pages = append(t.pages, make([]flow, pageSize))
-		}
-		i = t.n
-		t.n++
-	}
-	f := t.flow(i)
-	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, origSide: side, tunnel: t.tunnelIndex(r.Tunnel)}
-	f.idle, f.age = links{none, none}, links{none, none}
-	f.firstClock, f.lastClock = t.now, t.now
-	f.firstSeq = t.pos
-	f.hasVLAN = r.Has(parsers.ColVLAN)
-	f.hasTunnelID = r.Has(parsers.ColTunnelID)
-	f.id = t.newID(k, r.TS)
-	var sa, da = addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
-	// written in place: f.cid has room for exactly the 30 bytes
-	AppendCommunityID(f.cid[:0], t.cfg.Seed, sa, da, k.Proto, k.PortA, k.PortB, k.HasPorts, oneWay)
-	f.class = classOther
-	if k.Proto == 6 {
-		f.class = classTCP
-	}
-	f.initRoles(r, side)
-	t.ix.insert(pos, h, i)
-	t.PeakLive = max(t.PeakLive, uint64(t.ix.n))
-	t.enqueue(i)
-	t.push(&t.byAge, i, true)
-	t.due = min(t.due, f.firstClock+t.timeout[f.class])
-	if t.active > 0 {
-		t.due = min(t.due, f.firstClock+t.active)
-	}
-	t.Started++
-	if len(t.pl.start) > 0 {
-		t.startHooks(f)
-	}
-	return i
-}
-
-// tunnelIndex interns a tunnel name (the decoder's few constants).
-func (t *Tracker) tunnelIndex(name string) uint8 {
-	for i, n := range t.tunnels {
-		if n == name {
-			return uint8(i)
-		}
-	}
-	if len(t.tunnels) == 256 {
-		return 0 // cannot happen: the decoder names a handful of tunnels
-	}
-	t.tunnels = append(t.tunnels, name)
-	return uint8(len(t.tunnels) - 1)
-}
-
-// end produces the flow's row and forgets it.
-func (t *Tracker) end(i int32, reason string) {
-	f := t.flow(i)
-	if f.first == t.now || f.firstSeq == t.pos {
-		t.endedThen(f)
-	}
-	t.dequeue(i)
-	t.unlink(&t.byAge, i, true)
-	t.ix.remove(t.ix.hash(&f.key), i)
-	if f.key.Proto == 6 {
-		f.flush(&t.rs, f.origSide, f.last)
-		f.flush(&t.rs, f.origSide^1, f.last)
-	}
-	row := t.newRow()
-	f.row(row, reason)
-	row.Tunnel = t.tunnels[f.tunnel]
-	if len(t.pl.end) > 0 {
-		t.endHooks(f, row)
-	}
-	row.Service = t.serviceString(f.service)
-	f.inUse = false
-	t.free = append(t.free, i)
-	t.Ended++
-}
-
-// touch keeps the flow's idle queue right after a packet. The queues are
-// lazy (queue.go): a flow is not moved for each packet, only when its
-// class changes.
-func (t *Tracker) touch(i int32) {
-	f := t.flow(i)
-	c := f.wantClass()
-	if c == f.class {
-		return
-	}
-	t.dequeue(i)
-	f.class = c
-	t.enqueue(i)
-	t.due = min(t.due, f.lastClock+t.timeout[c])
-}
-
-// expired reports whether the flow's idle (or close) timeout passed at
-// capture time now, and why it ends then.
-func (t *Tracker) expired(f *flow, now int64) (bool, string) {
-	if f.lastClock+t.timeout[f.class] > now {
-		if t.active > 0 && f.firstClock+t.active <= now {
-			return true, "active" // expire's budget had left it
-		}
-		return false, ""
-	}
-	if f.class == classClosing {
-		return true, f.closeReason()
-	}
-	return true, "idle"
-}
-
-// expireBudget bounds the flows one call to expire ends: a burst of
-// timeouts (a scan's flows, all idle at once) is spread over the packets
-// that follow, and the rows of ended flows waiting to be taken stay few.
-// A flow past its timeout but not yet ended is ended when its next packet
-// comes (flowFor) or at the end (CloseSome), with the same row, so only
-// the order of rows depends on the budget.
-const expireBudget = 256
-
-// expire ends the flows whose timeouts have passed at capture time now,
-// up to expireBudget of them. Observe calls it only once now reaches due,
-// not for every packet.
-func (t *Tracker) expire(now int64) {
-	// datagrams first: one given up incomplete still counts in its flow
-	t.expireFrags(now)
-	budget := expireBudget
-	for c := range t.idle {
-		if budget == 0 {
-			break
-		}
-		t.timedOut(c, now, false, func(i int32, reason string) bool {
-			t.end(i, reason)
-			budget--
-			return budget > 0
-		})
-	}
-	if t.active > 0 {
-		for t.byAge.head != none && budget > 0 {
-			f := t.flow(t.byAge.head)
-			if f.firstClock+t.active > now {
-				break
-			}
-			t.end(t.byAge.head, "active")
-			budget--
-		}
-	}
-	// The queues' oldest hold the earliest deadlines; later packets only
-	// move deadlines later (touch lowers due for a flow that closes).
-	t.due = 1<<63 - 1
-	for c := range t.idle {
-		if i, key := t.oldest(c); i != none {
-			t.due = min(t.due, key+t.timeout[c])
-		}
-	}
-	if t.active > 0 && t.byAge.head != none {
-		t.due = min(t.due, t.flow(t.byAge.head).firstClock+t.active)
-	}
-	if d := &t.defrag; d.qHead < len(d.queue) {
-		if g := d.m[d.queue[d.qHead].k]; g != nil {
-			t.due = min(t.due, g.first+t.fragTimeout)
-		}
-	}
-}
-
-// Close ends every live flow (end_reason eof), in the order they started.
-func (t *Tracker) Close() {
-	t.closeFrags()
-	for t.CloseSome(1 << 30) {
-	}
-}
-
-// CloseSome ends up to n live flows (end_reason eof), the oldest first,
-// and reports whether flows remain: the rows of a large table can be taken
-// n at a time, rather than all held at once.
-func (t *Tracker) CloseSome(n int) bool {
-	if t.defrag.qHead < len(t.defrag.queue) {
-		t.closeFrags() // incomplete datagrams still count
-	}
-	for ; n > 0 && t.byAge.head != none; n-- {
-		reason := "eof"
-		if exp, r := t.expired(t.flow(t.byAge.head), t.now); exp {
-			reason = r // timed out before the end; the lazy queues had not ended it
-		}
-		t.end(t.byAge.head, reason)
-	}
-	if t.byAge.head == none {
-		t.finishPlugins()
-		return false
-	}
-	return true
-}
-
-func (t *Tracker) ln(i int32, age bool) *links {
-	if age {
-		return &t.flow(i).age
-	}
-	return &t.flow(i).idle
-}
-
-func (t *Tracker) push(l *list, i int32, age bool) {
-	n := t.ln(i, age)
-	n.prev, n.next = l.tail, none
-	if l.tail != none {
-		t.ln(l.tail, age).next = i
-	} else {
-		l.head = i
-	}
-	l.tail = i
-}
-
-func (t *Tracker) unlink(l *list, i int32, age bool) {
-	n := t.ln(i, age)
-	if n.prev != none {
-		t.ln(n.prev, age).next = n.next
-	} else if l.head == i {
-		l.head = n.next
-	}
-	if n.next != none {
-		t.ln(n.next, age).prev = n.prev
-	} else if l.tail == i {
-		l.tail = n.prev
-	}
-	n.prev, n.next = none, none
-}
-
-// newID returns the id of a flow of key k whose first packet, the one
-// observed now, has capture time ts.
-//
-// A flow that starts earlier than a packet before it (capture time went
-// backwards: pcapng sections appended, a clock stepped back) may share key
-// and first time with a flow that ended long ago, which nothing remembers;
-// its id also hashes the packet's index in the input (t.pos). Any other
-// flow of the key starts at the time of the clock: one that ended long
-// ago started earlier.
-//
-// That leaves the flows of the key that ended at this very moment, at the
-// instant they started (evicted at Config.MaxFlows, a connection closed
-// and its tuple reused within a nanosecond) or at the packet they started
-// at (datagrams given up together, evicting one another): the id is that
-// of the first generation none of them has. Past maxEndedNow of those
-// at one instant (a flood of flows evicted as they start, all with one
-// timestamp), the flows starting at that instant hash their index too.
-//
-// So flow_id is unique within a conversion, and the same for any number
-// of shards (the index and the clock are the global ones), short of a
-// bound: Config.MaxFlows, or maxEndedNow, both reached only at thousands
-// of flows ending within the nanosecond they started.
-func (t *Tracker) newID(k *Key, ts int64) uint64 {
-	var seq uint64
-	if ts < t.now || t.overflow && t.endedAt == ts {
-		seq = t.pos + 1
-	}
-	id := flowID(k, ts, 0, seq)
-	if t.endedAt == t.now {
-		for gen := uint32(1); ; gen++ {
-			if _, dup := t.endedNow[id]; !dup {
-				break
-			}
-			id = flowID(k, ts, gen, seq)
-		}
-	}
-	return id
-}
-
-// maxEndedNow bounds the ids endedNow keeps of flows that ended at the
-// instant they started (about 2 MiB), whatever the input; those that end
-// at the packet they started at are kept in any case, being no more than
-// the datagrams given up at once.
-const maxEndedNow = 1 << 16
-
-// endedThen remembers the id of a flow ending at the instant or at the
-// packet it started at (newID), until the clock moves.
-func (t *Tracker) endedThen(f *flow) {
-	if t.endedAt != t.now {
-		if len(t.endedNow) > 64 {
-			t.endedNow = nil // clear would cost its capacity at every instant after
-		}
-		clear(t.endedNow)
-		t.endedAt, t.overflow = t.now, false
-	}
-	if len(t.endedNow) >= maxEndedNow && f.firstSeq != t.pos {
-		t.overflow = true // the flows starting now hash their index (newID)
-		return
-	}
-	if t.endedNow == nil {
-		t.endedNow = make(map[uint64]struct{})
-	}
-	t.endedNow[f.id] = struct{}{}
+	return c
 }
