@@ -12,48 +12,83 @@ import (
 	"github.com/pcap2table/pcap2table/table"
 )
 
-// tables lists every table the tool can write, in documentation order.
-var tables = []*table.Schema{parsers.Schema, flows.Schema, dns.Schema, http.Schema, tls.Schema, beacons.Schema}
-
-// protocols are the plugin tables: the one list of plugins, in the order
-// they are registered with the tracker (the order of their hooks' calls
-// and of the flows table's service names). A plugin is made only when its
-// table is written.
-var protocols = []struct {
+// A tableDef is a table the tool can write: its schema and its producer,
+// one of three kinds. The packets table is the decoder's own rows. A
+// subscriber table is made from the rows of the flows as they end (the
+// flows table itself, beacons). A plugin table is made by a protocol
+// parser that the flow tracker feeds packets and streams, one per tracker
+// shard (dns, http, tls).
+type tableDef struct {
 	schema *table.Schema
-	new    func(out *flows.Output, o *Options) flows.Plugin
-}{
-	{dns.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return dns.New(out) }},
-	{http.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return http.New(out) }},
-	{tls.Schema, func(out *flows.Output, _ *Options) flows.Plugin { return tls.New(out) }},
-	{beacons.Schema, func(out *flows.Output, o *Options) flows.Plugin {
-		p := beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
-		p.MaxPairs = cmp.Or(o.BeaconMaxPairs, beacons.DefaultMaxPairs)
-		return p
-	}},
+	// subscriber makes the reader of the flows' rows that writes the
+	// table's rows to out (cols: the columns its writer reads).
+	subscriber func(out *table.Output, cols []int, o *Options) flows.Subscriber
+	// plugin makes one shard's protocol parser, which writes its rows to
+	// out.
+	plugin func(out *flows.Output, o *Options) flows.Plugin
 }
 
-// Schema returns the named table's schema, or nil.
-func Schema(name string) *table.Schema {
-	for _, s := range tables {
-		if s.Name == name {
-			return s
+// registry lists every table, in documentation order; the plugin tables
+// are registered with the tracker in this order (the order of their hooks'
+// calls and of the flows table's service names).
+var registry = []*tableDef{
+	{schema: parsers.Schema},
+	{schema: flows.Schema, subscriber: newFlowsTable},
+	{schema: dns.Schema, plugin: func(out *flows.Output, _ *Options) flows.Plugin { return dns.New(out) }},
+	{schema: http.Schema, plugin: func(out *flows.Output, _ *Options) flows.Plugin { return http.New(out) }},
+	{schema: tls.Schema, plugin: func(out *flows.Output, _ *Options) flows.Plugin { return tls.New(out) }},
+	{schema: beacons.Schema, subscriber: newBeacons},
+}
+
+// flowsTable writes the flows' rows into the flows table.
+type flowsTable struct {
+	out  *table.Output
+	cols []int
+}
+
+func newFlowsTable(out *table.Output, cols []int, _ *Options) flows.Subscriber {
+	return &flowsTable{out: out, cols: cols}
+}
+
+func (f *flowsTable) Flow(row *flows.Row) {
+	row.AppendTo(f.out.Batch(), f.cols)
+	f.out.Added()
+}
+
+func (f *flowsTable) Finish() {}
+
+func newBeacons(out *table.Output, _ []int, o *Options) flows.Subscriber {
+	s := beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
+	s.MaxPairs = cmp.Or(o.BeaconMaxPairs, beacons.DefaultMaxPairs)
+	return s
+}
+
+// lookup returns the named table, or nil.
+func lookup(name string) *tableDef {
+	for _, t := range registry {
+		if t.schema.Name == name {
+			return t
 		}
 	}
 	return nil
 }
 
-// TableNames lists the tables.
+// Schema returns the named table's schema, or nil.
+func Schema(name string) *table.Schema {
+	if t := lookup(name); t != nil {
+		return t.schema
+	}
+	return nil
+}
+
+// TableNames lists the tables, in documentation order.
 func TableNames() []string {
-	n := make([]string, len(tables))
-	for i, s := range tables {
-		n[i] = s.Name
+	n := make([]string, len(registry))
+	for i, t := range registry {
+		n[i] = t.schema.Name
 	}
 	return n
 }
-
-// Tables returns every table schema.
-func Tables() []*table.Schema { return tables }
 
 // SchemaMarkdown documents every table (the content of docs/schema.md).
 func SchemaMarkdown() string {
@@ -65,8 +100,8 @@ func SchemaMarkdown() string {
 		"Null is an empty field in CSV (an empty string is `\"\"`) and `null` in JSONL. " +
 		"`list<T>` is a Parquet LIST of required T elements, an Arrow list of non-null T, a JSON array in JSONL, and the same JSON array as one quoted field in CSV " +
 		"(an empty list is `[]`, a null list `null` in JSONL and an empty field in CSV).\n\n"
-	for _, t := range tables {
-		s += t.Markdown() + "\n"
+	for _, t := range registry {
+		s += t.schema.Markdown() + "\n"
 	}
 	return s
 }

@@ -98,9 +98,12 @@ type pair struct {
 	protoName   string
 }
 
-// Plugin is the beacons table's plugin.
-type Plugin struct {
-	out   *flows.Output
+// Scorer scores the pairs of the flows' rows it is given for regular
+// call-outs and writes the beacons table when every flow ended. It is a
+// flows.Subscriber: pairs of hosts span a Tracker's shards, so it reads the
+// merged rows of all.
+type Scorer struct {
+	out   *table.Output
 	min   uint64
 	pairs map[pairKey]*pair
 	few   struct{ head, tail *pair } // the pairs with fewer than min connections, least recent first
@@ -118,10 +121,10 @@ type Plugin struct {
 	finished  bool
 }
 
-// New returns the plugin writing pairs with at least minConns
+// New returns a Scorer writing the pairs with at least minConns
 // connections to out (minConns < 2 is 2: an interval needs two).
-func New(out *flows.Output, minConns int) *Plugin {
-	return &Plugin{out: out, min: uint64(max(minConns, 2)), pairs: map[pairKey]*pair{}, rng: 0x9e3779b97f4a7c15,
+func New(out *table.Output, minConns int) *Scorer {
+	return &Scorer{out: out, min: uint64(max(minConns, 2)), pairs: map[pairKey]*pair{}, rng: 0x9e3779b97f4a7c15,
 		spanLo: math.MaxInt64, spanHi: math.MinInt64, MaxPairs: DefaultMaxPairs}
 }
 
@@ -130,7 +133,7 @@ func New(out *flows.Output, minConns int) *Plugin {
 // millions of one-connection pairs; a beacon is a pair that comes back.
 const DefaultMaxPairs = 1 << 18
 
-func (p *Plugin) unlink(pr *pair) {
+func (p *Scorer) unlink(pr *pair) {
 	if pr.prev != nil {
 		pr.prev.next = pr.next
 	} else {
@@ -145,7 +148,7 @@ func (p *Plugin) unlink(pr *pair) {
 	p.nFew--
 }
 
-func (p *Plugin) pushBack(pr *pair) {
+func (p *Scorer) pushBack(pr *pair) {
 	pr.prev, pr.next = p.few.tail, nil
 	if p.few.tail != nil {
 		p.few.tail.next = pr
@@ -156,17 +159,8 @@ func (p *Plugin) pushBack(pr *pair) {
 	p.nFew++
 }
 
-// Schema implements flows.Plugin.
-func (p *Plugin) Schema() *table.Schema { return Schema }
-
-// FlowRowsOnly implements flows.FlowRowsPlugin: the plugin reads the
-// flows' rows only, and pairs of hosts span a Shards' trackers, so one
-// plugin reads the rows of all.
-func (p *Plugin) FlowRowsOnly() {}
-
-// FlowEnd implements flows.EndHook: the connection counts for its
-// pair.
-func (p *Plugin) FlowEnd(_ *flows.Conn, row *flows.Row) {
+// Flow implements flows.Subscriber: the connection counts for its pair.
+func (p *Scorer) Flow(row *flows.Row) {
 	p.spanLo = min(p.spanLo, row.TSStart)
 	p.spanHi = max(p.spanHi, row.TSEnd)
 	k := pairKey{src: row.SrcIP, dst: row.DstIP, port: row.DstPort, proto: row.IPProto}
@@ -205,7 +199,7 @@ func (p *Plugin) FlowEnd(_ *flows.Conn, row *flows.Row) {
 }
 
 // interval adds one interval (ns) to the pair's statistics.
-func (p *Plugin) interval(pr *pair, ns int64) {
+func (p *Scorer) interval(pr *pair, ns int64) {
 	x := float64(ns) / 1e9
 	pr.seen++
 	d := x - pr.iMean
@@ -224,8 +218,8 @@ func (p *Plugin) interval(pr *pair, ns int64) {
 	}
 }
 
-// Finish implements flows.Finisher: the rows, highest score first.
-func (p *Plugin) Finish() {
+// Finish implements flows.Subscriber: the rows, highest score first.
+func (p *Scorer) Finish() {
 	if p.finished {
 		return
 	}
@@ -336,7 +330,7 @@ func quantile(v []float64, q float64) float64 {
 	return v[i] + (pos-float64(i))*(v[i+1]-v[i])
 }
 
-func (p *Plugin) row(k pairKey, pr *pair, s *Stats) {
+func (p *Scorer) row(k pairKey, pr *pair, s *Stats) {
 	v := p.out.Batch().Cols
 	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, k.src)
 	v[ColSrcIP].EndString()

@@ -18,6 +18,7 @@ import (
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
+	"github.com/pcap2table/pcap2table/table"
 )
 
 // conn is one TCP connection of the generated capture.
@@ -121,7 +122,7 @@ func TestBeaconing(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "beacons.pcap")
 	writeCapture(t, path, conns)
-	rows, _ := plugintest.Run(t, reftest.Decode(t, path), beacons.Schema, func(o *flows.Output) flows.Plugin { return beacons.New(o, 10) })
+	rows := plugintest.Subscribe(t, reftest.Decode(t, path), beacons.Schema, func(o *table.Output) flows.Subscriber { return beacons.New(o, 10) })
 	if len(rows) < 3 {
 		t.Fatalf("%d rows", len(rows))
 	}
@@ -162,10 +163,10 @@ func TestBeaconing(t *testing.T) {
 func TestOutOfOrder(t *testing.T) {
 	run := func(order []int) plugintest.Row {
 		b := newBatch()
-		p := beacons.New(outputFor(&b), 2)
+		p := beacons.New(outputFor(b), 2)
 		for _, i := range order {
 			row := flowRow(int64(i) * 60e9)
-			p.FlowEnd(nil, &row)
+			p.Flow(&row)
 		}
 		p.Finish()
 		rows := plugintest.Read(t, b)
@@ -199,16 +200,16 @@ func TestOutOfOrder(t *testing.T) {
 // comes back before 100 others pass keeps counting and gets its row.
 func TestMaxPairs(t *testing.T) {
 	b := newBatch()
-	p := beacons.New(outputFor(&b), 5)
+	p := beacons.New(outputFor(b), 5)
 	p.MaxPairs = 100
 	scan := 0
 	for i := range 20 {
 		row := flowRow(int64(i) * 60e9) // the beacon
-		p.FlowEnd(nil, &row)
+		p.Flow(&row)
 		for range 90 { // 90 scanned hosts between its connections
 			r := flowRow(int64(i)*60e9 + int64(scan))
 			r.DstIP = netip.AddrFrom4([4]byte{172, 16, byte(scan >> 8), byte(scan)})
-			p.FlowEnd(nil, &r)
+			p.Flow(&r)
 			scan++
 		}
 	}

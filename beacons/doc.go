@@ -1,7 +1,7 @@
-// Package beacons is the beacons table's plugin: it groups the flows by
-// (originator, responder, responder port, protocol) as they end (a
-// flows.EndHook) and, at the end of the input (a flows.Finisher),
-// writes one row per pair with enough connections: the statistics of the
+// Package beacons writes the beacons table: a Scorer reads the flows'
+// rows as they end (a flows.Subscriber), groups them by (originator,
+// responder, responder port, protocol) and, when every flow ended, writes
+// one row per pair with enough connections: the statistics of the
 // intervals between connection starts and of the bytes per connection,
 // and a beaconing score defined in docs/beacons.md.
 //

@@ -10,7 +10,7 @@ import (
 
 func newBatch() *table.Batch { return table.NewBatch(beacons.Schema, 8) }
 
-func outputFor(b **table.Batch) *flows.Output { return flows.NewOutput(b, 1<<20, nil) }
+func outputFor(b *table.Batch) *table.Output { return table.NewOutput(b, 1<<30, nil) }
 
 func flowRow(start int64) flows.Row {
 	return flows.Row{TSStart: start, TSEnd: start + 1e9, Proto: "tcp", IPProto: 6,

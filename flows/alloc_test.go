@@ -8,10 +8,14 @@ import (
 	"github.com/pcap2table/pcap2table/flows"
 )
 
-// TestObserveZeroAllocs asserts that following packets of known flows
-// allocates nothing (a new flow may: it grows the flow table), with and
-// without a stream handler (in-order payload is handed over in place) and
-// checksum verification.
+// TestObserveZeroAllocs asserts that, once every flow exists, the
+// pipeline's way of tracking (Retain each packet into a reused arena,
+// then Tracker.Observe in batches: dispatch to the shards, observation,
+// the boundary's sweep, the merge and the subscriber's rows) allocates
+// nothing, with one shard and two, in batches of one packet (a boundary
+// after every packet), of 512 and of 8192, without and with a plugin's
+// StreamHook (in-order payload is handed over in place) and checksum
+// verification.
 func TestObserveZeroAllocs(t *testing.T) {
 	for _, name := range []string{
 		"pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap",
@@ -19,73 +23,51 @@ func TestObserveZeroAllocs(t *testing.T) {
 		"pcap-analyzer--assets--frag_tcp_80_ipv4.pcap",
 	} {
 		for _, stream := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/streams,checksums=%v", name, stream), func(t *testing.T) {
-				rows, _ := track(t, filepath.Join(capturesDir, name))
-				tr := flows.NewTracker(flows.DefaultConfig())
-				if stream {
-					tr.SetStreamHandler(discard{})
-				}
-				for i := range rows {
-					tr.Observe(&rows[i]) // every flow now exists
-				}
-				tr.TakeEnded()
-				n := testing.AllocsPerRun(5, func() {
-					for i := range rows {
-						tr.Observe(&rows[i])
-						if tr.PendingRows() > 0 {
-							tr.TakeEnded()
+			for _, shards := range []int{1, 2} {
+				for _, batch := range []int{1, 512, 8192} {
+					t.Run(fmt.Sprintf("%s/streams,checksums=%v/shards=%d/batch=%d", name, stream, shards, batch), func(t *testing.T) {
+						rows := decodeRows(t, filepath.Join(capturesDir, name))
+						cfg := flows.DefaultConfig()
+						cfg.VerifyChecksums = stream
+						tr := flows.NewTracker(cfg, shards)
+						defer tr.Close()
+						if stream {
+							withStreams(tr, func() streamHandler { return discard{} })
 						}
-					}
-				})
-				if n != 0 {
-					t.Errorf("%v allocations per pass over %d packets", n, len(rows))
+						var ended int
+						tr.Subscribe(&countRows{n: &ended})
+						var arena []byte
+						pass := func() {
+							arena = arena[:0]
+							for i := range rows {
+								arena = tr.Retain(&rows[i], arena)
+							}
+							for lo := 0; lo < len(rows); lo += batch {
+								tr.Observe(rows[lo:min(lo+batch, len(rows))])
+							}
+						}
+						pass() // every flow now exists, the arena has grown
+						pass() // the second pass's new flows (a SYN reopens a closed one) grow the tables once more
+						if n := testing.AllocsPerRun(5, pass); n != 0 {
+							t.Errorf("Retain and Observe: %v allocations per pass over %d packets", n, len(rows))
+						}
+						if ended == 0 {
+							t.Error("no flow ended while the passes ran: the test misses the ends")
+						}
+					})
 				}
-				// the pipeline's way: Retain into a reused arena, then
-				// ObserveBatch
-				var arena []byte
-				pass := func() {
-					arena = arena[:0]
-					for i := range rows {
-						arena = tr.Retain(&rows[i], arena)
-					}
-					for rs := rows; len(rs) > 0; {
-						rs = rs[tr.ObserveBatch(rs, 64):]
-						tr.TakeEnded()
-					}
-				}
-				pass() // the arena grows once
-				if n := testing.AllocsPerRun(5, pass); n != 0 {
-					t.Errorf("Retain and ObserveBatch: %v allocations per pass over %d packets", n, len(rows))
-				}
-			})
+			}
 		}
 	}
 }
 
-// discard is a StreamHandler that drops the streams.
+// discard is a streamHandler that drops the streams.
 type discard struct{}
 
 func (discard) Stream(*flows.StreamEvent) {}
 
-// TestShardsZeroAllocs: once every flow exists, a Shards of one or two
-// trackers observes batches of their packets (dispatch, observation, the
-// boundary's sweep and the merge) without allocating.
-func TestShardsZeroAllocs(t *testing.T) {
-	rows, _ := track(t, filepath.Join(capturesDir, "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"))
-	for _, n := range []int{1, 2} {
-		s := flows.NewShards(flows.DefaultConfig(), n)
-		var ended int
-		s.OnFlow = func(*flows.Row) { ended++ }
-		pass := func() {
-			for lo := 0; lo < len(rows); lo += 512 {
-				s.Observe(rows[lo:min(lo+512, len(rows))])
-			}
-		}
-		pass()
-		pass() // the second pass's new flows (a SYN reopens a closed one) grow the tables once more
-		if a := testing.AllocsPerRun(5, pass); a != 0 {
-			t.Errorf("%d shards: %v allocations per pass over %d packets", n, a, len(rows))
-		}
-		s.Close()
-	}
-}
+// countRows is a Subscriber that counts the flows' rows.
+type countRows struct{ n *int }
+
+func (c *countRows) Flow(*flows.Row) { *c.n++ }
+func (c *countRows) Finish()         {}

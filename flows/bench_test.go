@@ -8,7 +8,8 @@ import (
 )
 
 // BenchmarkTracker is the tracking stage alone: the rows of a capture,
-// decoded beforehand, observed in batches as Convert observes them. The
+// decoded beforehand, observed by a one-shard Tracker in batches of 8192
+// rows as Convert observes them (the flows' rows go to a subscriber). The
 // capture is bench/'s generated 2 M-packet one (PCAP2TABLE_BENCH_CAPTURE
 // picks another); without it the benchmark is skipped.
 func BenchmarkTracker(b *testing.B) {
@@ -26,16 +27,13 @@ func BenchmarkTracker(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		tr := flows.NewTracker(flows.DefaultConfig())
+		tr := flows.NewTracker(flows.DefaultConfig(), 1)
+		var ended int
+		tr.Subscribe(&countRows{n: &ended})
 		for i := 0; i < len(rows); i += 8192 {
-			for rs := rows[i:min(i+8192, len(rows))]; len(rs) > 0; {
-				rs = rs[tr.ObserveBatch(rs, 8192):]
-				tr.TakeEnded()
-			}
+			tr.Observe(rows[i:min(i+8192, len(rows))])
 		}
-		for tr.CloseSome(8192) {
-			tr.TakeEnded()
-		}
+		tr.Close()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/packet")
 }

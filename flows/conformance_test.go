@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/table"
 )
 
 const capturesDir = "../testdata/captures"
@@ -21,7 +23,7 @@ func track(t testing.TB, paths ...string) ([]parsers.PacketRow, []flows.Row) {
 }
 
 // trackWith is track with a configuration and a stream handler.
-func trackWith(t testing.TB, cfg flows.Config, h flows.StreamHandler, paths ...string) ([]parsers.PacketRow, []flows.Row) {
+func trackWith(t testing.TB, cfg flows.Config, h streamHandler, paths ...string) ([]parsers.PacketRow, []flows.Row) {
 	t.Helper()
 	rows := decodeRows(t, paths...)
 	return rows, feed(cfg, h, rows)
@@ -34,17 +36,57 @@ func decodeRows(t testing.TB, paths ...string) []parsers.PacketRow {
 	return reftest.Decode(t, paths...)
 }
 
-// feed runs a tracker over rows (labelling them) and returns the flows.
-func feed(cfg flows.Config, h flows.StreamHandler, rows []parsers.PacketRow) []flows.Row {
-	tr := flows.NewTracker(cfg)
-	tr.SetStreamHandler(h)
-	var out []flows.Row
-	for i := range rows {
-		tr.Observe(&rows[i])
-		out = append(out, tr.TakeEnded()...)
+// feed runs a tracker of one shard over rows (labelling them), a batch
+// per packet (the timeouts apply after every packet), with the stream
+// handler h (nil: none), and returns the flows.
+func feed(cfg flows.Config, h streamHandler, rows []parsers.PacketRow) []flows.Row {
+	return feedBatches(cfg, 1, h, rows, 1)
+}
+
+// feedBatches runs a tracker of the given shards over rows (labelling
+// them) in batches of batch rows, with the stream handler h (nil: none;
+// one shard only, as each shard calls its handler on its own goroutine),
+// and returns the flows.
+func feedBatches(cfg flows.Config, shards int, h streamHandler, rows []parsers.PacketRow, batch int) []flows.Row {
+	tr := flows.NewTracker(cfg, shards)
+	if h != nil {
+		if shards > 1 {
+			panic("feedBatches: one stream handler for several shards")
+		}
+		withStreams(tr, func() streamHandler { return h })
 	}
-	tr.Close()
-	return append(out, tr.TakeEnded()...)
+	return feedTracker(tr, rows, batch)
+}
+
+// feedTracker subscribes to tr's flows, feeds it rows in batches of
+// batch rows and closes it (plugintest.Feed), returning the flows' rows.
+func feedTracker(tr *flows.Tracker, rows []parsers.PacketRow, batch int) []flows.Row {
+	fl := &plugintest.Flows{}
+	tr.Subscribe(fl)
+	plugintest.Feed(tr, rows, batch)
+	return fl.Rows
+}
+
+// A streamHandler consumes the reassembled TCP streams, one event at a
+// time, as a plugin's StreamHook does, without the Conn.
+type streamHandler interface {
+	Stream(ev *flows.StreamEvent)
+}
+
+// streamPlugin is a plugin that hands the stream events to a
+// streamHandler; it writes no rows.
+type streamPlugin struct{ h streamHandler }
+
+func (p streamPlugin) Schema() *table.Schema                       { return testSchema }
+func (p streamPlugin) Stream(_ *flows.Conn, ev *flows.StreamEvent) { p.h.Stream(ev) }
+
+// withStreams registers a streamPlugin with each shard of tr, its handler
+// made by mk (once per shard: a shard calls its own on its goroutine).
+func withStreams(tr *flows.Tracker, mk func() streamHandler) {
+	out := table.NewOutput(table.NewBatch(testSchema, 1), 1<<30, nil)
+	if err := tr.Register(func(*flows.Output) flows.Plugin { return streamPlugin{mk()} }, out); err != nil {
+		panic(err)
+	}
 }
 
 // TestCommunityIDWithTshark compares every packet's community_id with

@@ -22,7 +22,7 @@ import (
 // Overlapping fragments: the bytes seen first win. A datagram given up
 // incomplete still counts: its first fragment as a packet of the flow
 // (header only) and its other fragments' lengths; without a first fragment
-// its fragments are counted in Tracker.FragsLost.
+// its fragments are counted in Counters.Unassigned.
 
 // maxDatagrams bounds the datagrams waiting for fragments.
 const maxDatagrams = 1 << 16
@@ -53,7 +53,7 @@ type fragPiece struct {
 // datagram is one datagram being reassembled.
 type datagram struct {
 	first   int64  // the tracker's clock at the first fragment seen (the timeout runs from it)
-	seq     uint64 // Tracker.pos then: the order of datagrams given up together (shard.go)
+	seq     uint64 // shard.pos then: the order of datagrams given up together (shard.go)
 	have    []span // received payload ranges, merged
 	data    []byte
 	total   int // payload length, once the last fragment came; -1 before
@@ -85,7 +85,7 @@ func isFragment(r *parsers.PacketRow) bool {
 
 // fragment takes a fragment's row: it labels the row with its flow when
 // known, and observes the datagram when the fragment completes it.
-func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
+func (t *shard) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 	d := &t.defrag
 	if d.m == nil {
 		d.m = make(map[fragKey]*datagram)
@@ -93,8 +93,8 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 	k := fragKey{src: src, dst: dst, id: r.IPID, proto: r.IPProto, v6: !r.SrcIP.Is4()}
 	// A datagram past its timeout is given up when a fragment of its key
 	// comes, which then starts a new one; the others wait for the sweep
-	// (expire when due, or a Shards' batch boundary), so what one
-	// datagram becomes does not depend on the others beside it.
+	// at the batch boundary, so what one datagram becomes does not depend
+	// on the others beside it.
 	if g := d.m[k]; g != nil && g.first+t.fragTimeout <= t.now {
 		t.giveUp(fragEntry{k, g.seq})
 	}
@@ -116,7 +116,6 @@ func (t *Tracker) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 			d.qHead = 0
 		}
 		d.queue = append(d.queue, fragEntry{k, t.pos})
-		t.due = min(t.due, t.now+t.fragTimeout)
 	}
 	off, data := int(r.FragOffset), r.IPPayload
 	end := off + len(data)
@@ -199,7 +198,7 @@ func addSpan(have []span, sp span) []span {
 }
 
 // forget removes a datagram (its queue entry is dropped lazily).
-func (t *Tracker) forget(k fragKey, g *datagram) {
+func (t *shard) forget(k fragKey, g *datagram) {
 	d := &t.defrag
 	d.bytes -= len(g.data)
 	delete(d.m, k)
@@ -209,7 +208,7 @@ func (t *Tracker) forget(k fragKey, g *datagram) {
 }
 
 // expireFrags gives up the datagrams older than the fragment timeout.
-func (t *Tracker) expireFrags(now int64) {
+func (t *shard) expireFrags(now int64) {
 	d := &t.defrag
 	for d.qHead < len(d.queue) {
 		e := d.queue[d.qHead]
@@ -230,7 +229,7 @@ func (d *defrag) pop() fragEntry {
 }
 
 // giveUp ends an incomplete datagram: what was received still counts.
-func (t *Tracker) giveUp(e fragEntry) {
+func (t *shard) giveUp(e fragEntry) {
 	d := &t.defrag
 	k := e.k
 	g := d.m[k]
@@ -256,20 +255,4 @@ func (t *Tracker) giveUp(e fragEntry) {
 		f.last = max(f.last, o.ts)
 	}
 	t.touch(i)
-}
-
-// closeFrags gives up every datagram still waiting (at the end of input).
-func (t *Tracker) closeFrags() {
-	d := &t.defrag
-	for d.qHead < len(d.queue) {
-		t.giveUp(d.pop())
-	}
-}
-
-// FragStats returns the number of IP datagrams reassembled, of those given
-// up incomplete, and of the fragments of given-up datagrams whose first
-// fragment never came (they count in no flow).
-func (t *Tracker) FragStats() (reassembled, incomplete, unassigned uint64) {
-	d := &t.defrag
-	return d.done, d.gaveUp, d.lost
 }

@@ -83,14 +83,14 @@ type flow struct {
 	inUse       bool
 	hasVLAN     bool
 	hasTunnelID bool
-	tunnel      uint8 // index into Tracker.tunnels: flows hold no pointers, the GC skips them
+	tunnel      uint8 // index into shard.tunnels: flows hold no pointers, the GC skips them
 	first, last int64
 	// firstClock and lastClock are the tracker's clock (the latest
 	// capture time seen) at the flow's first and last packets: timeouts
 	// run on that clock, which never goes back, so the idle lists stay in
 	// deadline order whatever the order of the capture's timestamps.
 	firstClock, lastClock int64
-	firstSeq              uint64 // Tracker.pos at the first packet: the order of flows that start (shard.go)
+	firstSeq              uint64 // shard.pos at the first packet: the order of flows that start (shard.go)
 	origSide              uint8
 	streamOrig            uint8 // 1 + origSide at the first stream event; 0 before
 	class                 uint8
@@ -101,7 +101,7 @@ type flow struct {
 	histSeen              uint32
 	hist                  [MaxHistory]byte
 	histLen               uint8
-	service               uint16 // bits of Tracker.services
+	service               uint16 // bits of shard.services
 	pluginOff             uint16 // plugins that failed on this flow (plugin.go)
 	idle, age             links
 }

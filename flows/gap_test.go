@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/parsers"
 )
 
@@ -115,26 +116,31 @@ func TestLateSegment(t *testing.T) {
 // once (a cap hit), and the flow and stream stay whole otherwise.
 func TestReassemblyCaps(t *testing.T) {
 	rows := decodeRows(t, httpLost)
-	for _, cfg := range []func(*flows.Config){
-		func(c *flows.Config) { c.ReassemblyFlowCap = 100 },
-		func(c *flows.Config) { c.ReassemblyCap = 100 },
+	for _, cs := range []struct {
+		cfg   func(*flows.Config)
+		bound int
+	}{
+		{func(c *flows.Config) { c.ReassemblyFlowCap = 100 }, flows.CapFlow},
+		{func(c *flows.Config) { c.ReassemblyCap = 100 }, flows.CapTotal},
 	} {
 		c := flows.DefaultConfig()
-		cfg(&c)
+		cs.cfg(&c)
 		col := newCollector(t)
-		tr := flows.NewTracker(c)
-		tr.SetStreamHandler(col)
+		tr := flows.NewTracker(c, 1)
+		withStreams(tr, func() streamHandler { return col })
+		fl := &plugintest.Flows{}
+		tr.Subscribe(fl)
 		for i := range rows {
-			tr.Observe(&rows[i])
+			tr.Observe(rows[i : i+1])
 		}
-		if tr.CapHits() == 0 {
-			t.Error("no cap hit")
-		}
-		if tr.Waiting() != 0 {
-			t.Errorf("%d bytes waiting after a cap hit", tr.Waiting())
+		if w := flows.Waiting(tr); w != 0 {
+			t.Errorf("%d bytes waiting after a cap hit", w)
 		}
 		tr.Close()
-		f, s := download(t, tr.TakeEnded(), col)
+		if hits := tr.Counters().CapHits; hits[cs.bound] == 0 {
+			t.Errorf("no hit of cap %d: %v", cs.bound, hits)
+		}
+		f, s := download(t, fl.Rows, col)
 		if s.nGaps != 1 || s.gaps != lostLen || f.Missed != lostLen {
 			t.Errorf("gaps %d (%d bytes), missed %d; want 1 gap of %d", s.nGaps, s.gaps, f.Missed, lostLen)
 		}
@@ -224,15 +230,11 @@ func TestFragTimeout(t *testing.T) {
 	cfg := flows.DefaultConfig()
 	cfg.FragTimeout = time.Millisecond
 	cfg.VerifyChecksums = true
-	tr := flows.NewTracker(cfg)
-	for i := range kept {
-		tr.Observe(&kept[i])
-	}
-	tr.Close()
-	fl := tr.TakeEnded()
-	done, incomplete, unassigned := tr.FragStats()
-	if done != 0 || incomplete == 0 || unassigned != 0 {
-		t.Errorf("reassembled %d, incomplete %d, unassigned %d", done, incomplete, unassigned)
+	tr := flows.NewTracker(cfg, 1)
+	fl := feedTracker(tr, kept, 1)
+	c := tr.Counters()
+	if c.Datagrams != 0 || c.Incomplete == 0 || c.Unassigned != 0 {
+		t.Errorf("reassembled %d, incomplete %d, unassigned %d", c.Datagrams, c.Incomplete, c.Unassigned)
 	}
 	var pkts uint64
 	for _, f := range fl {

@@ -11,7 +11,7 @@ import (
 // key's hash and the slot plus one (0 is empty). It replaced a Go map,
 // whose generic key hash (field by field, for a struct with padding) and
 // probing cost a fifth of a flows-only run; and unlike a map, its bucket
-// can be prefetched before it is read (Tracker.Prefetch). The keys live in
+// can be prefetched before it is read (shard.prepare). The keys live in
 // the flows: a probe compares the key of a slot whose hash bits match.
 type index struct {
 	tab  []uint64
@@ -51,7 +51,7 @@ func (x *index) hash(k *Key) uint64 {
 
 // find returns the slot of key k (of hash h) and true, or where it would
 // be inserted and false; the keys are read from t's flows.
-func (x *index) find(k *Key, h uint64, t *Tracker) (pos uint32, slot int32, ok bool) {
+func (x *index) find(k *Key, h uint64, t *shard) (pos uint32, slot int32, ok bool) {
 	tag := uint32(h)
 	for p := tag & x.mask; ; p = (p + 1) & x.mask {
 		e := x.tab[p]

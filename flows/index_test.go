@@ -14,7 +14,7 @@ import (
 // index against a map after every step (backward-shift removal must keep
 // every key reachable from its home bucket).
 func TestIndex(t *testing.T) {
-	tr := NewTracker(DefaultConfig())
+	tr := NewTracker(DefaultConfig(), 1).ws[0] // one shard: its index and flows
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[Key]int32{}
 	var live []int32

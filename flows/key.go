@@ -33,7 +33,7 @@ func (k *Key) equal(o *Key) bool {
 // key that start at the same instant (a port reused within a timestamp),
 // then, unless it is 0, seq: the index of the first packet in the input
 // plus one, for a flow that starts earlier than a packet before it
-// (Tracker.newID). Deterministic across runs and machines.
+// (shard.newID). Deterministic across runs and machines.
 func flowID(k *Key, firstTS int64, gen uint32, seq uint64) uint64 {
 	var buf [16 + 16 + 2 + 2 + 1 + 1 + 2 + 4 + 8 + 4 + 8]byte
 	b := append(buf[:0], k.A[:]...)

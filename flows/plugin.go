@@ -11,31 +11,33 @@ import (
 	"github.com/pcap2table/pcap2table/table"
 )
 
-// Protocol plugins.
-//
 // A Plugin analyzes one protocol and writes the rows of its own table
 // into an Output. It declares what it needs by implementing hook
 // interfaces: PacketHook (every packet of a flow, payload included),
-// StartHook, EndHook, StreamHook (each direction of a TCP flow's
-// reassembled payload, with gap notices) and Finisher (the end of the
-// input). The tracker calls a hook only for the plugins that implement
-// it, on the goroutine that observes packets; with no plugin registered
-// it calls nothing and copies no payload.
+// StartHook, EndHook and StreamHook (each direction of a TCP flow's
+// reassembled payload, with gap notices). The tracker calls a hook only
+// for the plugins that implement it, on the goroutine that observes the
+// flow's packets; with no plugin registered it calls nothing and copies
+// no payload.
+//
+// A plugin writes a flow's rows by the flow's end at the latest, where it
+// forgets the flow: a Tracker runs one plugin per shard and merges their
+// rows in the order of the packets that made them. (A table whose rows
+// span flows, written at the end, is a Subscriber's, as beacons is.)
 //
 // A plugin that sees that a flow does not speak its protocol (or that it
 // has written all it will about it) calls Conn.Ignore: the flow costs it
 // nothing more until its end, and a flow every plugin ignores skips the
-// hooks at once.
+// hooks at once. A plugin that recognizes its protocol in a flow calls
+// Conn.SetService: the flow's service column lists the services set, in
+// alphabetical order.
 //
-// A plugin that recognizes its protocol in a flow calls Conn.SetService:
-// the flow's service column lists the services set, in alphabetical
-// order. A hook that panics (a plugin bug that malformed data reached) is
-// recovered: the panic is counted in Tracker.PluginPanics under the
+// A hook that panics (a plugin bug that malformed data reached) is
+// recovered: the panic is counted in Counters.PluginPanics under the
 // plugin's table and the plugin gets no more events of that flow but its
-// end (EndHook, to forget it); other flows, plugins and tables go on. Malformed protocol data that a plugin
-// detects itself belongs in its rows (an error column), not in a panic.
-
-// A Plugin writes one table. Its hooks are the interfaces below.
+// end (EndHook, to forget it); other flows, plugins and tables go on.
+// Malformed protocol data that a plugin detects itself belongs in its rows
+// (an error column), not in a panic.
 type Plugin interface {
 	// Schema is the plugin's table.
 	Schema() *table.Schema
@@ -64,12 +66,6 @@ type StreamHook interface {
 	Stream(c *Conn, ev *StreamEvent)
 }
 
-// Finisher is told that the input ended and every flow was ended: it
-// writes the rows it still holds.
-type Finisher interface {
-	Finish()
-}
-
 // Conn describes the flow of a plugin event. It is valid during the call
 // only, and shared by the plugins called for the event: read it, do not
 // change it.
@@ -86,7 +82,7 @@ type Conn struct {
 	HasPorts           bool
 
 	f   *flow
-	t   *Tracker
+	t   *shard
 	bit uint16 // the plugin being called
 }
 
@@ -122,38 +118,29 @@ func (c *Conn) SetService(name string) {
 // CommunityIDString returns the Community ID as a string (it allocates).
 func (c *Conn) CommunityIDString() string { return string(c.CommunityID[:]) }
 
-// Output collects a plugin's rows into batches of its table and hands
-// full ones on. The plugin appends one value to every column of Batch(),
-// then calls EndRow.
+// Output collects a plugin's rows: the plugin appends one value to every
+// column of Batch(), then calls EndRow. A Tracker makes one per shard
+// and merges their rows into the table's output in the flows' order.
 type Output struct {
-	batch **table.Batch
-	max   int
-	full  func()
-	// tag, when set (a shard's Output), is recorded for each row in
-	// tags: the key that orders the rows of several shards (shard.go).
+	b *table.Batch
+	// tag is the shard's merge key of the rows made now, recorded for
+	// each row in tags (tracker.go); nil without a Tracker.
 	tag  *uint64
 	tags []uint64
 }
 
-// NewOutput returns an Output that fills *batch. When the batch holds max
-// rows it calls full, which hands *batch over and points it at an empty
-// batch (nil full: the batch grows).
-func NewOutput(batch **table.Batch, max int, full func()) *Output {
-	return &Output{batch: batch, max: max, full: full}
-}
+// NewOutput returns an Output that keeps every row in b, for a plugin
+// used without a Tracker (its tests).
+func NewOutput(b *table.Batch) *Output { return &Output{b: b} }
 
 // Batch is the batch the next row goes to.
-func (o *Output) Batch() *table.Batch { return *o.batch }
+func (o *Output) Batch() *table.Batch { return o.b }
 
-// EndRow counts the row just appended and hands a full batch over.
+// EndRow counts the row just appended.
 func (o *Output) EndRow() {
-	b := *o.batch
-	b.N++
+	o.b.N++
 	if o.tag != nil {
 		o.tags = append(o.tags, *o.tag)
-	}
-	if b.N >= o.max && o.full != nil {
-		o.full()
 	}
 }
 
@@ -165,7 +152,6 @@ type plugins struct {
 	start  []hooked[StartHook]
 	end    []hooked[EndHook]
 	stream []hooked[StreamHook]
-	finish []Finisher
 	// Panics counts the hooks that panicked, by table.
 	panics map[string]uint64
 	conn   Conn // built once per event, for every plugin's hook
@@ -182,12 +168,11 @@ type hooked[H any] struct {
 // maxPlugins is the number of plugins a tracker takes (flow.pluginOff's bits).
 const maxPlugins = 16
 
-// Register adds a plugin. Register before the first packet; the order of
-// registration is the order of the hooks' calls and of service names.
-func (t *Tracker) Register(p Plugin) error {
+// register adds a plugin (Tracker.Register).
+func (t *shard) register(p Plugin) error {
 	pl := &t.pl
 	if len(pl.all) == maxPlugins {
-		return fmt.Errorf("flows: more than %d plugins", maxPlugins)
+		return fmt.Errorf("more than %d protocol tables", maxPlugins)
 	}
 	bit := uint16(1) << len(pl.all)
 	pl.all = append(pl.all, p)
@@ -207,19 +192,12 @@ func (t *Tracker) Register(p Plugin) error {
 		pl.streamBits |= bit
 		t.rs.h = streamDispatch{t}
 	}
-	if h, ok := p.(Finisher); ok {
-		pl.finish = append(pl.finish, h)
-	}
 	return nil
 }
 
-// PluginPanics returns the number of hook calls that panicked, by the
-// plugin's table name (nil if none did).
-func (t *Tracker) PluginPanics() map[string]uint64 { return t.pl.panics }
-
 // conn fills the plugins' Conn for flow f, with the roles of side orig as
 // originator.
-func (t *Tracker) conn(f *flow, orig uint8) {
+func (t *shard) conn(f *flow, orig uint8) {
 	k := &f.key
 	a, b := addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
 	pa, pb := k.PortA, k.PortB
@@ -232,7 +210,7 @@ func (t *Tracker) conn(f *flow, orig uint8) {
 
 // call runs one hook for flow f, unless the plugin failed on it before;
 // a panic is counted and turns the plugin off for the flow.
-func (t *Tracker) call(f *flow, bit uint16, fn func(c *Conn)) {
+func (t *shard) call(f *flow, bit uint16, fn func(c *Conn)) {
 	if f.pluginOff&bit != 0 {
 		return
 	}
@@ -250,7 +228,7 @@ func (t *Tracker) call(f *flow, bit uint16, fn func(c *Conn)) {
 }
 
 // packetHooks runs the packet hooks for a packet of flow f sent by side.
-func (t *Tracker) packetHooks(f *flow, side uint8, r *parsers.PacketRow) {
+func (t *shard) packetHooks(f *flow, side uint8, r *parsers.PacketRow) {
 	if f.pluginOff&t.pl.packetBits == t.pl.packetBits {
 		return // every packet hook ignores the flow
 	}
@@ -264,7 +242,7 @@ func (t *Tracker) packetHooks(f *flow, side uint8, r *parsers.PacketRow) {
 	}
 }
 
-func (t *Tracker) startHooks(f *flow) {
+func (t *shard) startHooks(f *flow) {
 	t.conn(f, f.origSide)
 	for _, h := range t.pl.start {
 		t.call(f, h.bit, func(c *Conn) { h.h.FlowStart(c) })
@@ -273,7 +251,7 @@ func (t *Tracker) startHooks(f *flow) {
 
 // endHooks runs the flow end hooks, also of the plugins that failed on
 // the flow: they forget its state there (which bounds their memory).
-func (t *Tracker) endHooks(f *flow, row *Row) {
+func (t *shard) endHooks(f *flow, row *Row) {
 	t.conn(f, f.origSide)
 	off := f.pluginOff
 	f.pluginOff = 0
@@ -283,28 +261,9 @@ func (t *Tracker) endHooks(f *flow, row *Row) {
 	f.pluginOff = off
 }
 
-// finishPlugins runs the Finishers once, after the last flow ended.
-func (t *Tracker) finishPlugins() {
-	fs := t.pl.finish
-	t.pl.finish = nil
-	for _, h := range fs {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					if t.pl.panics == nil {
-						t.pl.panics = map[string]uint64{}
-					}
-					t.pl.panics[h.(Plugin).Schema().Name]++
-				}
-			}()
-			h.Finish()
-		}()
-	}
-}
-
 // serviceString joins the names of the services whose bits are set, in
 // alphabetical order.
-func (t *Tracker) serviceString(set uint16) string {
+func (t *shard) serviceString(set uint16) string {
 	if set == 0 {
 		return ""
 	}
@@ -324,16 +283,12 @@ func (t *Tracker) serviceString(set uint16) string {
 	return strings.Join(names[:n], ",")
 }
 
-// streamDispatch hands stream events to the plugins' StreamHooks, then
-// to the handler of SetStreamHandler, if any.
-type streamDispatch struct{ t *Tracker }
+// streamDispatch hands stream events to the plugins' StreamHooks.
+type streamDispatch struct{ t *shard }
 
 func (d streamDispatch) Stream(ev *StreamEvent) {
 	t, f := d.t, ev.f
 	if f.pluginOff&t.pl.streamBits == t.pl.streamBits {
-		if t.userStream != nil {
-			t.userStream.Stream(ev)
-		}
 		return // every stream hook ignores the flow
 	}
 	orig := f.origSide
@@ -343,9 +298,6 @@ func (d streamDispatch) Stream(ev *StreamEvent) {
 	t.conn(f, orig)
 	for _, h := range t.pl.stream {
 		t.call(f, h.bit, func(c *Conn) { h.h.Stream(c, ev) })
-	}
-	if t.userStream != nil {
-		t.userStream.Stream(ev)
 	}
 }
 

@@ -35,14 +35,14 @@ type qent struct {
 
 // enqueue queues flow i in its class's list at its last packet's clock
 // (the tracker's clock then).
-func (t *Tracker) enqueue(i int32) {
+func (t *shard) enqueue(i int32) {
 	f := t.flow(i)
 	f.queued, f.qstate = f.lastClock, qList
 	t.push(&t.idle[f.class].list, i, false)
 }
 
 // dequeue takes flow i out of its queue.
-func (t *Tracker) dequeue(i int32) {
+func (t *shard) dequeue(i int32) {
 	f := t.flow(i)
 	if f.qstate == qList {
 		t.unlink(&t.idle[f.class].list, i, false)
@@ -51,7 +51,7 @@ func (t *Tracker) dequeue(i int32) {
 }
 
 // requeue queues flow i (out of its queue) again, at its last packet.
-func (t *Tracker) requeue(i int32) {
+func (t *shard) requeue(i int32) {
 	f := t.flow(i)
 	f.queued, f.qstate = f.lastClock, qHeap
 	q := &t.idle[f.class]
@@ -69,7 +69,7 @@ func (t *Tracker) requeue(i int32) {
 
 // oldest returns the earliest queued flow of class c and its queue time
 // (none when the queue is empty), dropping stale heap entries.
-func (t *Tracker) oldest(c int) (int32, int64) {
+func (t *shard) oldest(c int) (int32, int64) {
 	q := &t.idle[c]
 	for len(q.heap) > 0 {
 		e := q.heap[0]
@@ -89,7 +89,7 @@ func (t *Tracker) oldest(c int) (int32, int64) {
 }
 
 // takeOldest takes flow i, which oldest(c) returned, out of its queue.
-func (t *Tracker) takeOldest(c int, i int32) {
+func (t *shard) takeOldest(c int, i int32) {
 	if t.flow(i).qstate == qHeap {
 		t.idle[c].popHeap()
 	}
@@ -123,7 +123,7 @@ func (q *idleQueue) popHeap() {
 // timeout (or its active timeout), taken out of its queue when take is
 // set, and returns false to stop; the others had packets since they were
 // queued and are queued again.
-func (t *Tracker) timedOut(c int, now int64, take bool, fn func(i int32, reason string) bool) {
+func (t *shard) timedOut(c int, now int64, take bool, fn func(i int32, reason string) bool) {
 	for {
 		i, key := t.oldest(c)
 		if i == none || key+t.timeout[c] > now {
@@ -142,4 +142,37 @@ func (t *Tracker) timedOut(c int, now int64, take bool, fn func(i int32, reason 
 			return
 		}
 	}
+}
+
+func (t *shard) ln(i int32, age bool) *links {
+	if age {
+		return &t.flow(i).age
+	}
+	return &t.flow(i).idle
+}
+
+func (t *shard) push(l *list, i int32, age bool) {
+	n := t.ln(i, age)
+	n.prev, n.next = l.tail, none
+	if l.tail != none {
+		t.ln(l.tail, age).next = i
+	} else {
+		l.head = i
+	}
+	l.tail = i
+}
+
+func (t *shard) unlink(l *list, i int32, age bool) {
+	n := t.ln(i, age)
+	if n.prev != none {
+		t.ln(n.prev, age).next = n.next
+	} else if l.head == i {
+		l.head = n.next
+	}
+	if n.next != none {
+		t.ln(n.next, age).prev = n.prev
+	} else if l.tail == i {
+		l.tail = n.prev
+	}
+	n.prev, n.next = none, none
 }

@@ -8,7 +8,7 @@ import "slices"
 // it was delivered in order (or declared missing). Segments beyond it are
 // out of order; their sequence ranges are kept as at most maxOOO spans
 // (the coverage that drives out_of_order, retransmits and missed_bytes),
-// and, when a StreamHandler is set, their bytes are held until the hole
+// and, when a streamHandler is set, their bytes are held until the hole
 // before them fills.
 //
 // Loss in the capture: when the peer acknowledges bytes that were never
@@ -22,7 +22,7 @@ import "slices"
 // Caps: the bytes beyond holes are bounded per flow (Config.ReassemblyFlowCap)
 // and over all flows (Config.ReassemblyCap), and the holes per direction
 // by maxOOO. A segment that would pass a cap makes its direction give up
-// the holes before it (a gap, counted in Tracker.CapHits), so memory stays
+// the holes before it (a gap, counted in Counters.CapHits), so memory stays
 // bounded whatever the input. The caps count the bytes of the spans, held
 // or not, so the flows table is the same with or without a handler.
 
@@ -60,9 +60,9 @@ type StreamEvent struct {
 	f *flow // for the plugins' Conn
 }
 
-// A StreamHandler consumes reassembled TCP streams. Stream is called on
-// the goroutine that calls Tracker.Observe, in order for each direction.
-type StreamHandler interface {
+// A streamHandler consumes reassembled TCP streams. Stream is called on
+// the goroutine that observes the flow's packets, in order for each direction.
+type streamHandler interface {
 	Stream(ev *StreamEvent)
 }
 
@@ -95,7 +95,7 @@ type unackedHole struct{ hi, n uint64 }
 
 // reasm is the tracker's reassembly state shared by all flows.
 type reasm struct {
-	h        StreamHandler
+	h        streamHandler
 	wait     int64
 	flowCap  uint64
 	totalCap uint64
@@ -105,9 +105,22 @@ type reasm struct {
 	freeHole []int32
 	spare    [][]byte // buffers of dropped segments, for reuse
 
-	ev      StreamEvent
-	capHits uint64
+	ev StreamEvent
+	// the times a direction gave up its holes, by the bound that was
+	// reached: capFlow, capTotal, capHoles
+	capHits [3]uint64
 }
+
+// The reassembly bounds, by index of reasm.capHits and Counters.CapHits.
+const (
+	CapFlow  = iota // Config.ReassemblyFlowCap: the bytes behind holes in one flow
+	CapTotal        // Config.ReassemblyCap: the bytes behind holes in all flows
+	CapHoles        // MaxHoles: the holes of one direction
+)
+
+// MaxHoles is how many out-of-order pieces one direction of a TCP flow
+// keeps beyond holes (a fixed bound).
+const MaxHoles = maxOOO
 
 // maxSpare bounds the buffers kept for reuse.
 const maxSpare = 1024
@@ -188,7 +201,14 @@ func (f *flow) dataSent(rs *reasm, s uint8, seq, n uint64, data []byte, ts int64
 			}
 			return true
 		}
-		rs.capHits++
+		switch {
+		case pend+n > rs.flowCap:
+			rs.capHits[CapFlow]++
+		case rs.total+n > rs.totalCap:
+			rs.capHits[CapTotal]++
+		default:
+			rs.capHits[CapHoles]++
+		}
 		f.skipTo(rs, s, lo, ts) // give up the holes before the segment
 	}
 	f.advance(rs, s, hi, &heldSeg{lo, data}, ts)

@@ -2,57 +2,10 @@ package flows
 
 import (
 	"encoding/binary"
-	"time"
 	"unsafe"
 
 	"github.com/pcap2table/pcap2table/parsers"
 )
-
-// Config sets the timeouts (in capture time), the Community ID seed and
-// the reassembly bounds.
-type Config struct {
-	TCPIdle    time.Duration // a TCP flow without packets for this long ends (idle)
-	UDPIdle    time.Duration // the same for UDP, ICMP and other protocols
-	Active     time.Duration // a flow older than this ends (active) and a new one continues it; 0: never
-	CloseDelay time.Duration // a TCP flow closed by FIN or RST is kept this long for late packets
-	Seed       uint16        // Community ID seed
-
-	// ReassemblyWait is how long (capture time) an acknowledged hole in a
-	// TCP stream waits for its bytes before they are declared missing.
-	ReassemblyWait time.Duration
-	// ReassemblyFlowCap bounds the out-of-order bytes waiting behind holes
-	// in one flow, and ReassemblyCap those of all flows together.
-	ReassemblyFlowCap, ReassemblyCap int64
-	// FragTimeout is how long (capture time) an IP datagram waits for its
-	// fragments, and FragCap bounds the bytes of all waiting datagrams.
-	FragTimeout time.Duration
-	FragCap     int64
-	// MaxFlows bounds the flows live at once (0: no bound). At the bound a
-	// new flow first ends the least recently active one: a flow closed by
-	// FIN or RST and kept for late packets if there is one (with its own
-	// end_reason), else with end_reason "evicted". Memory is about 1.2 KiB
-	// per live flow, so the bound is the tracker's memory bound.
-	MaxFlows int
-	// VerifyChecksums checks TCP and UDP checksums: a bad one adds 'c' to
-	// the history (the packet still counts). Off by default: captures
-	// taken on a sending host hold offloaded, wrong checksums.
-	VerifyChecksums bool
-}
-
-// DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,
-// close delay 5 s, and an active timeout of 30 min; holes wait 100 ms,
-// and 1 MiB per flow and 64 MiB in all may wait behind them; fragments
-// wait 30 s (Linux's ipfrag_time), 16 MiB in all; at most DefaultMaxFlows
-// flows live at once.
-func DefaultConfig() Config {
-	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second,
-		ReassemblyWait: 100 * time.Millisecond, ReassemblyFlowCap: 1 << 20, ReassemblyCap: 64 << 20,
-		FragTimeout: 30 * time.Second, FragCap: 16 << 20, MaxFlows: DefaultMaxFlows}
-}
-
-// DefaultMaxFlows is the default bound on live flows: 1 Mi flows, about
-// 1.3 GiB with the writers' buffers (a SYN flood cannot grow it further).
-const DefaultMaxFlows = 1 << 20
 
 // idle classes: each has its own idle queue (queue.go).
 const (
@@ -68,14 +21,15 @@ type links struct{ prev, next int32 }
 
 type list struct{ head, tail int32 }
 
-// Tracker assigns packets to flows and produces a Row per ended flow.
-type Tracker struct {
+// shard is one of a Tracker's shards: it assigns the packets it is given
+// to flows and makes a Row per ended flow.
+type shard struct {
 	cfg     Config
 	timeout [numClasses]int64
 	active  int64
 
 	ix   index
-	ring [16]rowKey // keys of the rows ahead (ObserveBatch)
+	ring [16]rowKey // keys of the rows ahead (runJob)
 	// scratch holds the key of a row observed without one computed ahead
 	scratch rowKey
 	pages   [][]flow // flow i is pages[i>>pageBits][i&pageMask]
@@ -84,7 +38,6 @@ type Tracker struct {
 	idle    [numClasses]idleQueue
 	byAge   list // ordered by start, for the active timeout
 	now     int64
-	due     int64 // no flow times out before this capture time
 	// endedNow holds the ids of the flows ended at capture time endedAt
 	// that had started then too, or at the same packet: a flow of the same
 	// key starting then takes the next generation (newID), so that ids stay
@@ -97,38 +50,33 @@ type Tracker struct {
 	defrag      defrag
 	fragTimeout int64
 	fragCap     int
-	ended       []Row
-	takeNext    bool // ended was handed out: start over on the next append
 	rs          reasm
 	pl          plugins
 	services    []string // service names, by bit of flow.service
-	userStream  StreamHandler
 
-	// Driven by a Shards (shard.go): rows are tagged for merging, and
-	// timeouts apply at batch boundaries rather than at the packet that
-	// reaches them.
-	sharded   bool
-	sweeping  bool     // giving datagrams up at a boundary: tags by datagram
-	pos       uint64   // the global index of the packet observed (or of the boundary)
-	tag       uint64   // the merge key of the rows made now (tagCut, tagPacket, tagFrag | value)
-	endedTags []uint64 // tag of each row of ended
+	// The rows of the flows ended in a step, and their tags; tag is the
+	// merge key of the rows made now (tagCut, tagPacket, tagFrag | value).
+	ended     []Row
+	endedTags []uint64
+	tag       uint64
+	sweeping  bool   // giving datagrams up at a boundary: tags by datagram
+	pos       uint64 // the global index of the packet observed (or of the boundary)
 	cand      []candidate
 
-	// Counters for stats; PeakLive is the most flows live at once;
-	// Evicted counts the flows ended early at Config.MaxFlows.
-	Started, Ended, PeakLive, Evicted uint64
+	// Counters (Tracker.Counters): the flows started and ended, the most
+	// live at once, and those ended early at Config.MaxFlows.
+	nStarted, nEnded, peakLive, nEvicted uint64
 }
 
-// NewTracker returns a tracker with the given configuration.
-func NewTracker(c Config) *Tracker {
-	t := &Tracker{cfg: c, ix: newIndex(), tunnels: []string{""}}
+// newShard returns a shard with the given configuration.
+func newShard(c Config) *shard {
+	t := &shard{cfg: c, ix: newIndex(), tunnels: []string{""}}
 	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
 	t.active = int64(c.Active)
 	for i := range t.idle {
 		t.idle[i].list = list{none, none}
 	}
 	t.byAge = list{none, none}
-	t.due = 1<<63 - 1
 	t.now = -1 << 63
 	t.fragTimeout, t.fragCap = int64(c.FragTimeout), int(c.FragCap)
 	t.rs.wait = int64(c.ReassemblyWait)
@@ -136,24 +84,8 @@ func NewTracker(c Config) *Tracker {
 	return t
 }
 
-// SetStreamHandler makes the tracker hold out-of-order TCP payload and
-// hand each flow's reassembled streams to h (nil: none; the default, which
-// costs no copies).
-func (t *Tracker) SetStreamHandler(h StreamHandler) {
-	t.userStream = h
-	if len(t.pl.stream) == 0 {
-		t.rs.h = h
-	}
-}
-
-// Retain copies the bytes of r that Observe reads (a fragment's data, the
-// segment when checksums are verified, TCP payload when a stream handler
-// or a plugin's StreamHook is set, other payload when a plugin has a
-// PacketHook) to the end of arena, points r at the copies and returns the
-// grown arena. A pipeline calls it before the packet's buffer is reused,
-// to observe r later. The copies stay valid until arena's bytes are
-// overwritten (a slice that grew keeps the old array alive).
-func (t *Tracker) Retain(r *parsers.PacketRow, arena []byte) []byte {
+// retain is Tracker.Retain.
+func (t *shard) retain(r *parsers.PacketRow, arena []byte) []byte {
 	if !r.Has(parsers.ColIPProto) {
 		return arena
 	}
@@ -184,14 +116,6 @@ func (t *Tracker) Retain(r *parsers.PacketRow, arena []byte) []byte {
 	return arena
 }
 
-// CapHits is the number of times a TCP stream gave up its holes because a
-// reassembly cap (per flow, in total, or holes per direction) was reached.
-func (t *Tracker) CapHits() uint64 { return t.rs.capHits }
-
-// Waiting is the number of out-of-order TCP payload bytes now waiting
-// behind holes, over all flows.
-func (t *Tracker) Waiting() uint64 { return t.rs.total }
-
 // Flows live in pages of pageSize, so that growing the table copies no
 // flow (one growing slice of flows spent a sixth of a flows-only run
 // copying itself). A page is 128 flows (96 KiB): with 4096 a tracker
@@ -203,81 +127,57 @@ const (
 	pageMask = pageSize - 1
 )
 
-func (t *Tracker) flow(i int32) *flow { return &t.pages[i>>pageBits][i&pageMask] }
+func (t *shard) flow(i int32) *flow { return &t.pages[i>>pageBits][i&pageMask] }
 
-// Live is the number of flows being tracked.
-func (t *Tracker) Live() int { return t.ix.n }
-
-// PendingRows is the number of ended flows not yet taken.
-func (t *Tracker) PendingRows() int {
-	if t.takeNext {
-		return 0
-	}
-	return len(t.ended)
-}
-
-// TakeEnded returns the rows of the flows ended since the last call, in
-// the order they ended. They are valid until the next call to Observe,
-// Close or TakeEnded.
-func (t *Tracker) TakeEnded() []Row {
-	if t.takeNext {
-		return nil
-	}
-	t.takeNext = true
-	return t.ended
-}
-
-func (t *Tracker) newRow() *Row {
-	if t.takeNext {
-		t.ended = t.ended[:0]
-		t.takeNext = false
-	}
+// newRow appends a row to those of the step, with the current tag.
+func (t *shard) newRow() *Row {
 	t.ended = append(t.ended, Row{})
-	if t.sharded {
-		t.endedTags = append(t.endedTags, t.tag)
-	}
+	t.endedTags = append(t.endedTags, t.tag)
 	return &t.ended[len(t.ended)-1]
 }
 
-// Observe assigns the packet to its flow (creating, continuing or ending
-// flows) and fills the row's flow_id and community_id. Packets without IP
-// addresses belong to no flow. An IP fragment is held until its datagram
-// is whole (defrag.go), which then counts as one packet.
-func (t *Tracker) Observe(r *parsers.PacketRow) {
-	t.observe(r, nil)
-	t.pos++
-}
-
-// ObserveBatch observes rows in order, as Observe would each, and returns
-// how many it observed: all of them, or fewer once PendingRows reaches
-// maxPending (take the ended flows, then go on with the rest). It is
-// faster than Observe row by row: the rows' flows are looked up a few rows
-// ahead and their memory prefetched, so that the cache misses of a large
-// flow table overlap with the work on the rows before (they were most of
-// a flows-only run's time).
-func (t *Tracker) ObserveBatch(rows []parsers.PacketRow, maxPending int) int {
-	const ahead = 8 // rows between prefetching a bucket and observing its row
-	for j := 0; j < min(ahead, len(rows)); j++ {
-		t.prepare(&rows[j], &t.ring[j%len(t.ring)])
+// runJob does a shard's part of a step.
+func (t *shard) runJob(j *shardJob) {
+	// the flows of the cut, by rank
+	for _, c := range t.cand[:j.end] {
+		t.tag = tagCut | c.rank
+		reason := "eof"
+		if exp, r := t.expired(t.flow(c.i), t.now); exp {
+			reason = r
+		}
+		t.end(c.i, reason)
 	}
-	for i := range rows {
-		if j := i + ahead; j < len(rows) {
-			t.prepare(&rows[j], &t.ring[j%len(t.ring)])
-		}
-		if j := i + ahead/2; j < len(rows) {
-			t.prefetchFlow(&t.ring[j%len(t.ring)])
-		}
-		t.observe(&rows[i], &t.ring[i%len(t.ring)])
-		t.pos++
-		if t.PendingRows() >= maxPending {
-			return i + 1
-		}
+	t.cand = t.cand[:copy(t.cand, t.cand[j.end:])]
+	// the packets, their flows looked up a few rows ahead and their
+	// memory prefetched, so that the cache misses of a large flow table
+	// overlap with the work on the rows before (they were most of a
+	// flows-only run's time)
+	const ahead = 8
+	rows, idx := j.rows, j.idx
+	for k := 0; k < min(ahead, len(idx)); k++ {
+		t.prepare(&rows[idx[k]], &t.ring[k%len(t.ring)])
 	}
-	return len(rows)
+	for k, i := range idx {
+		if a := k + ahead; a < len(idx) {
+			t.prepare(&rows[idx[a]], &t.ring[a%len(t.ring)])
+		}
+		if a := k + ahead/2; a < len(idx) {
+			t.prefetchFlow(&t.ring[a%len(t.ring)])
+		}
+		t.now = j.clock[i]
+		t.pos = j.base + uint64(i)
+		t.tag = tagPacket | t.pos
+		t.observe(&rows[i], &t.ring[k%len(t.ring)])
+	}
+	if j.sweep {
+		t.now = max(t.now, j.now)
+		t.pos = j.base + uint64(len(rows))
+		t.sweepAt(j.eof)
+	}
 }
 
 // rowKey is a row's flow key and its hash, computed before the row is
-// observed (ObserveBatch).
+// observed (runJob).
 type rowKey struct {
 	k      Key
 	h      uint64
@@ -288,7 +188,7 @@ type rowKey struct {
 
 // prepare computes the key of the row's flow and prefetches its index
 // bucket.
-func (t *Tracker) prepare(r *parsers.PacketRow, a *rowKey) {
+func (t *shard) prepare(r *parsers.PacketRow, a *rowKey) {
 	a.ok = r.Has(parsers.ColSrcIP) && r.Has(parsers.ColDstIP) && r.Has(parsers.ColIPProto) && !isFragment(r)
 	if !a.ok {
 		return
@@ -299,7 +199,7 @@ func (t *Tracker) prepare(r *parsers.PacketRow, a *rowKey) {
 
 // prefetchFlow prefetches the memory of the flow a prepared key probably
 // has (its bucket's first entry, when its hash bits match).
-func (t *Tracker) prefetchFlow(a *rowKey) {
+func (t *shard) prefetchFlow(a *rowKey) {
 	if !a.ok {
 		return
 	}
@@ -310,15 +210,9 @@ func (t *Tracker) prefetchFlow(a *rowKey) {
 	prefetchLines(uintptr(unsafe.Pointer(t.flow(int32(uint32(e))-1))), int(unsafe.Sizeof(flow{})+63)/64)
 }
 
-func (t *Tracker) observe(r *parsers.PacketRow, a *rowKey) {
+func (t *shard) observe(r *parsers.PacketRow, a *rowKey) {
 	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
 		return
-	}
-	if ts := r.TS; ts > t.now {
-		t.now = ts
-		if ts >= t.due && !t.sharded {
-			t.expire(ts)
-		}
 	}
 	if isFragment(r) {
 		t.fragment(r, addr16(r.SrcIP), addr16(r.DstIP))
@@ -330,7 +224,7 @@ func (t *Tracker) observe(r *parsers.PacketRow, a *rowKey) {
 // observeIP counts a whole IP packet (or reassembled datagram) in its flow
 // and labels the row; it returns the flow and the packet's side. a is the
 // row's key computed ahead, or nil.
-func (t *Tracker) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
+func (t *shard) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	i, side := t.flowFor(r, a)
 	f := t.flow(i)
 	f.lastClock = t.now
@@ -345,7 +239,7 @@ func (t *Tracker) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 
 // keyOf computes the key of the packet's flow, its hash and which side
 // sent the packet.
-func (t *Tracker) keyOf(r *parsers.PacketRow, a *rowKey) {
+func (t *shard) keyOf(r *parsers.PacketRow, a *rowKey) {
 	src, dst := addr16(r.SrcIP), addr16(r.DstIP)
 	k := &a.k
 	*k = Key{Proto: r.IPProto, V6: !r.SrcIP.Is4()}
@@ -383,7 +277,7 @@ func (t *Tracker) keyOf(r *parsers.PacketRow, a *rowKey) {
 // flowFor finds or starts the flow of the packet (a SYN on a closed
 // connection's key starts a new one) and says which side sent it. a is
 // the packet's key computed ahead, or nil.
-func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
+func (t *shard) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	if a == nil || !a.ok {
 		a = &t.scratch
 		t.keyOf(r, a)
@@ -423,7 +317,7 @@ func (t *Tracker) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 // (Config.MaxFlows): a closing flow (closed by FIN or RST, kept for late
 // packets) if any, with its own reason; else the flow of the idle queues
 // with the oldest last packet, as "evicted".
-func (t *Tracker) evict() {
+func (t *shard) evict() {
 	if i, _ := t.oldest(classClosing); i != none {
 		t.end(i, t.flow(i).closeReason())
 		return
@@ -449,12 +343,12 @@ func (t *Tracker) evict() {
 		}
 	}
 	if victim != none {
-		t.Evicted++
+		t.nEvicted++
 		t.end(victim, "evicted")
 	}
 }
 
-func (t *Tracker) label(r *parsers.PacketRow, f *flow) {
+func (t *shard) label(r *parsers.PacketRow, f *flow) {
 	r.FlowID = f.id
 	r.Set(parsers.ColFlowID)
 	r.CommunityID = f.cid
@@ -475,7 +369,7 @@ func lessKey(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
 }
 
 // start creates the flow of key k, whose first packet came from side.
-func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side uint8, oneWay bool) int32 {
+func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side uint8, oneWay bool) int32 {
 	var i int32
 	if n := len(t.free); n > 0 {
 		i = t.free[n-1]
@@ -505,14 +399,10 @@ func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side
 	}
 	f.initRoles(r, side)
 	t.ix.insert(pos, h, i)
-	t.PeakLive = max(t.PeakLive, uint64(t.ix.n))
+	t.peakLive = max(t.peakLive, uint64(t.ix.n))
 	t.enqueue(i)
 	t.push(&t.byAge, i, true)
-	t.due = min(t.due, f.firstClock+t.timeout[f.class])
-	if t.active > 0 {
-		t.due = min(t.due, f.firstClock+t.active)
-	}
-	t.Started++
+	t.nStarted++
 	if len(t.pl.start) > 0 {
 		t.startHooks(f)
 	}
@@ -520,7 +410,7 @@ func (t *Tracker) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side
 }
 
 // tunnelIndex interns a tunnel name (the decoder's few constants).
-func (t *Tracker) tunnelIndex(name string) uint8 {
+func (t *shard) tunnelIndex(name string) uint8 {
 	for i, n := range t.tunnels {
 		if n == name {
 			return uint8(i)
@@ -534,7 +424,7 @@ func (t *Tracker) tunnelIndex(name string) uint8 {
 }
 
 // end produces the flow's row and forgets it.
-func (t *Tracker) end(i int32, reason string) {
+func (t *shard) end(i int32, reason string) {
 	f := t.flow(i)
 	if f.first == t.now || f.firstSeq == t.pos {
 		t.endedThen(f)
@@ -555,13 +445,13 @@ func (t *Tracker) end(i int32, reason string) {
 	row.Service = t.serviceString(f.service)
 	f.inUse = false
 	t.free = append(t.free, i)
-	t.Ended++
+	t.nEnded++
 }
 
 // touch keeps the flow's idle queue right after a packet. The queues are
 // lazy (queue.go): a flow is not moved for each packet, only when its
 // class changes.
-func (t *Tracker) touch(i int32) {
+func (t *shard) touch(i int32) {
 	f := t.flow(i)
 	c := f.wantClass()
 	if c == f.class {
@@ -570,199 +460,4 @@ func (t *Tracker) touch(i int32) {
 	t.dequeue(i)
 	f.class = c
 	t.enqueue(i)
-	t.due = min(t.due, f.lastClock+t.timeout[c])
-}
-
-// expired reports whether the flow's idle (or close) timeout passed at
-// capture time now, and why it ends then.
-func (t *Tracker) expired(f *flow, now int64) (bool, string) {
-	if f.lastClock+t.timeout[f.class] > now {
-		if t.active > 0 && f.firstClock+t.active <= now {
-			return true, "active" // expire's budget had left it
-		}
-		return false, ""
-	}
-	if f.class == classClosing {
-		return true, f.closeReason()
-	}
-	return true, "idle"
-}
-
-// expireBudget bounds the flows one call to expire ends: a burst of
-// timeouts (a scan's flows, all idle at once) is spread over the packets
-// that follow, and the rows of ended flows waiting to be taken stay few.
-// A flow past its timeout but not yet ended is ended when its next packet
-// comes (flowFor) or at the end (CloseSome), with the same row, so only
-// the order of rows depends on the budget.
-const expireBudget = 256
-
-// expire ends the flows whose timeouts have passed at capture time now,
-// up to expireBudget of them. Observe calls it only once now reaches due,
-// not for every packet.
-func (t *Tracker) expire(now int64) {
-	// datagrams first: one given up incomplete still counts in its flow
-	t.expireFrags(now)
-	budget := expireBudget
-	for c := range t.idle {
-		if budget == 0 {
-			break
-		}
-		t.timedOut(c, now, false, func(i int32, reason string) bool {
-			t.end(i, reason)
-			budget--
-			return budget > 0
-		})
-	}
-	if t.active > 0 {
-		for t.byAge.head != none && budget > 0 {
-			f := t.flow(t.byAge.head)
-			if f.firstClock+t.active > now {
-				break
-			}
-			t.end(t.byAge.head, "active")
-			budget--
-		}
-	}
-	// The queues' oldest hold the earliest deadlines; later packets only
-	// move deadlines later (touch lowers due for a flow that closes).
-	t.due = 1<<63 - 1
-	for c := range t.idle {
-		if i, key := t.oldest(c); i != none {
-			t.due = min(t.due, key+t.timeout[c])
-		}
-	}
-	if t.active > 0 && t.byAge.head != none {
-		t.due = min(t.due, t.flow(t.byAge.head).firstClock+t.active)
-	}
-	if d := &t.defrag; d.qHead < len(d.queue) {
-		if g := d.m[d.queue[d.qHead].k]; g != nil {
-			t.due = min(t.due, g.first+t.fragTimeout)
-		}
-	}
-}
-
-// Close ends every live flow (end_reason eof), in the order they started.
-func (t *Tracker) Close() {
-	t.closeFrags()
-	for t.CloseSome(1 << 30) {
-	}
-}
-
-// CloseSome ends up to n live flows (end_reason eof), the oldest first,
-// and reports whether flows remain: the rows of a large table can be taken
-// n at a time, rather than all held at once.
-func (t *Tracker) CloseSome(n int) bool {
-	if t.defrag.qHead < len(t.defrag.queue) {
-		t.closeFrags() // incomplete datagrams still count
-	}
-	for ; n > 0 && t.byAge.head != none; n-- {
-		reason := "eof"
-		if exp, r := t.expired(t.flow(t.byAge.head), t.now); exp {
-			reason = r // timed out before the end; the lazy queues had not ended it
-		}
-		t.end(t.byAge.head, reason)
-	}
-	if t.byAge.head == none {
-		t.finishPlugins()
-		return false
-	}
-	return true
-}
-
-func (t *Tracker) ln(i int32, age bool) *links {
-	if age {
-		return &t.flow(i).age
-	}
-	return &t.flow(i).idle
-}
-
-func (t *Tracker) push(l *list, i int32, age bool) {
-	n := t.ln(i, age)
-	n.prev, n.next = l.tail, none
-	if l.tail != none {
-		t.ln(l.tail, age).next = i
-	} else {
-		l.head = i
-	}
-	l.tail = i
-}
-
-func (t *Tracker) unlink(l *list, i int32, age bool) {
-	n := t.ln(i, age)
-	if n.prev != none {
-		t.ln(n.prev, age).next = n.next
-	} else if l.head == i {
-		l.head = n.next
-	}
-	if n.next != none {
-		t.ln(n.next, age).prev = n.prev
-	} else if l.tail == i {
-		l.tail = n.prev
-	}
-	n.prev, n.next = none, none
-}
-
-// newID returns the id of a flow of key k whose first packet, the one
-// observed now, has capture time ts.
-//
-// A flow that starts earlier than a packet before it (capture time went
-// backwards: pcapng sections appended, a clock stepped back) may share key
-// and first time with a flow that ended long ago, which nothing remembers;
-// its id also hashes the packet's index in the input (t.pos). Any other
-// flow of the key starts at the time of the clock: one that ended long
-// ago started earlier.
-//
-// That leaves the flows of the key that ended at this very moment, at the
-// instant they started (evicted at Config.MaxFlows, a connection closed
-// and its tuple reused within a nanosecond) or at the packet they started
-// at (datagrams given up together, evicting one another): the id is that
-// of the first generation none of them has. Past maxEndedNow of those
-// at one instant (a flood of flows evicted as they start, all with one
-// timestamp), the flows starting at that instant hash their index too.
-//
-// So flow_id is unique within a conversion, and the same for any number
-// of shards (the index and the clock are the global ones), short of a
-// bound: Config.MaxFlows, or maxEndedNow, both reached only at thousands
-// of flows ending within the nanosecond they started.
-func (t *Tracker) newID(k *Key, ts int64) uint64 {
-	var seq uint64
-	if ts < t.now || t.overflow && t.endedAt == ts {
-		seq = t.pos + 1
-	}
-	id := flowID(k, ts, 0, seq)
-	if t.endedAt == t.now {
-		for gen := uint32(1); ; gen++ {
-			if _, dup := t.endedNow[id]; !dup {
-				break
-			}
-			id = flowID(k, ts, gen, seq)
-		}
-	}
-	return id
-}
-
-// maxEndedNow bounds the ids endedNow keeps of flows that ended at the
-// instant they started (about 2 MiB), whatever the input; those that end
-// at the packet they started at are kept in any case, being no more than
-// the datagrams given up at once.
-const maxEndedNow = 1 << 16
-
-// endedThen remembers the id of a flow ending at the instant or at the
-// packet it started at (newID), until the clock moves.
-func (t *Tracker) endedThen(f *flow) {
-	if t.endedAt != t.now {
-		if len(t.endedNow) > 64 {
-			t.endedNow = nil // clear would cost its capacity at every instant after
-		}
-		clear(t.endedNow)
-		t.endedAt, t.overflow = t.now, false
-	}
-	if len(t.endedNow) >= maxEndedNow && f.firstSeq != t.pos {
-		t.overflow = true // the flows starting now hash their index (newID)
-		return
-	}
-	if t.endedNow == nil {
-		t.endedNow = make(map[uint64]struct{})
-	}
-	t.endedNow[f.id] = struct{}{}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/internal/reftest"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/protocols/dns"
@@ -18,39 +19,41 @@ import (
 	"github.com/pcap2table/pcap2table/table"
 )
 
-// sharded is what a Shards run produced.
+// sharded is what a Tracker's run produced.
 type sharded struct {
 	flows  []flows.Row
 	labels []uint64 // the packets' flow_id (0: none)
 	tables []*table.Batch
 }
 
-// runShards runs n shards over rows, batch rows at a time, ending chunk
-// flows per step, with the dns, http, tls and beacons plugins.
+// runShards runs a tracker of n shards over rows, batch rows at a time,
+// ending chunk flows per step, with the dns, http and tls plugins and
+// the beacons subscriber.
 func runShards(cfg flows.Config, rows []parsers.PacketRow, n, batch, chunk int) sharded {
 	rows = slices.Clone(rows)
-	s := flows.NewShards(cfg, n)
-	flows.SetChunk(s, chunk)
+	tr := flows.NewTracker(cfg, n)
+	flows.SetChunk(tr, chunk)
 	var out sharded
-	s.OnFlow = func(r *flows.Row) { out.flows = append(out.flows, *r) }
 	plugins := []func(*flows.Output) flows.Plugin{
 		func(o *flows.Output) flows.Plugin { return dns.New(o) },
 		func(o *flows.Output) flows.Plugin { return http.New(o) },
 		func(o *flows.Output) flows.Plugin { return tls.New(o) },
-		func(o *flows.Output) flows.Plugin { return beacons.New(o, 2) },
 	}
-	schemas := []*table.Schema{dns.Schema, http.Schema, tls.Schema, beacons.Schema}
-	for i, p := range plugins {
-		b := table.NewBatch(schemas[i], 16)
-		out.tables = append(out.tables, b)
-		if err := s.Register(p, flows.NewOutput(&out.tables[i], 1<<30, nil)); err != nil {
-			panic(err)
+	var outs []*table.Output
+	for i, s := range []*table.Schema{dns.Schema, http.Schema, tls.Schema, beacons.Schema} {
+		o := table.NewOutput(table.NewBatch(s, 16), 1<<30, nil)
+		outs = append(outs, o)
+		if i < len(plugins) {
+			if err := tr.Register(plugins[i], o); err != nil {
+				panic(err)
+			}
 		}
 	}
-	for lo := 0; lo < len(rows); lo += batch {
-		s.Observe(rows[lo:min(lo+batch, len(rows))])
+	tr.Subscribe(beacons.New(outs[3], 2))
+	out.flows = feedTracker(tr, rows, batch)
+	for _, o := range outs {
+		out.tables = append(out.tables, o.Batch())
 	}
-	s.Close()
 	for i := range rows {
 		out.labels = append(out.labels, rows[i].FlowID)
 	}
@@ -155,31 +158,60 @@ func fragmentRows(n int) []parsers.PacketRow {
 	return rows
 }
 
-// TestShardsAsTracker: shards make the flows one Tracker makes, flow_id
-// included, on the real captures; only the order of flows ended by
-// timeouts may differ, as they end at the batch's end. (An id could differ
-// for a datagram given up incomplete that starts a flow earlier than the
-// clock: its id hashes the index of the packet at which it was given up,
-// and shards give datagrams up at a batch's end; none of the captures has
-// one given up before the end.)
-func TestShardsAsTracker(t *testing.T) {
+// TestShardsBatchSizes: on each real capture, a tracker of one, two and
+// three shards makes the same flows, labels and plugin rows, in the same
+// order, in batches of one packet and of 8192; and the two batch sizes
+// make the same flows (flow_id included), labels and plugin rows but for
+// their order: a timeout acted on at another boundary ends the flow with
+// the same row, at another place among the rows. (A datagram given up
+// incomplete is an exception, as the boundary after its timeout decides
+// whether its first fragment's flow timed out by then, and the id of a
+// flow it starts earlier than the clock hashes the index of that
+// boundary; none of the captures has one given up before the end.)
+func TestShardsBatchSizes(t *testing.T) {
 	for _, name := range reftest.Captures(t, capturesDir) {
 		rows := decodeRows(t, filepath.Join(capturesDir, name))
-		want := feed(flows.DefaultConfig(), nil, slices.Clone(rows))
-		got := runShards(flows.DefaultConfig(), rows, 3, 100, 10)
-		// the tracker ran no plugin
-		key := func(r flows.Row) string { r.Service = ""; return fmt.Sprintf("%+v", r) }
-		a, b := make([]string, len(want)), make([]string, len(got.flows))
-		for i := range want {
-			a[i] = key(want[i])
+		var sets [][]string
+		for _, batch := range []int{1, 8192} {
+			one := runShards(flows.DefaultConfig(), rows, 1, batch, flows.EndChunk)
+			for n := 2; n <= 3; n++ {
+				got := runShards(flows.DefaultConfig(), rows, n, batch, flows.EndChunk)
+				if !reflect.DeepEqual(got.flows, one.flows) {
+					t.Errorf("%s: batch %d, %d shards: %d flows differ from one shard's %d", name, batch, n, len(got.flows), len(one.flows))
+				}
+				if !slices.Equal(got.labels, one.labels) {
+					t.Errorf("%s: batch %d, %d shards: packet labels differ", name, batch, n)
+				}
+				for i, b := range one.tables {
+					if !reflect.DeepEqual(got.tables[i].Cols, b.Cols) || got.tables[i].N != b.N {
+						t.Errorf("%s: batch %d, %d shards: table %s differs (%d and %d rows)", name, batch, n, b.Schema.Name, got.tables[i].N, b.N)
+					}
+				}
+			}
+			// the flows, the labels and the plugins' rows, in any order
+			var set []string
+			for _, r := range one.flows {
+				set = append(set, fmt.Sprintf("flow %+v", r))
+			}
+			for i, id := range one.labels {
+				set = append(set, fmt.Sprintf("label %d %d", i, id))
+			}
+			for _, b := range one.tables {
+				for _, r := range plugintest.Read(t, b) {
+					set = append(set, fmt.Sprintf("%s %v", b.Schema.Name, r))
+				}
+			}
+			slices.Sort(set)
+			sets = append(sets, set)
 		}
-		for i := range got.flows {
-			b[i] = key(got.flows[i])
-		}
-		slices.Sort(a)
-		slices.Sort(b)
-		if !slices.Equal(a, b) {
-			t.Errorf("%s: %d flows from the tracker, %d from the shards, or their rows differ", name, len(a), len(b))
+		if !slices.Equal(sets[0], sets[1]) {
+			for i := range min(len(sets[0]), len(sets[1])) {
+				if sets[0][i] != sets[1][i] {
+					t.Errorf("%s: batches of 8192 and of one packet differ:\n%s\n%s", name, sets[1][i], sets[0][i])
+					break
+				}
+			}
+			t.Errorf("%s: %d rows in batches of 8192, %d in batches of one packet", name, len(sets[1]), len(sets[0]))
 		}
 	}
 }

@@ -1,66 +1,73 @@
 package flows
 
 import (
-	"cmp"
 	"encoding/binary"
-	"slices"
 
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
 )
 
-// Shards runs several trackers, one per core: each packet goes to the
-// tracker its shard names, a symmetric hash of the flow's addresses,
-// protocol, VLAN and tunnel id, so that both directions of a flow and
-// every fragment of a datagram meet in one tracker, and flows stay whole.
+// Tracker assigns packets to flows and produces a Row per ended flow. It
+// runs one shard per job: each packet goes to the shard a symmetric hash
+// of the flow's addresses, protocol, VLAN and tunnel id names (ShardOf),
+// so that both directions of a flow and every fragment of a datagram meet
+// in one shard, and flows stay whole.
 //
 // The rows come out in one order whatever the number of shards: Observe
-// takes a batch of packets, the trackers observe their packets of it in
+// takes a batch of packets, the shards observe their packets of it in
 // parallel, and each row they make carries a tag (the index of the packet
 // that made it); the rows of the shards are merged by tag. Timeouts
 // apply at the end of each batch (a flow past its timeout that gets a
-// packet before is ended at that packet, as one tracker does): the flows
-// past their timeouts then end in the order their first packets came,
-// in chunks so that a burst of them (a capture with a long pause) is not
-// held as rows all at once. At the end of the input the flows still live
-// end in that order too. Each tracker's clock is the latest capture time
-// of all the packets before, whichever shard they went to. So the flows
-// table, the plugins' tables and the packets' flow_id are the same with
-// one shard or eight.
+// packet before is ended at that packet): the flows past their timeouts
+// then end in the order their first packets came, in chunks so that a
+// burst of them (a capture with a long pause) is not held as rows all at
+// once. At the end of the input the flows still live end in that order
+// too. Each shard's clock is the latest capture time of all the packets
+// before, whichever shard they went to. So the flows table, the plugins'
+// tables and the packets' flow_id are the same with one shard or eight.
 //
 // The exception is the bounds: Config.MaxFlows, ReassemblyCap and FragCap
 // are shared out between the shards (each has its part), so when a bound
 // is reached which flow gives way depends on the number of shards.
 //
-// A plugin is made once per shard (Register), except a FlowRowsPlugin,
-// made once and fed the merged flows' rows.
+// The flows' rows go to the Subscribers, and a protocol plugin (made once
+// per shard, Register) writes its table's rows into an Output of its
+// shard, merged into the table's output in the same order.
 //
-// A Shards is used from one goroutine; its trackers run on their own (the
-// first on the caller's) only within Observe and Close. Stop (or Close)
+// A Tracker is used from one goroutine; its shards run on their own (the
+// first on the caller's) only within Observe and Close. Close (or Stop)
 // ends those goroutines.
-type Shards struct {
-	ws    []*Tracker
-	jobs  []shardJob
-	work  []chan *shardJob
-	done  chan struct{}
-	pos   uint64 // global index of the next packet
-	now   int64  // the clock: the latest capture time seen
-	clock []int64
-	heads []int
-	tags  [][]uint64 // scratch of merge
-	outs  []*shardOut
-	rowPl []FlowRowsPlugin
-	chunk int
-	// OnFlow receives the flows' rows, in order; valid during the call.
-	OnFlow func(row *Row)
-	closed bool
+type Tracker struct {
+	ws     []*shard
+	jobs   []shardJob
+	work   []chan *shardJob
+	done   chan struct{}
+	pos    uint64 // global index of the next packet
+	now    int64  // the clock: the latest capture time seen
+	clock  []int64
+	heads  []int
+	tags   [][]uint64 // scratch of merge
+	outs   []*pluginOut
+	subs   []Subscriber
+	chunk  int
+	closed bool // Close or Stop ran
 }
 
-// shardOut is a plugin's table: the shards' own Outputs, merged into dst.
-type shardOut struct {
-	dst   *Output
+// A Subscriber reads the row of every flow that ends, in the flows
+// table's order, on the goroutine that calls Observe and Close: the flows
+// table is one, the beacons table another.
+type Subscriber interface {
+	// Flow is given the row of a flow that ended; it is valid during the
+	// call only.
+	Flow(row *Row)
+	// Finish is told that every flow ended (Close).
+	Finish()
+}
+
+// pluginOut is a plugin's table: the shards' own Outputs, merged into dst.
+type pluginOut struct {
+	dst   *table.Output
 	local []*Output
-	b     []*table.Batch
 }
 
 // shardJob is the work of one shard for one step.
@@ -91,41 +98,31 @@ const (
 	tagCut    = 0 << 62
 	tagPacket = 1 << 62
 	tagFrag   = 2 << 62
-	tagFinish = 3 << 62
 )
 
-// FlowRowsPlugin is a plugin that reads nothing but the flows' rows (its
-// FlowEnd is called with a nil Conn) and writes its rows when it
-// finishes. Shards makes one for all shards and feeds it the rows of
-// every shard in the flows table's order (a plugin of pairs of hosts,
-// whose flows span shards).
-type FlowRowsPlugin interface {
-	EndHook
-	Finisher
-	FlowRowsOnly()
-}
+// endChunk is how many flows past their timeouts (or live at the end) end
+// in one step over all shards: the rows a burst of timeouts holds at once.
+const endChunk = 1024
 
-// NewShards returns n trackers (n >= 1) with configuration c, its bounds
-// shared out.
-func NewShards(c Config, n int) *Shards {
-	n = max(n, 1)
-	s := &Shards{jobs: make([]shardJob, n), heads: make([]int, n), now: -1 << 63, chunk: 1024}
+// NewTracker returns a tracker with configuration c and jobs shards
+// (jobs >= 1), the bounds of c shared out between them.
+func NewTracker(c Config, jobs int) *Tracker {
+	n := max(jobs, 1)
+	s := &Tracker{jobs: make([]shardJob, n), heads: make([]int, n), now: -1 << 63, chunk: endChunk}
 	part := func(x int64) int64 { return (x + int64(n) - 1) / int64(n) }
 	c.ReassemblyCap, c.FragCap = part(c.ReassemblyCap), part(c.FragCap)
 	if c.MaxFlows > 0 {
 		c.MaxFlows = int(part(int64(c.MaxFlows)))
 	}
 	for range n {
-		t := NewTracker(c)
-		t.sharded = true
-		s.ws = append(s.ws, t)
+		s.ws = append(s.ws, newShard(c))
 	}
 	if n > 1 {
 		s.done = make(chan struct{}, n)
 		s.work = make([]chan *shardJob, n)
 		for w := 1; w < n; w++ {
 			s.work[w] = make(chan *shardJob, 1)
-			go func(t *Tracker, work chan *shardJob) {
+			go func(t *shard, work chan *shardJob) {
 				for j := range work {
 					t.runJob(j)
 					s.done <- struct{}{}
@@ -136,40 +133,46 @@ func NewShards(c Config, n int) *Shards {
 	return s
 }
 
-// Register makes a plugin with newPlugin for each shard (or, for a
-// FlowRowsPlugin, once) and registers it. The rows of the plugin's table
-// are merged into out, as the flows' rows are ordered.
-func (s *Shards) Register(newPlugin func(out *Output) Plugin, out *Output) error {
-	so := &shardOut{dst: out}
-	for w, t := range s.ws {
-		var b *table.Batch
-		o := &Output{batch: &b, max: 1 << 62, tag: &t.tag}
+// Register makes a protocol plugin with newPlugin for each shard and
+// registers it; its table's rows are merged into dst in the flows' order.
+// Register before the first packet; the order of registration is the
+// order of the hooks' calls and of the service names.
+func (s *Tracker) Register(newPlugin func(out *Output) Plugin, dst *table.Output) error {
+	po := &pluginOut{dst: dst}
+	for _, t := range s.ws {
+		o := &Output{tag: &t.tag}
 		p := newPlugin(o)
-		if w == 0 {
-			if _, ok := p.(FlowRowsPlugin); ok {
-				s.rowPl = append(s.rowPl, newPlugin(out).(FlowRowsPlugin))
-				return nil
-			}
-		}
-		b = table.NewBatch(p.Schema(), 64)
-		if err := t.Register(p); err != nil {
+		o.b = table.NewBatch(p.Schema(), 64)
+		if err := t.register(p); err != nil {
 			return err
 		}
-		so.local, so.b = append(so.local, o), append(so.b, b)
+		po.local = append(po.local, o)
 	}
-	s.outs = append(s.outs, so)
+	s.outs = append(s.outs, po)
 	return nil
 }
 
-// Retain is Tracker.Retain (every shard copies the same bytes).
-func (s *Shards) Retain(r *parsers.PacketRow, arena []byte) []byte { return s.ws[0].Retain(r, arena) }
+// Subscribe adds a reader of the flows' rows. Subscribe before the first
+// packet; the subscribers are called in the order they subscribed.
+func (s *Tracker) Subscribe(sub Subscriber) { s.subs = append(s.subs, sub) }
+
+// Retain copies the bytes of r that Observe reads (a fragment's data, the
+// segment when checksums are verified, TCP payload when a plugin has a
+// StreamHook, other payload when a plugin has a PacketHook) to the end of
+// arena, points r at the copies and returns the grown arena. A pipeline
+// calls it before the packet's buffer is reused, to observe r later. The
+// copies stay valid until arena's bytes are overwritten (a slice that
+// grew keeps the old array alive).
+func (s *Tracker) Retain(r *parsers.PacketRow, arena []byte) []byte {
+	return s.ws[0].retain(r, arena) // every shard copies the same bytes
+}
 
 // Observe observes a batch of rows, in capture order, and fills their
 // flow_id and community_id; then the flows past their timeouts end. The
-// rows of ended flows go to OnFlow and the plugins' rows to their
-// Outputs. The bytes the rows point to (see Tracker.Retain) are read
-// during the call only.
-func (s *Shards) Observe(rows []parsers.PacketRow) {
+// rows of ended flows go to the subscribers and the plugins' rows to
+// their outputs. The bytes the rows point to (see Retain) are read during
+// the call only.
+func (s *Tracker) Observe(rows []parsers.PacketRow) {
 	n := len(s.ws)
 	if cap(s.clock) < len(rows) {
 		s.clock = make([]int64, len(rows))
@@ -200,9 +203,8 @@ func (s *Shards) Observe(rows []parsers.PacketRow) {
 }
 
 // Close ends the flows still live (end_reason eof, or their timeout's if
-// it passed), the oldest first, and finishes the plugins. It stops the
-// shards' goroutines: the Shards is done.
-func (s *Shards) Close() {
+// it passed), the oldest first, and finishes the subscribers. It stops the shards' goroutines: the Tracker is done.
+func (s *Tracker) Close() {
 	if s.closed {
 		return
 	}
@@ -211,20 +213,15 @@ func (s *Shards) Close() {
 	}
 	s.run()
 	s.endCandidates()
-	for _, t := range s.ws {
-		t.tag = tagFinish
-		t.finishPlugins()
-	}
-	s.merge()
-	for _, p := range s.rowPl {
-		p.Finish()
+	for _, sub := range s.subs {
+		sub.Finish()
 	}
 	s.Stop()
 }
 
 // Stop stops the shards' goroutines without ending the flows (Close does
 // both).
-func (s *Shards) Stop() {
+func (s *Tracker) Stop() {
 	if s.closed {
 		return
 	}
@@ -235,7 +232,7 @@ func (s *Shards) Stop() {
 }
 
 // run runs the jobs, the first shard's here, and merges their rows.
-func (s *Shards) run() {
+func (s *Tracker) run() {
 	for w := 1; w < len(s.ws); w++ {
 		s.work[w] <- &s.jobs[w]
 	}
@@ -248,12 +245,10 @@ func (s *Shards) run() {
 
 // endCandidates ends the flows the shards found past their timeouts (or
 // live at the end), chunk at a time, in the order of their first packets.
-func (s *Shards) endCandidates() {
+func (s *Tracker) endCandidates() {
 	for {
 		// the chunk's first candidates over all shards get their ranks
-		for w := range s.heads {
-			s.heads[w] = 0
-		}
+		clear(s.heads)
 		r := 0
 		for ; r < s.chunk; r++ {
 			best := -1
@@ -280,9 +275,9 @@ func (s *Shards) endCandidates() {
 
 func candLess(a, b *candidate) bool { return a.seq < b.seq || a.seq == b.seq && a.id < b.id }
 
-// merge moves the rows the shards made in a step to OnFlow, the
-// FlowRowsPlugins and the plugins' Outputs, in the order of their tags.
-func (s *Shards) merge() {
+// merge moves the rows the shards made in a step to the subscribers and
+// the plugins' outputs, in the order of their tags.
+func (s *Tracker) merge() {
 	tags := s.tags[:0]
 	for _, t := range s.ws {
 		tags = append(tags, t.endedTags)
@@ -294,21 +289,17 @@ func (s *Shards) merge() {
 			break
 		}
 		for i := lo; i < hi; i++ {
-			row := &s.ws[w].ended[i]
-			if s.OnFlow != nil {
-				s.OnFlow(row)
-			}
-			for _, p := range s.rowPl {
-				p.FlowEnd(nil, row)
+			for _, sub := range s.subs {
+				sub.Flow(&s.ws[w].ended[i])
 			}
 		}
 	}
 	for _, t := range s.ws {
 		t.ended, t.endedTags = t.ended[:0], t.endedTags[:0]
 	}
-	for _, so := range s.outs {
+	for _, po := range s.outs {
 		tags = tags[:0]
-		for _, o := range so.local {
+		for _, o := range po.local {
 			tags = append(tags, o.tags)
 		}
 		clear(s.heads)
@@ -317,10 +308,10 @@ func (s *Shards) merge() {
 			if w < 0 {
 				break
 			}
-			so.dst.appendRows(so.b[w], lo, hi)
+			po.dst.AppendRows(po.local[w].b, lo, hi)
 		}
-		for w, o := range so.local {
-			so.b[w].Reset()
+		for _, o := range po.local {
+			o.b.Reset()
 			o.tags = o.tags[:0]
 		}
 	}
@@ -357,105 +348,6 @@ func nextRun(heads []int, tags [][]uint64) (w, lo, hi int) {
 	return w, lo, hi
 }
 
-// appendRows appends rows [lo, hi) of src (a batch of the Output's table),
-// handing full batches over.
-func (o *Output) appendRows(src *table.Batch, lo, hi int) {
-	for lo < hi {
-		b := *o.batch
-		n := hi - lo
-		if o.full != nil {
-			n = min(n, max(o.max-b.N, 1))
-		}
-		b.AppendRows(src, lo, lo+n)
-		lo += n
-		if b.N >= o.max && o.full != nil {
-			o.full()
-		}
-	}
-}
-
-// runJob does a shard's part of a step.
-func (t *Tracker) runJob(j *shardJob) {
-	// the flows of the cut, by rank
-	for _, c := range t.cand[:j.end] {
-		t.tag = tagCut | c.rank
-		reason := "eof"
-		if exp, r := t.expired(t.flow(c.i), t.now); exp {
-			reason = r
-		}
-		t.end(c.i, reason)
-	}
-	t.cand = t.cand[:copy(t.cand, t.cand[j.end:])]
-	// the packets, their flows looked up a few rows ahead (ObserveBatch)
-	const ahead = 8
-	rows, idx := j.rows, j.idx
-	for k := 0; k < min(ahead, len(idx)); k++ {
-		t.prepare(&rows[idx[k]], &t.ring[k%len(t.ring)])
-	}
-	for k, i := range idx {
-		if a := k + ahead; a < len(idx) {
-			t.prepare(&rows[idx[a]], &t.ring[a%len(t.ring)])
-		}
-		if a := k + ahead/2; a < len(idx) {
-			t.prefetchFlow(&t.ring[a%len(t.ring)])
-		}
-		t.now = j.clock[i]
-		t.pos = j.base + uint64(i)
-		t.tag = tagPacket | t.pos
-		t.observe(&rows[i], &t.ring[k%len(t.ring)])
-	}
-	if j.sweep {
-		t.now = max(t.now, j.now)
-		t.pos = j.base + uint64(len(rows))
-		t.sweepAt(j.eof)
-	}
-}
-
-// sweepAt gives up the datagrams past their timeout (all of them at the
-// end) and lists the flows to end: those past their timeouts (all live
-// flows at the end), ordered by their first packets.
-func (t *Tracker) sweepAt(eof bool) {
-	t.sweeping = true
-	if eof {
-		for d := &t.defrag; d.qHead < len(d.queue); {
-			t.giveUp(d.pop())
-		}
-	} else {
-		t.expireFrags(t.now)
-	}
-	t.sweeping = false
-	t.cand = t.cand[:0]
-	add := func(i int32) {
-		f := t.flow(i)
-		t.cand = append(t.cand, candidate{seq: f.firstSeq, id: f.id, i: i})
-	}
-	if eof {
-		for i := t.byAge.head; i != none; i = t.flow(i).age.next {
-			add(i)
-		}
-	} else {
-		now := t.now
-		for c := range t.idle {
-			t.timedOut(c, now, true, func(i int32, _ string) bool {
-				add(i)
-				return true
-			})
-		}
-		if t.active > 0 {
-			for i := t.byAge.head; i != none && t.flow(i).firstClock+t.active <= now; i = t.flow(i).age.next {
-				add(i)
-			}
-		}
-	}
-	slices.SortFunc(t.cand, func(a, b candidate) int {
-		if c := cmp.Compare(a.seq, b.seq); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	})
-	t.cand = slices.CompactFunc(t.cand, func(a, b candidate) bool { return a.i == b.i })
-}
-
 // ShardOf returns the shard (in [0, n)) of the row's flow: a hash of its
 // addresses in either order, IP protocol, VLAN and tunnel id, so both
 // directions of a flow and all fragments of a datagram share it. The row
@@ -479,30 +371,43 @@ func ShardOf(r *parsers.PacketRow, n int) int {
 	return int((x >> 32) * uint64(n) >> 32)
 }
 
-// Counters are the trackers' counters, summed over the shards.
+// Counters are the tracker's counters, summed over its shards.
 type Counters struct {
-	Started, Ended, Evicted, CapHits uint64
+	// Started and Ended count the flows; Evicted those ended early at
+	// Config.MaxFlows.
+	Started, Ended, Evicted uint64
+	// CapHits counts the times a TCP stream gave up its holes at a
+	// reassembly bound, by bound (CapFlow, CapTotal, CapHoles).
+	CapHits [3]uint64
 	// PeakLive is the sum of each shard's most flows live at once: with
 	// several shards, a bound of the most live at once over all.
-	PeakLive                          uint64
+	PeakLive uint64
+	// Datagrams counts the IP datagrams reassembled from fragments,
+	// Incomplete those given up incomplete, and Unassigned the fragments
+	// of given-up datagrams whose first fragment never came (they count
+	// in no flow).
 	Datagrams, Incomplete, Unassigned uint64
-	PluginPanics                      map[string]uint64 // by table; nil when none
+	// PluginPanics counts, by table, the plugins' hook calls that
+	// panicked (nil when none did).
+	PluginPanics map[string]uint64
 }
 
 // Counters sums the shards' counters; call it after Close.
-func (s *Shards) Counters() Counters {
+func (s *Tracker) Counters() Counters {
 	var c Counters
 	for _, t := range s.ws {
-		c.Started += t.Started
-		c.Ended += t.Ended
-		c.Evicted += t.Evicted
-		c.CapHits += t.CapHits()
-		c.PeakLive += t.PeakLive
-		d, i, u := t.FragStats()
-		c.Datagrams += d
-		c.Incomplete += i
-		c.Unassigned += u
-		for k, v := range t.PluginPanics() {
+		c.Started += t.nStarted
+		c.Ended += t.nEnded
+		c.Evicted += t.nEvicted
+		for i, n := range t.rs.capHits {
+			c.CapHits[i] += n
+		}
+		c.PeakLive += t.peakLive
+		d := &t.defrag
+		c.Datagrams += d.done
+		c.Incomplete += d.gaveUp
+		c.Unassigned += d.lost
+		for k, v := range t.pl.panics {
 			if c.PluginPanics == nil {
 				c.PluginPanics = map[string]uint64{}
 			}

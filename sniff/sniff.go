@@ -19,10 +19,11 @@ type Kind uint8
 
 // Kinds of formats.
 const (
-	Unknown    Kind = iota
-	Capture         // a packet capture the parsers read
-	Compressed      // a compression wrapper to unwrap and sniff again
-	Other           // a known format that is not a capture
+	Unknown     Kind = iota
+	Capture          // a packet capture the parsers read
+	Compressed       // a compression wrapper to unwrap and sniff again
+	Other            // a known format that is not a capture
+	Unsupported      // a capture format the parsers do not read
 )
 
 // Format is one registered format.
@@ -64,8 +65,8 @@ func init() {
 		{Name: "Parquet file", Kind: Other, Magic: "PAR1"},
 		{Name: "Arrow IPC file", Kind: Other, Magic: "ARROW1"},
 		{Name: "Arrow IPC stream", Kind: Other, Magic: "\xff\xff\xff\xff????\x10\x00\x00\x00"},
-		{Name: "snoop capture (unsupported; convert it with editcap -F pcap)", Kind: Other, Magic: "snoop\x00\x00\x00"},
-		{Name: "ERF capture (unsupported; convert it with editcap -F pcap)", Kind: Other, Magic: "\x00\x00\x00\x00\x00\x00\x00\x00\x01"},
+		{Name: "Solaris snoop", Kind: Unsupported, Magic: "snoop\x00\x00\x00"},
+		{Name: "ERF", Kind: Unsupported, Magic: "\x00\x00\x00\x00\x00\x00\x00\x00\x01"},
 		{Name: "zip archive", Kind: Other, Magic: "PK\x03\x04"},
 		{Name: "ELF executable", Kind: Other, Magic: "\x7fELF"},
 		{Name: "PDF document", Kind: Other, Magic: "%PDF"},
@@ -105,12 +106,20 @@ func Detect(head []byte) Format {
 	return Format{}
 }
 
-// NotCaptureError says that a stream is not a capture, and what it looks like.
+// NotCaptureError says that a stream is not a capture the parsers read,
+// and what it looks like.
 type NotCaptureError struct {
-	Looks string // "Parquet file", "text", "empty file", "bytes 00 01 ..."
+	Looks string // "Parquet file", "text", "empty file", "bytes 00 01 ...", or the capture format
+	// Unsupported: Looks names a capture format the parsers do not read.
+	Unsupported bool
 }
 
-func (e *NotCaptureError) Error() string { return "not a capture: " + e.Looks }
+func (e *NotCaptureError) Error() string {
+	if e.Unsupported {
+		return "unsupported capture format " + e.Looks + ": convert it to pcap or pcapng (editcap -F pcapng IN OUT)"
+	}
+	return "not a capture: " + e.Looks
+}
 
 // Describe says in a few words what head looks like, for an error message.
 func Describe(head []byte) string {
@@ -175,7 +184,7 @@ func Open(r io.Reader, bufSize int) (*Stream, error) {
 		head, err := br.Peek(PeekSize)
 		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 			s.Close()
-			return nil, fmt.Errorf("sniff: %w", err)
+			return nil, err
 		}
 		f := Detect(head)
 		switch f.Kind {
@@ -190,11 +199,14 @@ func Open(r io.Reader, bufSize int) (*Stream, error) {
 			rc, err := f.Open(br)
 			if err != nil {
 				s.Close()
-				return nil, fmt.Errorf("sniff: %s: %w", f.Name, err)
+				return nil, fmt.Errorf("%s: %w", f.Name, err)
 			}
 			s.closers = append(s.closers, rc)
 			s.Wrappers = append(s.Wrappers, f.Name)
 			r = rc
+		case Unsupported:
+			s.Close()
+			return nil, &NotCaptureError{Looks: f.Name, Unsupported: true}
 		default:
 			s.Close()
 			looks := Describe(head)

@@ -109,10 +109,10 @@ func (s *Schema) Projection(names []string) ([]int, error) {
 		n = strings.TrimSpace(n)
 		i := s.Index(n)
 		if i < 0 {
-			return nil, fmt.Errorf("table: %s has no column %q (see: pcap2table schema %s)", s.Name, n, s.Name)
+			return nil, fmt.Errorf("table %s has no column %q (see: pcap2table schema %s)", s.Name, n, s.Name)
 		}
 		if seen[i] {
-			return nil, fmt.Errorf("table: column %q selected twice", n)
+			return nil, fmt.Errorf("column %q selected twice", n)
 		}
 		seen[i] = true
 		idx = append(idx, i)

@@ -21,7 +21,7 @@ func TestProjection(t *testing.T) {
 	}{
 		{nil, []int{0, 1, 2}, ""},
 		{[]string{"c", " a"}, []int{2, 0}, ""},
-		{[]string{"a", "zz"}, nil, `table: t has no column "zz"`},
+		{[]string{"a", "zz"}, nil, `table t has no column "zz"`},
 		{[]string{"a", "a"}, nil, `column "a" selected twice`},
 	} {
 		got, err := s.Projection(tc.names)

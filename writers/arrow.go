@@ -34,7 +34,7 @@ func arrowType(t table.Type) arrow.DataType {
 	case table.Timestamp:
 		return &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
 	}
-	panic(fmt.Sprintf("writers: no arrow type for %v", t))
+	panic(fmt.Sprintf("no arrow type for %v", t))
 }
 
 // ArrowSchema maps a table schema (projected on cols) to an Arrow schema.
@@ -95,13 +95,13 @@ func newArrow(w io.Writer, s *table.Schema, o Options, file bool) (Writer, error
 	case "lz4":
 		opts = append(opts, ipc.WithLZ4())
 	default:
-		return nil, fmt.Errorf("writers: unknown arrow compression %q (want none, zstd or lz4)", o.Compression)
+		return nil, fmt.Errorf("unknown arrow compression %q (want none, zstd or lz4)", o.Compression)
 	}
 	a := &arrowWriter{rb: array.NewRecordBuilder(mem, schema), cols: cols}
 	if file {
 		fw, err := ipc.NewFileWriter(w, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("writers: arrow: %w", err)
+			return nil, fmt.Errorf("arrow: %w", err)
 		}
 		a.w = fw
 	} else {
@@ -141,7 +141,7 @@ func (a *arrowWriter) Write(b *table.Batch) error {
 	rec := a.rb.NewRecordBatch()
 	defer rec.Release()
 	if err := a.w.Write(rec); err != nil {
-		a.err = fmt.Errorf("writers: arrow: %w", err)
+		a.err = fmt.Errorf("arrow: %w", err)
 	}
 	return a.err
 }
@@ -214,7 +214,7 @@ func appendArrow(fb array.Builder, v *table.Vector, lo, hi int, valid []bool) er
 			}
 		}
 	default:
-		return fmt.Errorf("writers: arrow: unexpected builder %T", fb)
+		return fmt.Errorf("arrow: unexpected builder %T", fb)
 	}
 	return nil
 }
@@ -233,7 +233,7 @@ func (a *arrowWriter) Close() error {
 		return a.err
 	}
 	if err := a.w.Close(); err != nil {
-		a.err = fmt.Errorf("writers: arrow: %w", err)
+		a.err = fmt.Errorf("arrow: %w", err)
 	}
 	return a.err
 }

@@ -22,7 +22,7 @@ type csvWriter struct {
 
 // NewCSV returns a CSV writer.
 func NewCSV(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	c := &csvWriter{out: newTextOut(w), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
+	c := &csvWriter{out: newTextOut(w), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch, par: textPar{jobs: o.Jobs}}
 	for i, ci := range c.cols {
 		if i > 0 {
 			c.out.buf = append(c.out.buf, ',')

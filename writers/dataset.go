@@ -30,7 +30,7 @@ func ParsePartitioning(s string) (Partitioning, error) {
 	case "day":
 		return ByDay, nil
 	}
-	return 0, fmt.Errorf("writers: unknown partitioning %q (want hour or day)", s)
+	return 0, fmt.Errorf("unknown partitioning %q (want hour or day)", s)
 }
 
 // DefaultMaxFileRows bounds the rows of one file of a Dataset.
@@ -75,6 +75,7 @@ type Dataset struct {
 	open  []*part        // the open files, least recently written first
 	next  map[string]int // the next part number of each partition
 	files []string       // every file written
+	bytes int64          // the size of the files closed
 	sub   *table.Batch   // scratch: one partition's rows of a batch
 	err   error          // sticky
 	done  bool
@@ -98,14 +99,14 @@ func NewDataset(dir string, f Format, s *table.Schema, by Partitioning, o Option
 		}
 	}
 	if ts < 0 {
-		return nil, fmt.Errorf("writers: table %s has no timestamp to partition by", s.Name)
+		return nil, fmt.Errorf("table %s has no timestamp to partition by", s.Name)
 	}
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	parent, base := filepath.Split(filepath.Clean(dir))
 	tmp := filepath.Join(parent, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
 	if err := os.Mkdir(tmp, 0o777); err != nil {
-		return nil, fmt.Errorf("writers: %w", err)
+		return nil, plainErr(err)
 	}
 	track(tmp)
 	return &Dataset{dir: filepath.Clean(dir), tmp: tmp, format: f, schema: s, opts: o, by: by, tsCol: ts,
@@ -158,7 +159,7 @@ func (d *Dataset) Write(b *table.Batch) error {
 		return d.err
 	}
 	if d.done {
-		return errors.New("writers: dataset: write after close")
+		return errors.New("dataset: write after close")
 	}
 	ts := &b.Cols[d.tsCol]
 	for lo := 0; lo < b.N; {
@@ -168,7 +169,7 @@ func (d *Dataset) Write(b *table.Batch) error {
 			hi++
 		}
 		if err := d.write(b, lo, hi, k); err != nil {
-			d.err = fmt.Errorf("writers: dataset %s: %w", d.dir, err)
+			d.err = plainErr(err)
 			return d.err
 		}
 		lo = hi
@@ -271,6 +272,9 @@ func (d *Dataset) closePart(p *part) error {
 	if d.Sync && err == nil {
 		err = p.f.Sync()
 	}
+	if st, serr := p.f.Stat(); serr == nil {
+		d.bytes += st.Size()
+	}
 	if cerr := p.f.Close(); err == nil {
 		err = cerr
 	}
@@ -286,11 +290,14 @@ func (d *Dataset) Close() error {
 	d.done = true
 	for len(d.open) > 0 {
 		if err := d.closePart(d.open[0]); err != nil && d.err == nil {
-			d.err = fmt.Errorf("writers: dataset %s: %w", d.dir, err)
+			d.err = plainErr(err)
 		}
 	}
 	return d.err
 }
+
+// Bytes is the size of the files written, once closed.
+func (d *Dataset) Bytes() int64 { return d.bytes }
 
 // Files is the number of files written.
 func (d *Dataset) Files() int { return len(d.files) }
@@ -315,7 +322,7 @@ func (d *Dataset) Commit() error {
 		old = d.tmp + ".old"
 		if err := os.Rename(d.dir, old); err != nil {
 			d.Abort()
-			return fmt.Errorf("writers: dataset %s: %w", d.dir, err)
+			return plainErr(err)
 		}
 	}
 	if err := os.Rename(d.tmp, d.dir); err != nil {
@@ -323,7 +330,7 @@ func (d *Dataset) Commit() error {
 			_ = os.Rename(old, d.dir)
 		}
 		d.Abort()
-		return fmt.Errorf("writers: dataset %s: %w", d.dir, err)
+		return plainErr(err)
 	}
 	untrack(d.tmp)
 	d.tmp = ""

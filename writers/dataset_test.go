@@ -3,7 +3,6 @@ package writers_test
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -205,7 +204,7 @@ func TestAppendRows(t *testing.T) {
 }
 
 // TestTextParallel: CSV and JSONL format a large batch in chunks on
-// several goroutines (GOMAXPROCS 4) into the same bytes as on one.
+// several goroutines (Jobs 4) into the same bytes as on one.
 func TestTextParallel(t *testing.T) {
 	ts := make([]time.Time, 5000)
 	for i := range ts {
@@ -217,17 +216,15 @@ func TestTextParallel(t *testing.T) {
 	for _, name := range []string{"csv", "jsonl"} {
 		f, _ := writers.Lookup(name)
 		var outs []string
-		for _, procs := range []int{1, 4} {
-			prev := runtime.GOMAXPROCS(procs)
+		for _, jobs := range []int{1, 4} {
 			var sb strings.Builder
-			w, _ := f.New(&sb, dsSchema, writers.Options{})
+			w, _ := f.New(&sb, dsSchema, writers.Options{Jobs: jobs})
 			for range 2 {
 				if err := w.Write(b); err != nil {
 					t.Fatal(err)
 				}
 			}
 			_ = w.Close()
-			runtime.GOMAXPROCS(prev)
 			outs = append(outs, sb.String())
 		}
 		if outs[0] != outs[1] || strings.Count(outs[0], "\n") < 10000 {

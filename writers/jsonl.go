@@ -23,7 +23,7 @@ type jsonlWriter struct {
 
 // NewJSONL returns a JSONL writer.
 func NewJSONL(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	j := &jsonlWriter{out: newTextOut(w), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch}
+	j := &jsonlWriter{out: newTextOut(w), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch, par: textPar{jobs: o.Jobs}}
 	for i, ci := range j.cols {
 		var k []byte
 		if i == 0 {

@@ -2,7 +2,6 @@ package writers
 
 import (
 	"io"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -153,18 +152,19 @@ const parRows = 1024
 // textPar formats the rows of a large batch in chunks on several
 // goroutines, each with its own encoder (and time cache) and buffer,
 // and writes the chunks out in order: the bytes are those of formatting
-// the rows one after the other, with up to GOMAXPROCS cores.
+// the rows one after the other, on up to jobs goroutines.
 type textPar struct {
+	jobs int
 	encs []textEnc
 	bufs [][]byte
 	wg   sync.WaitGroup
 }
 
 // rows formats rows [0, n) with row into o, in parallel when n and
-// GOMAXPROCS allow; enc is the encoder of the first chunk (and of all
+// p.jobs allow; enc is the encoder of the first chunk (and of all
 // rows when sequential). It returns the sticky error.
 func (p *textPar) rows(o *textOut, enc *textEnc, n int, flush bool, row func(e *textEnc, buf []byte, r int) []byte) error {
-	k := min(runtime.GOMAXPROCS(0), n/parRows)
+	k := min(p.jobs, n/parRows)
 	if k <= 1 {
 		buf := o.buf
 		for r := 0; r < n; r++ {

@@ -3,8 +3,10 @@ package writers
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +46,7 @@ func ParseTimeFormat(s string) (TimeFormat, error) {
 	case "epoch_us":
 		return EpochUs, nil
 	}
-	return 0, fmt.Errorf("writers: unknown time format %q (want rfc3339, epoch, epoch_ns or epoch_us)", s)
+	return 0, fmt.Errorf("unknown time format %q (want rfc3339, epoch, epoch_ns or epoch_us)", s)
 }
 
 // Options configure a writer.
@@ -59,12 +61,20 @@ type Options struct {
 	Compression string
 	// Metadata is written as key-value metadata (Parquet, Arrow).
 	Metadata map[string]string
-	// RowGroupRows bounds Parquet row groups (default 1 Mi rows).
+	// RowGroupRows bounds Parquet row groups (default DefaultRowGroupRows).
 	RowGroupRows int
 	// FlushEachBatch makes text writers flush their buffer after every
 	// batch, for live inputs read by a consumer as they are written.
 	FlushEachBatch bool
+	// Jobs is how many cores a writer may keep busy encoding a batch:
+	// with more than one, Parquet encodes each column on a goroutine of
+	// its own and CSV/JSONL format large batches in up to Jobs chunks at
+	// once; 0 or 1: the caller's goroutine alone.
+	Jobs int
 }
+
+// DefaultRowGroupRows is the default size of a Parquet row group.
+const DefaultRowGroupRows = 1 << 20
 
 func (o *Options) columns(s *table.Schema) []int {
 	if o.Columns != nil {
@@ -191,7 +201,7 @@ func Create(path string) (*File, error) {
 	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("writers: %w", err)
+		return nil, plainErr(err)
 	}
 	track(tmp)
 	return &File{File: f, final: path}, nil
@@ -199,6 +209,13 @@ func Create(path string) (*File, error) {
 
 // TempName is the temporary name of the file.
 func (f *File) TempName() string { return f.File.Name() }
+
+// Write writes to the temporary file; an error does not name it (the
+// caller names the output).
+func (f *File) Write(b []byte) (int, error) {
+	n, err := f.File.Write(b)
+	return n, plainErr(err)
+}
 
 // Commit closes the file (after an fsync if Sync is set) and renames it to
 // its final name.
@@ -222,10 +239,22 @@ func (f *File) Commit() error {
 		os.Remove(tmp)
 	}
 	untrack(tmp)
-	if err != nil {
-		return fmt.Errorf("writers: %s: %w", f.final, err)
+	return plainErr(err)
+}
+
+// plainErr is err without the path or paths of a *fs.PathError or
+// *os.LinkError, which name the temporary output: the caller names the
+// output the user asked for instead. errors.Is still sees the cause.
+func plainErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	return nil
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // Abort closes and removes the temporary file. It is a no-op after Commit.

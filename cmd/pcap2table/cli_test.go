@@ -31,6 +31,8 @@ func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	text := filepath.Join(dir, "notes.txt")
 	os.WriteFile(text, []byte("not a capture\n"), 0o644)
+	snoop := filepath.Join(dir, "old.snoop")
+	os.WriteFile(snoop, append([]byte("snoop\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x04"), make([]byte, 64)...), 0o644)
 	example := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
 	for _, tc := range []struct {
 		name    string
@@ -49,10 +51,17 @@ func TestExitCodes(t *testing.T) {
 		{"bad table", []string{example, "--tables", "smtp"}, false, exitUsage, `unknown table "smtp"`, ""},
 		{"two tables", []string{example, "--tables", "packets,flows", "-o", filepath.Join(dir, "two")}, false, exitOK, "", ""},
 		{"two tables to stdout", []string{example, "--tables", "packets,flows"}, false, exitUsage, "2 tables need -o FOLDER", ""},
+		{"two tables to stdout, -o -", []string{example, "--tables", "packets,flows", "-o", "-"}, false, exitUsage, "2 tables need -o FOLDER", ""},
+		{"two tables to a file", []string{example, "--tables", "packets,flows", "-o", filepath.Join(dir, "x.parquet")}, false, exitUsage,
+			"x.parquet names a file, but 2 tables (packets, flows) need a folder: give -o FOLDER/", filepath.Join(dir, "x.parquet")},
+		{"a capture and a text", []string{example, text, "--tables", "flows", "-o", filepath.Join(dir, "glob.csv")}, false, exitPartial,
+			"pcap2table: warning: " + text + ": offset 0: not a capture: text (skipped)", ""},
+		{"snoop", []string{snoop, "-o", filepath.Join(dir, "s.csv")}, false, exitError,
+			"pcap2table: " + snoop + ": offset 0: unsupported capture format Solaris snoop: convert it to pcap or pcapng (editcap -F pcapng IN OUT)", filepath.Join(dir, "s.csv")},
 		{"columns of two tables", []string{example, "--tables", "packets,flows", "--columns", "frame", "-o", filepath.Join(dir, "c")}, false, exitUsage, "--columns selects the columns of a single table", ""},
 		{"bad timeout", []string{example, "--tables", "flows", "--tcp-idle", "0s"}, false, exitUsage, "--tcp-idle and --udp-idle must be positive", ""},
 		{"flows only", []string{example, "--tables", "flows", "-o", filepath.Join(dir, "f.csv")}, false, exitOK, "", ""},
-		{"reassembly cap reached", []string{"../../testdata/edited/http-lost-segment.pcap", "--tables", "flows", "--reassembly-flow-cap", "100", "-o", filepath.Join(dir, "cap.csv")}, false, exitOK, "gave up waiting for lost segments 1 times at a reassembly cap", ""},
+		{"reassembly cap reached", []string{"../../testdata/edited/http-lost-segment.pcap", "--tables", "flows", "--reassembly-flow-cap", "100", "-o", filepath.Join(dir, "cap.csv")}, false, exitOK, "gave up waiting for lost segments once: a flow held more than --reassembly-flow-cap (100 B) behind its holes", ""},
 		{"bad size", []string{example, "--tables", "flows", "--reassembly-cap", "lots"}, false, exitUsage, "want a size such as", ""},
 		{"zero fragment timeout", []string{example, "--tables", "flows", "--frag-timeout", "0s"}, false, exitUsage, "--frag-timeout must be positive", ""},
 		{"beacons need two connections", []string{example, "--tables", "beacons", "--beacon-min-conns", "1"}, false, exitUsage, "--beacon-min-conns must be at least 2", ""},
@@ -68,6 +77,8 @@ func TestExitCodes(t *testing.T) {
 		{"missing input", []string{filepath.Join(dir, "nope.pcap")}, false, exitError, "no such file", ""},
 		{"bad version", []string{captures + "libpcap--tests--pcapng-invalid-vers-2.pcapng", "-o", filepath.Join(dir, "v.parquet")}, false, exitError, "offset 12: unsupported: pcapng section version 1.1", filepath.Join(dir, "v.parquet")},
 		{"truncated", []string{captures + "dpkt--examples--data--truncated_dns_2.pcap"}, false, exitPartial, "offset 240: cut short", ""},
+		{"a link type not decoded", []string{captures + "tcpdump--tests--dsa.pcap", "--tables", "flows", "-o", filepath.Join(dir, "dsa.csv")}, false, exitOK,
+			"pcap2table: warning: " + captures + "tcpdump--tests--dsa.pcap: 8 packets of link type unknown (284) not decoded: only their capture columns are written, and they belong to no flow", ""},
 		{"corrupt", []string{captures + "pcapplusplus--Tests--Fuzzers--RegressionTests--regression_samples--radiuslayer"}, false, exitPartial, "offset 440: corrupt: frame 6: caplen 4261478435 exceeds 262144", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,7 +88,12 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want exit %d, stderr containing %q", code, errb.String(), tc.code, tc.stderr)
 			}
 			if strings.Count(strings.TrimSpace(errb.String()), "\n") > 1 {
-				t.Errorf("stderr is not one line (plus a hint): %q", errb.String())
+				t.Errorf("stderr is not one line (plus a hint or the summary): %q", errb.String())
+			}
+			for _, bad := range []string{"pcap2table: pcap2table", "warning: pcap2table", ": writers: ", ": parsers: ", ": capture: ", ": sniff: ", ": flows: ", ": table: ", ".tmp-"} {
+				if strings.Contains(errb.String(), bad) {
+					t.Errorf("stderr %q holds %q", errb.String(), bad)
+				}
 			}
 			if tc.outFile != "" {
 				if _, err := os.Stat(tc.outFile); !os.IsNotExist(err) {
@@ -406,13 +422,48 @@ func TestProgress(t *testing.T) {
 		if got := strings.Contains(errb.String(), "packets/s"); got != tc.want {
 			t.Errorf("tty %v quiet %v: progress shown %v, want %v (stderr %q)", tc.tty, tc.quiet, got, tc.want, errb.String())
 		}
-		if !tc.want && errb.Len() != 0 {
-			t.Errorf("tty %v quiet %v: stderr %q, want nothing", tc.tty, tc.quiet, errb.String())
+		switch lines := strings.Split(strings.TrimSuffix(errb.String(), "\n"), "\n"); {
+		case tc.quiet && errb.Len() != 0:
+			t.Errorf("quiet: stderr %q, want nothing", errb.String())
+		case !tc.quiet && !strings.HasPrefix(lines[len(lines)-1], "pcap2table: 4631 packets in "):
+			t.Errorf("tty %v: stderr %q does not end with the summary", tc.tty, errb.String())
+		case !tc.quiet && !tc.tty && len(lines) != 1:
+			t.Errorf("no tty: stderr %q, want the summary alone", errb.String())
 		}
 		if n := strings.Count(out.String(), "\n"); n != 4631 {
 			t.Errorf("%d rows", n)
 		}
 	}
+}
+
+// TestProgressFull: on a terminal, the bar of a file's bytes ends full,
+// on its own line, before the summary.
+func TestProgressFull(t *testing.T) {
+	e, out, errb := testEnv(nil, true)
+	if code := run(context.Background(), e, []string{captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap", "-o", "-"}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	lines := strings.Split(strings.TrimSuffix(errb.String(), "\n"), "\n")
+	if len(lines) < 2 || !strings.Contains(lines[len(lines)-2], "100%") || !strings.HasPrefix(lines[len(lines)-1], "pcap2table: 4631 packets, 136 flows in ") {
+		t.Errorf("stderr %q: want a full bar, then the summary on its own line", errb.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 4631 {
+		t.Errorf("-o -: %d rows on stdout, want 4631", n)
+	}
+}
+
+// TestInterruptedLine: the interrupt's message starts a line of its own
+// when a progress bar is drawn.
+func TestInterruptedLine(t *testing.T) {
+	for _, bar := range []bool{false, true} {
+		barShown.Store(bar)
+		var b bytes.Buffer
+		interrupted(&b)
+		if got := strings.HasPrefix(b.String(), "\npcap2table: interrupted"); got != bar {
+			t.Errorf("bar %v: %q", bar, b.String())
+		}
+	}
+	barShown.Store(false)
 }
 
 // TestTablesFolder: several tables go into the -o folder as

@@ -17,33 +17,72 @@ import (
 type Row map[string]any
 
 // Run registers the plugin that mk makes with a new tracker, feeds it
-// rows (tracker.Observe, then Close) and returns its table's rows and the
-// flows' rows. Batches of 7 rows make the batch hand-over part of every
-// test. A plugin panic fails the test.
+// rows (Feed, a batch per packet) and returns its table's rows and the
+// flows' rows. Batches of 7 rows of the plugin's table make the batch
+// hand-over part of every test. A plugin panic fails the test.
 func Run(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*flows.Output) flows.Plugin) ([]Row, []flows.Row) {
 	t.Helper()
-	tr := flows.NewTracker(flows.DefaultConfig())
-	b := table.NewBatch(s, 8)
+	tr := flows.NewTracker(flows.DefaultConfig(), 1)
 	var got []Row
-	out := flows.NewOutput(&b, 7, func() {
-		got = append(got, Read(t, b)...)
-		b.Reset()
+	out := table.NewOutput(table.NewBatch(s, 8), 7, func(full *table.Batch) *table.Batch {
+		got = append(got, Read(t, full)...)
+		full.Reset()
+		return full
 	})
-	if err := tr.Register(mk(out)); err != nil {
+	if err := tr.Register(mk, out); err != nil {
 		t.Fatal(err)
 	}
-	var fl []flows.Row
-	for i := range rows {
-		tr.Observe(&rows[i])
-		fl = append(fl, tr.TakeEnded()...)
-	}
-	tr.Close()
-	fl = append(fl, tr.TakeEnded()...)
-	got = append(got, Read(t, b)...)
-	if n := tr.PluginPanics(); len(n) > 0 {
+	fl := &Flows{}
+	tr.Subscribe(fl)
+	Feed(tr, rows, 1)
+	out.Flush()
+	if n := tr.Counters().PluginPanics; len(n) > 0 {
 		t.Errorf("plugin panics: %v", n)
 	}
-	return got, fl
+	return got, fl.Rows
+}
+
+// Subscribe runs a tracker over rows (Feed, a batch per packet) with the
+// subscriber that mk makes, and returns the rows of its table.
+func Subscribe(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*table.Output) flows.Subscriber) []Row {
+	t.Helper()
+	out := table.NewOutput(table.NewBatch(s, 8), 1<<30, nil)
+	tr := flows.NewTracker(flows.DefaultConfig(), 1)
+	tr.Subscribe(mk(out))
+	Feed(tr, rows, 1)
+	return Read(t, out.Batch())
+}
+
+// Flows keeps the row of every flow that ends: a flows.Subscriber.
+type Flows struct {
+	Rows     []flows.Row
+	Finished int // calls of Finish
+}
+
+// Flow implements flows.Subscriber.
+func (f *Flows) Flow(row *flows.Row) { f.Rows = append(f.Rows, *row) }
+
+// Finish implements flows.Subscriber.
+func (f *Flows) Finish() { f.Finished++ }
+
+// Track runs a tracker of the given configuration and shards over rows
+// (Feed, in batches of batch rows), labelling them, and returns the
+// flows' rows.
+func Track(cfg flows.Config, shards int, rows []parsers.PacketRow, batch int) []flows.Row {
+	tr := flows.NewTracker(cfg, shards)
+	fl := &Flows{}
+	tr.Subscribe(fl)
+	Feed(tr, rows, batch)
+	return fl.Rows
+}
+
+// Feed observes rows in batches of batch rows (1: the timeouts apply
+// after every packet) and closes the tracker.
+func Feed(tr *flows.Tracker, rows []parsers.PacketRow, batch int) {
+	for lo := 0; lo < len(rows); lo += batch {
+		tr.Observe(rows[lo:min(lo+batch, len(rows))])
+	}
+	tr.Close()
 }
 
 // Read returns a batch's rows, checking that every column holds one
@@ -122,24 +161,21 @@ func (r Row) Uint(col string) uint64 {
 // two, one that does not gets every segment.
 func StreamEvents(t testing.TB, rows []parsers.PacketRow, s *table.Schema, mk func(*flows.Output) flows.Plugin) int {
 	t.Helper()
-	b := table.NewBatch(s, 8)
-	out := flows.NewOutput(&b, 1<<20, func() { b.Reset() })
 	c := &counter{n: map[uint64]int{}}
-	c.Plugin = mk(out)
-	c.stream, _ = c.Plugin.(flows.StreamHook)
-	c.end, _ = c.Plugin.(flows.EndHook)
+	tr := flows.NewTracker(flows.DefaultConfig(), 1)
+	err := tr.Register(func(out *flows.Output) flows.Plugin {
+		c.Plugin = mk(out)
+		c.stream, _ = c.Plugin.(flows.StreamHook)
+		c.end, _ = c.Plugin.(flows.EndHook)
+		return c
+	}, table.NewOutput(table.NewBatch(s, 8), 1<<20, func(b *table.Batch) *table.Batch { b.Reset(); return b }))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if c.stream == nil {
 		t.Fatal("the plugin has no StreamHook")
 	}
-	tr := flows.NewTracker(flows.DefaultConfig())
-	if err := tr.Register(c); err != nil {
-		t.Fatal(err)
-	}
-	for i := range rows {
-		tr.Observe(&rows[i])
-		tr.TakeEnded()
-	}
-	tr.Close()
+	Feed(tr, rows, 1)
 	most := 0
 	for _, n := range c.n {
 		most = max(most, n)

@@ -93,7 +93,7 @@ func Open(stream *sniff.Stream, file int, name string) (Reader, error) {
 	case "pcapng":
 		return newNgReader(br, file, info)
 	}
-	return nil, fmt.Errorf("parsers: %s: %w", name, &sniff.NotCaptureError{Looks: stream.Format.Name})
+	return nil, fmt.Errorf("%s: %w", name, &sniff.NotCaptureError{Looks: stream.Format.Name})
 }
 
 // byteReader is a bufio.Reader that counts the bytes consumed.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/plugintest"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/protocols/dns"
 	"github.com/pcap2table/pcap2table/table"
@@ -95,29 +96,25 @@ func readRows(b *table.Batch) []row {
 // rows, the flows and the plugin.
 func run(t testing.TB, rows []parsers.PacketRow) ([]row, []flows.Row, *dns.Plugin) {
 	t.Helper()
-	tr := flows.NewTracker(flows.DefaultConfig())
-	b := table.NewBatch(dns.Schema, 64)
 	var got []row
-	out := flows.NewOutput(&b, 64, func() {
-		got = append(got, readRows(b)...)
-		b.Reset()
+	out := table.NewOutput(table.NewBatch(dns.Schema, 64), 64, func(full *table.Batch) *table.Batch {
+		got = append(got, readRows(full)...)
+		full.Reset()
+		return full
 	})
-	p := dns.New(out)
-	if err := tr.Register(p); err != nil {
+	var p *dns.Plugin
+	tr := flows.NewTracker(flows.DefaultConfig(), 1)
+	if err := tr.Register(func(o *flows.Output) flows.Plugin { p = dns.New(o); return p }, out); err != nil {
 		t.Fatal(err)
 	}
-	var fl []flows.Row
-	for i := range rows {
-		tr.Observe(&rows[i])
-		fl = append(fl, tr.TakeEnded()...)
-	}
-	tr.Close()
-	fl = append(fl, tr.TakeEnded()...)
-	got = append(got, readRows(b)...)
-	if n := tr.PluginPanics(); len(n) > 0 {
+	fl := &plugintest.Flows{}
+	tr.Subscribe(fl)
+	plugintest.Feed(tr, rows, 1)
+	out.Flush()
+	if n := tr.Counters().PluginPanics; len(n) > 0 {
 		t.Errorf("plugin panics: %v", n)
 	}
-	return got, fl, p
+	return got, fl.Rows, p
 }
 
 // msg builds a DNS message: header flags, one question (name, type 1,

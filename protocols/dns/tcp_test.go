@@ -16,7 +16,7 @@ import (
 func streamed(t *testing.T, conn *flows.Conn, evs []flows.StreamEvent) []row {
 	t.Helper()
 	b := table.NewBatch(dns.Schema, 16)
-	p := dns.New(flows.NewOutput(&b, 1<<20, nil))
+	p := dns.New(flows.NewOutput(b))
 	for i := range evs {
 		p.Stream(conn, &evs[i])
 	}

@@ -28,7 +28,7 @@ func FuzzHTTP(f *testing.F) {
 	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), uint8(20), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, cut, gap uint8) {
 		b := table.NewBatch(http.Schema, 16)
-		p := http.New(flows.NewOutput(&b, 1<<20, nil))
+		p := http.New(flows.NewOutput(b))
 		conn := &flows.Conn{ID: 9, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 1, RespPort: 80, HasPorts: true}
 		k := min(int(cut), len(data))
 		for _, ev := range []flows.StreamEvent{

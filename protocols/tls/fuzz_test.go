@@ -39,7 +39,7 @@ func FuzzTLS(f *testing.F) {
 		_ = tls.ParseSSLv2ClientHello(data, &h)
 
 		b := table.NewBatch(tls.Schema, 4)
-		p := tls.New(flows.NewOutput(&b, 1<<20, nil))
+		p := tls.New(flows.NewOutput(b))
 		conn := &flows.Conn{ID: 1, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 1, RespPort: 443, HasPorts: true}
 		k := min(int(cut), len(data))
 		for _, ev := range []flows.StreamEvent{

@@ -96,7 +96,7 @@ type datagram struct {
 func quic(t *testing.T, dgs ...datagram) []plugintest.Row {
 	t.Helper()
 	b := table.NewBatch(tls.Schema, 8)
-	p := tls.New(flows.NewOutput(&b, 1<<20, nil))
+	p := tls.New(flows.NewOutput(b))
 	conn := &flows.Conn{ID: 5, IPProto: 17, OrigIP: client, RespIP: server, OrigPort: 50000, RespPort: 443, HasPorts: true}
 	for i, dg := range dgs {
 		d := flows.FromResp

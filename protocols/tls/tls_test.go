@@ -97,7 +97,7 @@ func sv(b []byte) piece { return piece{data: b} }
 func stream(t *testing.T, pieces ...piece) []plugintest.Row {
 	t.Helper()
 	b := table.NewBatch(tls.Schema, 8)
-	p := tls.New(flows.NewOutput(&b, 1<<20, nil))
+	p := tls.New(flows.NewOutput(b))
 	conn := &flows.Conn{ID: 3, IPProto: 6, OrigIP: client, RespIP: server, OrigPort: 50000, RespPort: 443, HasPorts: true}
 	var off [2]uint64
 	for i, pc := range pieces {

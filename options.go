@@ -1,0 +1,228 @@
+package pcap2table
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/writers"
+)
+
+// Version is the tool version, written into every output's metadata.
+var Version = "0.1.0-dev"
+
+// Errors returned by Convert and Scan (wrapped; test with errors.Is).
+var (
+	// ErrPartial: an input was cut short or corrupt, or was not a capture
+	// and was skipped. Every packet before the damage was converted and
+	// the output is complete and valid.
+	ErrPartial = errors.New("partial input")
+	// ErrInterrupted: the context was canceled. The output is valid and
+	// holds what was converted before.
+	ErrInterrupted = errors.New("interrupted")
+)
+
+// DefaultBatchRows is the number of rows per batch.
+const DefaultBatchRows = 8192
+
+// Options configure Convert and Scan.
+type Options struct {
+	// Output is the output file; "" or "-" writes to Stdout. With several
+	// tables (or when it names a folder, or ends in a slash) it is a
+	// folder, created if missing, that receives <table>.<ext> per table.
+	Output string
+	// Tables names the tables to write (default: packets), all in one
+	// pass over the input: see TableNames.
+	Tables []string
+	// Flows configures the flow tracker (timeouts, Community ID seed);
+	// nil: flows.DefaultConfig.
+	Flows *flows.Config
+	// Stdout receives the table when Output is "" or "-".
+	Stdout io.Writer
+	// Stdin is read for the input "-".
+	Stdin io.Reader
+	// Format is a writers format name ("parquet", "arrow", "arrows", "csv",
+	// "jsonl"); "" picks it from Output's extension, or JSONL for Stdout.
+	Format string
+	// Columns selects and orders the columns of the (single) table; nil: all.
+	Columns []string
+	// TimeFormat for CSV and JSONL.
+	TimeFormat writers.TimeFormat
+	// Compression is passed to the writer ("" = its default).
+	Compression string
+	// BatchRows is the number of rows per batch (default DefaultBatchRows).
+	BatchRows int
+	// RowGroupRows bounds Parquet row groups (default: the table's
+	// preference, table.Schema.RowGroupRows, else writers.DefaultRowGroupRows).
+	RowGroupRows int
+	// Jobs is the number of flow trackers working in parallel, and with
+	// more than one the reading, tracking and encoding stages overlap on
+	// goroutines of their own; 1 does all the work on the calling
+	// goroutine. 0: runtime.GOMAXPROCS. The output is the same for any
+	// number.
+	Jobs int
+	// OnWarning is called (from the reading goroutine) for each problem
+	// with an input that does not stop the run, as soon as it is found:
+	// an input cut short or corrupt, or one that is not a capture
+	// (skipped), both of which make Convert return ErrPartial; packets of
+	// a link type that cannot be decoded.
+	OnWarning func(error)
+	// Fsync makes the output file durable (fsync before the rename).
+	Fsync bool
+	// PartitionBy ("hour" or "day") writes each table as a Hive-style
+	// partitioned dataset, OUTPUT/<table>/date=.../hour=.../part-NNNNN.<ext>
+	// (writers.Dataset); Output is then a folder. "": one file per table.
+	PartitionBy string
+	// MaxFileRows bounds the rows of one file of a partitioned dataset
+	// (default writers.DefaultMaxFileRows).
+	MaxFileRows int
+	// Progress, if not nil, is updated while reading.
+	Progress *Progress
+	// BeaconMinConns is the fewest connections a pair needs for a row of
+	// the beacons table (0: beacons.DefaultMinConns).
+	BeaconMinConns int
+	// BeaconMaxPairs bounds the pairs below BeaconMinConns that the
+	// beacons table keeps (0: beacons.DefaultMaxPairs).
+	BeaconMaxPairs int
+}
+
+// UsageError is an error in how the tool was called.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// plan is what the options ask for, checked before any input is read.
+type plan struct {
+	tables []*tableDef
+	cols   [][]int // per table, the columns the writer reads
+	format writers.Format
+	by     writers.Partitioning
+	folder bool // Output is a folder: a file (or dataset) per table
+	stdout bool // the table goes to Stdout
+	jobs   int
+	rows   int // per batch
+}
+
+// makePlan checks the options.
+func makePlan(o *Options) (*plan, error) {
+	p := &plan{jobs: o.Jobs, rows: o.BatchRows}
+	if p.jobs <= 0 {
+		p.jobs = runtime.GOMAXPROCS(0)
+	}
+	if p.rows <= 0 {
+		p.rows = DefaultBatchRows
+	}
+	var err error
+	if p.tables, err = pickTables(o.Tables); err != nil {
+		return nil, err
+	}
+	p.stdout = o.Output == "" || o.Output == "-"
+	if o.PartitionBy != "" {
+		if p.by, err = writers.ParsePartitioning(o.PartitionBy); err != nil {
+			return nil, usagef("unknown --partition-by %q (want hour or day)", o.PartitionBy)
+		}
+		if p.stdout {
+			return nil, usagef("--partition-by writes datasets into a folder: give -o FOLDER")
+		}
+	}
+	if err := p.pickOutput(o); err != nil {
+		return nil, err
+	}
+	if len(o.Columns) > 0 && len(p.tables) > 1 {
+		return nil, usagef("--columns selects the columns of a single table; with several tables every column is written")
+	}
+	for _, t := range p.tables {
+		cols, err := t.schema.Projection(o.Columns)
+		if err != nil {
+			return nil, &UsageError{Msg: err.Error()}
+		}
+		p.cols = append(p.cols, cols)
+	}
+	return p, nil
+}
+
+// pickOutput decides between one file (or stdout) and a folder of tables,
+// and the format.
+func (p *plan) pickOutput(o *Options) error {
+	endsInSlash := strings.HasSuffix(o.Output, "/") || strings.HasSuffix(o.Output, string(filepath.Separator))
+	isDir := false
+	if !p.stdout {
+		st, err := os.Stat(o.Output)
+		isDir = err == nil && st.IsDir()
+	}
+	p.folder = !p.stdout && (p.by != 0 || endsInSlash || isDir || len(p.tables) > 1)
+	if p.stdout && len(p.tables) > 1 {
+		return usagef("%d tables need -o FOLDER (one file per table)", len(p.tables))
+	}
+	if p.folder && len(p.tables) > 1 && !endsInSlash && !isDir && p.by == 0 {
+		if _, ok := writers.ByExtension(o.Output); ok {
+			return usagef("-o %s names a file, but %d tables (%s) need a folder: give -o FOLDER/ (one file per table)",
+				o.Output, len(p.tables), tableList(p.tables))
+		}
+	}
+	name := o.Format
+	switch {
+	case name != "":
+	case p.folder:
+		name = "parquet"
+	case p.stdout:
+		name = "jsonl"
+	default:
+		f, ok := writers.ByExtension(o.Output)
+		if !ok {
+			return usagef("cannot tell the format from %q: use an extension (.parquet, .arrow, .arrows, .csv, .jsonl) or --format", o.Output)
+		}
+		p.format = f
+		return nil
+	}
+	f, ok := writers.Lookup(name)
+	if !ok {
+		return usagef("unknown format %q (want one of %s)", name, strings.Join(writers.Names(), ", "))
+	}
+	p.format = f
+	return nil
+}
+
+// pickTables checks and dedupes the table names (default: packets).
+func pickTables(names []string) ([]*tableDef, error) {
+	if len(names) == 0 {
+		names = []string{"packets"}
+	}
+	var out []*tableDef
+	for _, n := range names {
+		t := lookup(strings.TrimSpace(n))
+		if t == nil {
+			return nil, usagef("unknown table %q (tables: %s)", strings.TrimSpace(n), strings.Join(TableNames(), ", "))
+		}
+		if !containsTable(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func containsTable(ts []*tableDef, t *tableDef) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func tableList(ts []*tableDef) string {
+	n := make([]string, len(ts))
+	for i, t := range ts {
+		n[i] = t.schema.Name
+	}
+	return strings.Join(n, ", ")
+}

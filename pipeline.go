@@ -1,0 +1,411 @@
+package pcap2table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/parsers"
+	"github.com/pcap2table/pcap2table/parsers/capture"
+)
+
+// The pipeline, in the order a packet goes through it:
+//
+//	inputs ─► capture.Merge ─► parsers.Decoder ─► batches of PacketRow
+//	   ─► flows.Tracker ─┬─► subscribers: flows, beacons
+//	                     └─► plugins: dns, http, tls
+//	   ─► packets (the rows themselves, labelled with their flows)
+//	   ─► one sink per table ─► its writer
+//
+// The reading stage (read: merge, decode, count) runs on the caller's
+// goroutine and fills batches of rows; the tracking stage (track) runs
+// the tracker over a batch and appends the packets table's rows. With
+// more than one job and a tracker, the tracking stage runs on a goroutine
+// of its own and each sink encodes on its own; with one job everything
+// runs on the caller's goroutine. Either way every table gets the same
+// rows in the same order.
+type pipeline struct {
+	ctx     context.Context
+	o       *Options
+	p       *plan
+	ins     []*input
+	names   []string // the inputs' names, by index (the packets' file column)
+	st      *Stats
+	merge   *capture.Merge
+	dec     parsers.Decoder
+	tracker *flows.Tracker // nil: no table needs flows
+	packets *sink          // nil: no packets table
+	sinks   []*sink
+	partial []error // inputs cut short or corrupt, or skipped
+	lastTS  []int64 // per input, for the stats' backwards count
+
+	threaded bool // the tracking stage runs on its own goroutine
+	full     chan *rowBatch
+	free     chan *rowBatch
+	cur      *rowBatch // being filled by the reading stage
+	tracked  chan struct{}
+	// A live input (stdin, a pipe) may trickle: a ticker hands partial
+	// batches on after a quiet half second, so rows show up while the
+	// capture runs. mu guards cur then.
+	live bool
+	mu   sync.Mutex
+	sent atomic.Int64 // batches handed on, to see activity
+}
+
+// rowBatch is a batch of decoded rows on its way from the reading stage
+// to the tracking stage. A row's byte slices point into the reader's
+// buffer, which the next packet reuses: the bytes the tracker reads are
+// copied into arena (flows.Tracker.Retain); the columns hold values only.
+type rowBatch struct {
+	rows  []parsers.PacketRow
+	n     int
+	arena []byte
+	flush bool // hand every table's partial batch on after these
+}
+
+// rowDepth is how many row batches may wait for the tracking stage.
+const rowDepth = 3
+
+// liveFlush is how long a live input may be quiet before the rows read
+// are handed on.
+const liveFlush = 500 * time.Millisecond
+
+// newPipeline wires the inputs, the tables' producers and the sinks.
+func newPipeline(ctx context.Context, ins []*input, o *Options, p *plan, sinks []*sink) (*pipeline, error) {
+	pl := &pipeline{ctx: ctx, o: o, p: p, ins: ins, sinks: sinks, st: &Stats{}, lastTS: make([]int64, len(ins))}
+	srcs := make([]capture.Source, len(ins))
+	for i, in := range ins {
+		pl.names = append(pl.names, in.name)
+		srcs[i] = in.reader
+		pl.live = pl.live || in.live
+		pl.lastTS[i] = -1 << 63
+		info := in.reader.Info()
+		pl.st.Files = append(pl.st.Files, &FileStats{Name: in.name, Format: info.Format, Detail: info.Detail,
+			Compression: info.Wrappers, SnapLen: info.SnapLen, DecodeErrs: map[string]uint64{}})
+	}
+	pl.merge = capture.NewMerge(srcs, pl.damaged)
+	if err := pl.wire(); err != nil {
+		return nil, err
+	}
+	pl.threaded = pl.tracker != nil && p.jobs > 1
+	n := 1
+	if pl.threaded {
+		n = rowDepth + 1
+	}
+	pl.full = make(chan *rowBatch, rowDepth)
+	pl.free = make(chan *rowBatch, n)
+	arena := pl.arenaSize()
+	for range n {
+		pl.free <- &rowBatch{rows: make([]parsers.PacketRow, p.rows), arena: make([]byte, 0, arena)}
+	}
+	pl.cur = <-pl.free
+	return pl, nil
+}
+
+// wire connects each table's producer to its sink: the packets table to
+// the tracking stage, the subscriber and plugin tables to a tracker, made
+// when a table needs one.
+func (pl *pipeline) wire() error {
+	needFlows := false
+	for _, sk := range pl.sinks {
+		switch {
+		case sk.def.schema == parsers.Schema:
+			pl.packets = sk
+			needFlows = needFlows || sk.wants(parsers.ColFlowID) || sk.wants(parsers.ColCommunityID)
+		default:
+			needFlows = true
+		}
+	}
+	if !needFlows {
+		return nil
+	}
+	cfg := flows.DefaultConfig()
+	if pl.o.Flows != nil {
+		cfg = *pl.o.Flows
+	}
+	pl.tracker = flows.NewTracker(cfg, pl.p.jobs)
+	for _, t := range registry { // the registry's order is the plugins'
+		for _, sk := range pl.sinks {
+			if sk.def != t {
+				continue
+			}
+			switch {
+			case t.subscriber != nil:
+				pl.tracker.Subscribe(t.subscriber(sk.out, sk.cols, pl.o))
+			case t.plugin != nil:
+				mk := t.plugin
+				if err := pl.tracker.Register(func(out *flows.Output) flows.Plugin { return mk(out, pl.o) }, sk.out); err != nil {
+					pl.tracker.Stop()
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// arenaSize is the size of a row batch's arena, made at once: grown from
+// nothing it was reallocated 30 times per batch, and each first touch of
+// memory costs a page fault (0.2 s of CPU on the reading goroutine over
+// the bench capture's 2 M packets). 512 bytes a row, or the snap length
+// when captures keep less (a short snap length's arenas stay small: their
+// memory would only add to the peak).
+func (pl *pipeline) arenaSize() int {
+	if pl.tracker == nil {
+		return 0
+	}
+	per := 0
+	for _, fs := range pl.st.Files {
+		if fs.SnapLen == 0 || fs.SnapLen > 512 {
+			per = 512
+			break
+		}
+		per = max(per, int(fs.SnapLen))
+	}
+	return pl.p.rows * per
+}
+
+// damaged records an input cut short or corrupt (the merge goes on with
+// the others).
+func (pl *pipeline) damaged(i int, err error) {
+	if pl.ctx.Err() != nil {
+		return // the interruption closed a live input: not damage
+	}
+	fs := pl.st.Files[i]
+	fs.Error = err.Error()
+	var ie *capture.InputError
+	if errors.As(err, &ie) {
+		fs.ErrorOffset = ie.Offset
+	}
+	pl.partial = append(pl.partial, err)
+	if pl.o.OnWarning != nil {
+		pl.o.OnWarning(err)
+	}
+}
+
+// run runs the pipeline to the end of the input (or the interruption, or
+// a writer's error) and returns what stopped the reading, if not the end.
+func (pl *pipeline) run() error {
+	if pl.p.jobs == 1 {
+		// All the work is this goroutine's: kept on its thread, the
+		// scheduler does not move it between threads (and cores) at
+		// every preemption, which cost a fifth of a run's time here.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	for _, sk := range pl.sinks {
+		sk.start()
+	}
+	pl.tracked = make(chan struct{})
+	if pl.threaded {
+		go func() {
+			defer close(pl.tracked)
+			for b := range pl.full {
+				pl.track(b)
+				pl.free <- b
+			}
+			pl.finish()
+		}()
+	}
+	if pl.live {
+		stop := pl.tick()
+		defer close(stop)
+	}
+	rerr := pl.read()
+	pl.mu.Lock()
+	if pl.cur.n > 0 {
+		pl.send(false)
+	}
+	pl.cur = nil // the ticker stops sending
+	close(pl.full)
+	pl.mu.Unlock()
+	if !pl.threaded {
+		pl.finish()
+		close(pl.tracked)
+	}
+	<-pl.tracked
+	return rerr
+}
+
+// read is the reading stage: it merges, decodes and counts the packets
+// into row batches, handing each full one to the tracking stage. Once per
+// batch it updates the progress and stops at an interruption or a
+// writer's error.
+func (pl *pipeline) read() error {
+	var pkt capture.Packet
+	for {
+		err := pl.merge.Next(&pkt)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if pl.live {
+			pl.mu.Lock()
+		}
+		row := &pl.cur.rows[pl.cur.n]
+		pl.dec.Decode(&pkt, row)
+		pl.st.Files[pkt.File].count(&pkt, row, pl.lastTS)
+		if pl.tracker != nil {
+			pl.cur.arena = pl.tracker.Retain(row, pl.cur.arena)
+		}
+		pl.cur.n++
+		handed := pl.cur.n == len(pl.cur.rows)
+		if handed {
+			pl.send(false)
+		}
+		if pl.live {
+			pl.mu.Unlock()
+		}
+		if handed {
+			if pl.o.Progress != nil {
+				pl.o.Progress.Packets.Store(int64(pl.st.totalPackets()))
+			}
+			if pl.writeFailed() || pl.ctx.Err() != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// send hands the current row batch on: to the tracking goroutine, or
+// through track here.
+func (pl *pipeline) send(flush bool) {
+	pl.cur.flush = flush
+	pl.sent.Add(1)
+	if !pl.threaded {
+		pl.track(pl.cur)
+		return
+	}
+	pl.full <- pl.cur
+	pl.cur = <-pl.free
+}
+
+// track is the tracking stage: the tracker labels the batch's rows with
+// their flows (its subscribers and plugins write their tables' rows),
+// then the rows go into the packets table.
+func (pl *pipeline) track(b *rowBatch) {
+	rows := b.rows[:b.n]
+	if pl.tracker != nil {
+		pl.tracker.Observe(rows)
+	}
+	if pl.packets != nil && b.n > 0 {
+		out := pl.packets.out
+		parsers.AppendRows(out.Batch(), rows, pl.names, pl.packets.cols)
+		out.Added()
+	}
+	if b.flush {
+		for _, sk := range pl.sinks {
+			sk.out.Flush()
+		}
+	}
+	b.n, b.arena = 0, b.arena[:0]
+}
+
+// finish ends the flows still open (end_reason eof, a chunk at a time: a
+// million open flows are not held as rows all at once) and the plugins.
+func (pl *pipeline) finish() {
+	if pl.tracker != nil {
+		pl.tracker.Close()
+	}
+}
+
+// tick starts the ticker of a live input; closing the channel it returns
+// stops it.
+func (pl *pipeline) tick() chan struct{} {
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(liveFlush)
+		defer t.Stop()
+		last := pl.sent.Load()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			pl.mu.Lock()
+			if n := pl.sent.Load(); n == last && pl.cur != nil {
+				pl.send(true)
+			}
+			last = pl.sent.Load()
+			pl.mu.Unlock()
+		}
+	}()
+	return stop
+}
+
+// writeFailed reports whether a writer failed.
+func (pl *pipeline) writeFailed() bool {
+	for _, sk := range pl.sinks {
+		if sk.failed() {
+			return true
+		}
+	}
+	return false
+}
+
+// stats completes the run's stats.
+func (pl *pipeline) stats() *Stats {
+	st := pl.st
+	if pl.o.Progress != nil {
+		pl.o.Progress.Packets.Store(int64(st.totalPackets()))
+	}
+	if pl.packets != nil {
+		st.Rows = pl.packets.rows
+	}
+	if pl.tracker != nil {
+		c := pl.tracker.Counters()
+		st.Flows = c.Ended
+		st.PeakFlows = c.PeakLive
+		st.FlowsEvicted = c.Evicted
+		st.ReassemblyFlowCapHits = c.CapHits[flows.CapFlow]
+		st.ReassemblyTotalCapHits = c.CapHits[flows.CapTotal]
+		st.ReassemblyHoleHits = c.CapHits[flows.CapHoles]
+		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = c.Datagrams, c.Incomplete, c.Unassigned
+		st.PluginPanics = c.PluginPanics
+	}
+	for i, in := range pl.ins {
+		for _, lt := range in.reader.Info().LinkTypes {
+			st.Files[i].LinkTypes = append(st.Files[i].LinkTypes, linkTypeName(lt))
+		}
+	}
+	st.total()
+	pl.warnUndecoded()
+	return st
+}
+
+// warnUndecoded says which inputs held packets of a link type the decoder
+// does not read: they are rows of the packets table with the capture's
+// columns only, and belong to no flow.
+func (pl *pipeline) warnUndecoded() {
+	if pl.o.OnWarning == nil {
+		return
+	}
+	for i, in := range pl.ins {
+		n := pl.st.Files[i].DecodeErrs[parsers.ErrUnsupportedLink]
+		if n == 0 {
+			continue
+		}
+		var names []string
+		for _, lt := range in.reader.Info().LinkTypes {
+			if !parsers.Decodes(lt) {
+				names = append(names, linkTypeName(lt))
+			}
+		}
+		pkts := "packets"
+		if n == 1 {
+			pkts = "packet"
+		}
+		pl.o.OnWarning(fmt.Errorf("%s: %d %s of link type %s not decoded: only their capture columns are written, and they belong to no flow",
+			in.name, n, pkts, strings.Join(names, ", ")))
+	}
+}
