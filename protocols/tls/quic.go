@@ -12,6 +12,7 @@ import (
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // QUIC (RFC 9000, 9001, 9369) carries TLS 1.3 handshake messages in
@@ -163,6 +164,17 @@ func varint(b []byte) (v uint64, n int, ok bool) {
 	return v, n, true
 }
 
+// readVarint reads a QUIC variable-length integer from s into out and
+// advances over it, as cryptobyte's readers do.
+func readVarint(s *cryptobyte.String, out *uint64) bool {
+	v, n, ok := varint(*s)
+	if !ok {
+		return false
+	}
+	*out = v
+	return s.Skip(n)
+}
+
 // longHeader is a parsed QUIC long header packet.
 type longHeader struct {
 	typ        byte
@@ -178,43 +190,35 @@ func parseLong(b []byte) (h longHeader, ok bool) {
 	if len(b) < 7 || b[0]&0xc0 != 0xc0 {
 		return h, false
 	}
-	h.version = binary.BigEndian.Uint32(b[1:5])
+	h.typ = b[0] >> 4 & 3
+	s := cryptobyte.String(b[1:])
+	s.ReadUint32(&h.version)
 	v := lookupQUIC(h.version)
 	if v == nil {
 		return h, false
 	}
-	h.typ = b[0] >> 4 & 3
-	i := 5
-	n := int(b[i])
-	i++
-	if n > 20 || len(b) < i+n+1 {
+	// the connection ids: 8-bit length-prefixed, 20 bytes at most
+	var dcid, scid cryptobyte.String
+	if !s.ReadUint8LengthPrefixed(&dcid) || len(dcid) > 20 || !s.ReadUint8LengthPrefixed(&scid) || len(scid) > 20 {
 		return h, false
 	}
-	h.dcid = b[i : i+n]
-	i += n
-	n = int(b[i])
-	i++
-	if n > 20 || len(b) < i+n {
-		return h, false
-	}
-	h.scid = b[i : i+n]
-	i += n
+	h.dcid, h.scid = dcid, scid
 	if h.typ == v.retry {
 		h.end = len(b)
 		return h, true
 	}
 	if h.typ == v.initial {
-		tl, k, ok := varint(b[i:])
-		if !ok || uint64(len(b)-i-k) < tl {
+		// the token: a varint length-prefixed vector
+		var n uint64
+		if !readVarint(&s, &n) || uint64(len(s)) < n || !s.Skip(int(n)) {
 			return h, false
 		}
-		i += k + int(tl)
 	}
-	length, k, ok := varint(b[i:])
-	if !ok || uint64(len(b)-i-k) < length || length < 20 {
+	var length uint64
+	if !readVarint(&s, &length) || uint64(len(s)) < length || length < 20 {
 		return h, false
 	}
-	h.pnOff = i + k
+	h.pnOff = len(b) - len(s)
 	h.end = h.pnOff + int(length)
 	return h, true
 }
@@ -248,52 +252,34 @@ func (k *quicKeys) open(dst, pkt []byte, h *longHeader) ([]byte, error) {
 // the direction's stream. It stops at the first frame that Initial
 // packets may not carry.
 func (s *cryptoStream) frames(b []byte) error {
-	for len(b) > 0 {
-		typ := b[0]
-		b = b[1:]
+	p := cryptobyte.String(b)
+	for typ := uint8(0); p.ReadUint8(&typ); {
 		switch typ {
 		case 0x00, 0x01: // PADDING, PING
 		case 0x02, 0x03: // ACK
-			n := 4
-			if typ == 0x03 {
-				n = 7 // and the ECN counts
+			// the largest acknowledged, the delay, the count of ranges,
+			// the first range, then the ranges (a gap and a length
+			// each) and, in 0x03, the three ECN counts
+			var largest, delay, count, first, v uint64
+			if !readVarint(&p, &largest) || !readVarint(&p, &delay) || !readVarint(&p, &count) || count > uint64(len(p)) || !readVarint(&p, &first) {
+				return errNotInitial
 			}
-			var count uint64
-			for i := 0; i < n; i++ {
-				v, k, ok := varint(b)
-				if !ok {
+			n := 2 * count
+			if typ == 0x03 {
+				n += 3
+			}
+			for range n {
+				if !readVarint(&p, &v) {
 					return errNotInitial
 				}
-				b = b[k:]
-				if i == 2 {
-					count = v
-					if count > uint64(len(b)) {
-						return errNotInitial
-					}
-				}
-				if i == 3 {
-					// the ranges: a gap and a length each
-					for j := uint64(0); j < 2*count; j++ {
-						_, k, ok := varint(b)
-						if !ok {
-							return errNotInitial
-						}
-						b = b[k:]
-					}
-				}
 			}
-		case 0x06: // CRYPTO
-			off, k, ok := varint(b)
-			if !ok {
+		case 0x06: // CRYPTO: the offset, then the data, varint length-prefixed
+			var off, n uint64
+			var data []byte
+			if !readVarint(&p, &off) || !readVarint(&p, &n) || uint64(len(p)) < n || !p.ReadBytes(&data, int(n)) {
 				return errNotInitial
 			}
-			b = b[k:]
-			n, k, ok := varint(b)
-			if !ok || uint64(len(b)-k) < n {
-				return errNotInitial
-			}
-			s.add(off, b[k:k+int(n)])
-			b = b[k+int(n):]
+			s.add(off, data)
 		case 0x1c: // CONNECTION_CLOSE
 			return nil
 		default:

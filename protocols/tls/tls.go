@@ -8,6 +8,7 @@ import (
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/table"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Column indexes of the tls table, in schema order.
@@ -236,9 +237,15 @@ func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []b
 				return
 			}
 			d.nhdr = 0
-			d.typ = d.hdr[0]
-			d.remain = int(d.hdr[3])<<8 | int(d.hdr[4])
-			if d.typ < 20 || d.typ > 24 || d.hdr[1] != 3 || d.remain > 16384+2048 {
+			// the record header: content type, version, 16-bit length
+			// of the body (read as it comes)
+			hdr := cryptobyte.String(d.hdr[:])
+			var version, length uint16
+			hdr.ReadUint8(&d.typ)
+			hdr.ReadUint16(&version)
+			hdr.ReadUint16(&length)
+			d.remain = int(length)
+			if d.typ < 20 || d.typ > 24 || version>>8 != 3 || d.remain > 16384+2048 {
 				d.dead = true
 				st.addErr("not a TLS record")
 				return
@@ -287,18 +294,25 @@ func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []b
 func (p *Plugin) messages(c *flows.Conn, st *conn, dir flows.Dir) {
 	d := &st.dir[dir]
 	ts := d.hsTS
-	for len(d.hs) >= 4 {
-		n := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
+	for {
+		// a handshake message: type, then a 24-bit length and the body
+		s := cryptobyte.String(d.hs)
+		var typ uint8
+		var n uint32
+		if !s.ReadUint8(&typ) || !s.ReadUint24(&n) {
+			return // the header is still to come
+		}
 		if n > maxMessage {
 			d.dead = true
 			st.addErr("handshake message too long")
 			return
 		}
-		if len(d.hs) < 4+n {
-			return
+		var body []byte
+		if !s.ReadBytes(&body, int(n)) {
+			return // the body is still to come
 		}
-		p.message(c, st, dir, ts, d.hs[0], d.hs[4:4+n])
-		d.hs = append(d.hs[:0], d.hs[4+n:]...)
+		p.message(c, st, dir, ts, typ, body)
+		d.hs = append(d.hs[:0], s...)
 		ts = d.hsTS // a later message in the same record
 		if d.dead || st.done {
 			return
@@ -380,16 +394,17 @@ func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ b
 	}
 }
 
-// certificate keeps the first certificate of a Certificate message.
+// certificate keeps the first certificate of a Certificate message
+// (TLS 1.2 and before: a 24-bit length-prefixed list of 24-bit
+// length-prefixed certificates). A list cut short is let be; a first
+// certificate that is empty or cut short is an error.
 func (p *Plugin) certificate(st *conn, body []byte) {
-	r := reader{b: body}
-	list := reader{b: r.bytes(int(r.u8())<<16 | int(r.u16()))}
-	if r.err != nil || len(list.b) < 3 {
+	s := cryptobyte.String(body)
+	var list, der cryptobyte.String
+	if !s.ReadUint24LengthPrefixed(&list) || len(list) < 3 {
 		return
 	}
-	n := int(list.u8())<<16 | int(list.u16())
-	der := list.bytes(n)
-	if list.err != nil || n == 0 {
+	if !list.ReadUint24LengthPrefixed(&der) || len(der) == 0 {
 		st.certErr = "malformed Certificate message"
 		return
 	}
@@ -398,14 +413,18 @@ func (p *Plugin) certificate(st *conn, body []byte) {
 
 // sslv2 handles an SSL 2.0-format ClientHello (one record).
 func (p *Plugin) sslv2(c *flows.Conn, st *conn, ts int64, data []byte) {
-	n := int(data[0]&0x7f)<<8 | int(data[1])
-	if len(data) < 2+n || n < 1 {
+	// the record: a 2-byte header, its top bit set, then the 15-bit
+	// length of the body (the message type and the hello)
+	s := cryptobyte.String(data)
+	var n uint16
+	var body []byte
+	if !s.ReadUint16(&n) || !s.ReadBytes(&body, int(n&0x7fff)) || len(body) < 1 {
 		st.addErr("SSL 2.0 ClientHello cut short")
 		return
 	}
 	c.SetService("tls")
 	st.hasCH, st.ts, st.sslv2 = true, ts, true
-	if err := ParseSSLv2ClientHello(data[3:2+n], &p.hello); err != nil {
+	if err := ParseSSLv2ClientHello(body[1:], &p.hello); err != nil {
 		st.addErr("malformed SSL 2.0 ClientHello")
 	}
 	st.clientVer = p.hello.Version
