@@ -282,18 +282,13 @@ func (s *Tracker) merge() {
 	for _, t := range s.ws {
 		tags = append(tags, t.endedTags)
 	}
-	clear(s.heads)
-	for {
-		w, lo, hi := nextRun(s.heads, tags)
-		if w < 0 {
-			break
-		}
+	s.eachRun(tags, func(w, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for _, sub := range s.subs {
 				sub.Flow(&s.ws[w].ended[i])
 			}
 		}
-	}
+	})
 	for _, t := range s.ws {
 		t.ended, t.endedTags = t.ended[:0], t.endedTags[:0]
 	}
@@ -302,20 +297,26 @@ func (s *Tracker) merge() {
 		for _, o := range po.local {
 			tags = append(tags, o.tags)
 		}
-		clear(s.heads)
-		for {
-			w, lo, hi := nextRun(s.heads, tags)
-			if w < 0 {
-				break
-			}
-			po.dst.AppendRows(po.local[w].b, lo, hi)
-		}
+		s.eachRun(tags, func(w, lo, hi int) { po.dst.AppendRows(po.local[w].b, lo, hi) })
 		for _, o := range po.local {
 			o.b.Reset()
 			o.tags = o.tags[:0]
 		}
 	}
 	s.tags = tags[:0]
+}
+
+// eachRun calls f for each run of rows of the shards, in the order of
+// their tags (nextRun).
+func (s *Tracker) eachRun(tags [][]uint64, f func(w, lo, hi int)) {
+	clear(s.heads)
+	for {
+		w, lo, hi := nextRun(s.heads, tags)
+		if w < 0 {
+			return
+		}
+		f(w, lo, hi)
+	}
 }
 
 // nextRun returns the shard whose next row has the lowest tag, and the

@@ -33,9 +33,10 @@ func warnBounds(e *env, st *pcap2table.Stats, f *convertFlags) {
 		e.warn(gaveUp + times(n) + ": a direction had more than " + strconv.Itoa(flows.MaxHoles) +
 			" out-of-order pieces beyond its holes (a fixed bound: the holes before them count as missed bytes)")
 	}
-	if n := st.FragmentsUnassigned; n > 0 {
-		e.warn(fmt.Sprintf("%s belong to no flow: their datagram's first fragment never came (see --frag-timeout, --frag-cap)",
-			count(n, "IP fragment")))
+	if n := st.FragmentsUnassigned; n == 1 {
+		e.warn("1 IP fragment belongs to no flow: its datagram's first fragment never came (see --frag-timeout, --frag-cap)")
+	} else if n > 1 {
+		e.warn(fmt.Sprintf("%d IP fragments belong to no flow: their datagrams' first fragments never came (see --frag-timeout, --frag-cap)", n))
 	}
 }
 
