@@ -22,6 +22,9 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkOverwrite(inputs, p, &o); err != nil {
+		return nil, err
+	}
 	ins, skipped, err := openInputs(ctx, inputs, &o)
 	if err != nil {
 		return nil, err

@@ -587,3 +587,68 @@ func filesUnder(dir string) []string {
 	})
 	return files
 }
+
+// TestNeverOverwriteInput: a run whose output is one of its inputs, in
+// any of the forms a user types, is refused before anything is read:
+// exit 2, one line naming both paths, the input unchanged.
+func TestNeverOverwriteInput(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	x := put("x.pcap")
+	y := put("y.pcap")
+	gz := put("x.pcap.gz") // not compressed, but named so: the name decides nothing
+	tableFile := put("tables/flows.parquet")
+	inDataset := put("ds/flows/date=2024-01-01/part-00000.pcap")
+	link := filepath.Join(dir, "link.pcap")
+	hard := filepath.Join(dir, "hard.pcap")
+	if err := os.Symlink(x, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(y, hard); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, tc := range []struct {
+		name string
+		args []string
+		in   string // the input named in the message
+	}{
+		{"the same name", []string{"x.pcap", "--format", "csv", "-o", "x.pcap"}, "x.pcap"},
+		{"./ in front", []string{"x.pcap", "--format", "csv", "-o", "./x.pcap"}, "x.pcap"},
+		{"an absolute path", []string{"x.pcap", "--format", "csv", "-o", x}, "x.pcap"},
+		{"a symlink to the input", []string{"x.pcap", "--format", "csv", "-o", link}, "x.pcap"},
+		{"the input through a symlink", []string{link, "--format", "csv", "-o", "x.pcap"}, link},
+		{"a hard link", []string{"y.pcap", "--format", "jsonl", "-o", hard}, "y.pcap"},
+		{"the second of two inputs", []string{"x.pcap", "y.pcap", "--format", "csv", "-o", "y.pcap"}, "y.pcap"},
+		{"compressed-looking names", []string{gz, "--format", "csv", "-o", gz}, gz},
+		{"a table's file in -o DIR/", []string{tableFile, "--tables", "packets,flows", "-o", "tables/"}, tableFile},
+		{"a partitioned dataset's folder", []string{inDataset, "--tables", "flows", "--partition-by", "day", "-o", "ds"}, inDataset},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, errb := testEnv(nil, false)
+			code := run(context.Background(), e, tc.args)
+			msg := errb.String()
+			if code != exitUsage || !strings.HasPrefix(msg, "pcap2table: refusing to ") || !strings.Contains(msg, "input "+tc.in+"\n") {
+				t.Errorf("exit %d, stderr %q: want exit 2 and a refusal naming the input %s", code, msg, tc.in)
+			}
+			for _, p := range []string{x, y, gz, tableFile, inDataset} {
+				if b, err := os.ReadFile(p); err != nil || !bytes.Equal(b, src) {
+					t.Fatalf("%s changed (%v)", p, err)
+				}
+			}
+		})
+	}
+}
