@@ -11,15 +11,28 @@ import (
 	"github.com/pcap2table/pcap2table/sniff"
 )
 
-// input is one capture being read.
+// input is one capture of the run. A file is read twice: once at the
+// start (lookAhead: its format, header and first packet, then closed, so
+// that a bad input is refused before anything is written) and again from
+// its start when the merge's clock reaches its first packet (open),
+// closed at its end: thousands of rotated captures hold a few files open
+// at once, not thousands. A live input (stdin, a pipe) cannot be read
+// twice: it stays open from the start.
 type input struct {
-	name   string // as the user gave it
+	name  string // as the user gave it
+	index int    // in the run's list of captures (Packet.File)
+	info  *capture.Info
+	first int64 // the time of its first packet
+	// none: the file has no packet; firstErr: it is cut short or corrupt
+	// at its first packet
+	none     bool
+	firstErr error
+	live     bool
+
+	// while open
 	closer io.Closer
 	stream *sniff.Stream
 	reader capture.Reader
-	// live: stdin, a pipe or a device; its reads may block for as long as
-	// the capture is idle.
-	live bool
 }
 
 // skippedInput is an input that is not a capture (or is a folder).
@@ -28,10 +41,11 @@ type skippedInput struct {
 	err  error // names the input
 }
 
-// openInputs opens and sniffs every input before anything is written, so
-// that a bad input is refused without leaving an output behind. An input
-// that is not a capture (or is a folder) is skipped when others are: it
-// is returned in skipped; when none is a capture, its error is returned.
+// openInputs looks at every input before anything is written, so that a
+// bad input is refused without leaving an output behind. An input that is
+// not a capture (or is a folder) is skipped when others are: it is
+// returned in skipped; when none is a capture, its error is returned.
+// Only live inputs are open when it returns.
 func openInputs(ctx context.Context, names []string, o *Options) (ins []*input, skipped []skippedInput, err error) {
 	stdinUsed := false
 	for _, name := range names {
@@ -42,7 +56,8 @@ func openInputs(ctx context.Context, names []string, o *Options) (ins []*input, 
 			}
 			stdinUsed = true
 		}
-		in, err := openInput(ctx, name, len(ins), o)
+		in := &input{name: name, index: len(ins)}
+		err := in.lookAhead(ctx, o)
 		var nc *sniff.NotCaptureError
 		switch {
 		case errors.As(err, &nc):
@@ -60,32 +75,78 @@ func openInputs(ctx context.Context, names []string, o *Options) (ins []*input, 
 	return ins, skipped, nil
 }
 
-// openInput opens one input, the index-th capture of the run.
-func openInput(ctx context.Context, name string, index int, o *Options) (*input, error) {
+// lookAhead opens the input, reads its header and first packet, and,
+// unless it is live, closes it again.
+func (in *input) lookAhead(ctx context.Context, o *Options) error {
+	if err := in.open(ctx, o, true); err != nil {
+		return err
+	}
+	in.info = in.reader.Info()
+	var p capture.Packet
+	switch err := in.reader.Next(&p); {
+	case err == io.EOF:
+		in.none = true
+	case err != nil:
+		in.firstErr = err
+	default:
+		in.first = p.Timestamp
+	}
+	if !in.live {
+		in.close()
+		return nil
+	}
+	// a live input goes on from its first packet: read it again from a
+	// reader that replays it
+	in.reader = &replay{Reader: in.reader, first: p, err: in.firstErr, none: in.none}
+	return nil
+}
+
+// source is the input as the merge reads it: open already (live), or
+// opened when its first packet's time comes.
+func (in *input) source(ctx context.Context, o *Options) capture.Input {
+	if in.live {
+		return capture.Input{Src: in.reader, Close: in.close}
+	}
+	return capture.Input{
+		First: in.first,
+		Open: func() (capture.Source, error) {
+			if err := in.open(ctx, o, false); err != nil {
+				return nil, err
+			}
+			in.info = in.reader.Info()
+			return in.reader, nil
+		},
+		Close: in.close,
+	}
+}
+
+// open opens and sniffs the input and reads its capture header. ahead:
+// the look ahead (the progress counts the bytes of the second reading
+// only).
+func (in *input) open(ctx context.Context, o *Options, ahead bool) error {
 	var r io.Reader
-	in := &input{name: name}
-	if name == "-" {
+	if in.name == "-" {
 		r = o.Stdin
 		if r == nil {
 			r = os.Stdin
 		}
 		in.live = true
 	} else {
-		f, err := os.Open(name)
+		f, err := os.Open(in.name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		st, err := f.Stat()
 		switch {
 		case err != nil:
 			f.Close()
-			return nil, err
+			return err
 		case st.IsDir():
 			f.Close()
-			return nil, fmt.Errorf("%s: %w", name, &sniff.NotCaptureError{Looks: "a folder"})
+			return fmt.Errorf("%s: %w", in.name, &sniff.NotCaptureError{Looks: "a folder"})
 		case !st.Mode().IsRegular():
 			in.live = true // a named pipe or a device
-		case o.Progress != nil:
+		case ahead && o.Progress != nil:
 			o.Progress.BytesTotal.Add(st.Size())
 		}
 		in.closer, r = f, f
@@ -93,7 +154,7 @@ func openInput(ctx context.Context, name string, index int, o *Options) (*input,
 	if in.live {
 		r = interruptible(ctx, r)
 	}
-	if o.Progress != nil {
+	if o.Progress != nil && (in.live || !ahead) {
 		r = &countingReader{r: r, p: o.Progress}
 	}
 	s, err := sniff.Open(r, capture.ReadBufferSize)
@@ -102,24 +163,26 @@ func openInput(ctx context.Context, name string, index int, o *Options) (*input,
 		var nc *sniff.NotCaptureError
 		if errors.As(err, &nc) {
 			// its first bytes say what it is: the offset is 0
-			return nil, fmt.Errorf("%s: offset 0: %w", name, err)
+			return fmt.Errorf("%s: offset 0: %w", in.name, err)
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", in.name, err)
 	}
 	in.stream = s
-	if in.reader, err = capture.Open(s, index, name); err != nil {
+	if in.reader, err = capture.Open(s, in.index, in.name); err != nil {
 		in.close()
-		return nil, err
+		return err
 	}
-	return in, nil
+	return nil
 }
 
 func (in *input) close() {
 	if in.stream != nil {
 		in.stream.Close()
+		in.stream = nil
 	}
 	if in.closer != nil {
 		in.closer.Close()
+		in.closer = nil
 	}
 }
 
@@ -127,6 +190,31 @@ func closeInputs(ins []*input) {
 	for _, in := range ins {
 		in.close()
 	}
+}
+
+// replay is a live input's reader, which gives the packet (or the end, or
+// the error) read ahead before the rest.
+type replay struct {
+	capture.Reader
+	first    capture.Packet
+	err      error
+	none     bool
+	replayed bool
+}
+
+func (r *replay) Next(p *capture.Packet) error {
+	if !r.replayed {
+		r.replayed = true
+		switch {
+		case r.none:
+			return io.EOF
+		case r.err != nil:
+			return r.err
+		}
+		*p = r.first
+		return nil
+	}
+	return r.Reader.Next(p)
 }
 
 // errStopped ends the reads of a live input when the run is interrupted.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,13 +81,15 @@ const liveFlush = 500 * time.Millisecond
 // newPipeline wires the inputs, the tables' producers and the sinks.
 func newPipeline(ctx context.Context, ins []*input, o *Options, p *plan, sinks []*sink) (*pipeline, error) {
 	pl := &pipeline{ctx: ctx, o: o, p: p, ins: ins, sinks: sinks, st: &Stats{}, lastTS: make([]int64, len(ins))}
-	srcs := make([]capture.Source, len(ins))
+	srcs := make([]capture.Input, len(ins))
 	for i, in := range ins {
 		pl.names = append(pl.names, in.name)
-		srcs[i] = in.reader
+		if !in.none {
+			srcs[i] = in.source(ctx, o)
+		}
 		pl.live = pl.live || in.live
 		pl.lastTS[i] = -1 << 63
-		info := in.reader.Info()
+		info := in.info
 		pl.st.Files = append(pl.st.Files, &FileStats{Name: in.name, Format: info.Format, Detail: info.Detail,
 			Compression: info.Wrappers, SnapLen: info.SnapLen, DecodeErrs: map[string]uint64{}})
 	}
@@ -374,13 +377,44 @@ func (pl *pipeline) stats() *Stats {
 		st.PluginPanics = c.PluginPanics
 	}
 	for i, in := range pl.ins {
-		for _, lt := range in.reader.Info().LinkTypes {
+		for _, lt := range in.info.LinkTypes {
 			st.Files[i].LinkTypes = append(st.Files[i].LinkTypes, linkTypeName(lt))
 		}
 	}
 	st.total()
 	pl.warnUndecoded()
+	pl.warnOddities()
 	return st
+}
+
+// warnOddities says, once per input and with a count, what a capture
+// held that does not stop the run but should not pass unseen: packets
+// whose time cannot be written (the run is partial: their rows have no
+// ts and they belong to no flow), and records of no bytes at all.
+func (pl *pipeline) warnOddities() {
+	for i, in := range pl.ins {
+		fs := pl.st.Files[i]
+		if n := fs.TimeOutOfRange; n > 0 {
+			err := fmt.Errorf("%s: offset %d: frame %d: %s with a timestamp outside 1677-09-21..2262-04-11, which timestamp[ns] cannot hold: their ts is null and they belong to no flow",
+				in.name, fs.BadTimeOffset, fs.BadTimeFrame, plural(n, "packet"))
+			pl.partial = append(pl.partial, err)
+			if pl.o.OnWarning != nil {
+				pl.o.OnWarning(err)
+			}
+		}
+		if n := fs.Empty; n > 0 && pl.o.OnWarning != nil {
+			pl.o.OnWarning(fmt.Errorf("%s: offset %d: %s of no bytes (caplen and length 0): the file may be filled with zeros past its data",
+				in.name, fs.EmptyOffset, plural(n, "record")))
+		}
+	}
+}
+
+// plural is "1 packet", "2 packets".
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatUint(n, 10) + " " + noun + "s"
 }
 
 // warnUndecoded says which inputs held packets of a link type the decoder
@@ -396,16 +430,12 @@ func (pl *pipeline) warnUndecoded() {
 			continue
 		}
 		var names []string
-		for _, lt := range in.reader.Info().LinkTypes {
+		for _, lt := range in.info.LinkTypes {
 			if !parsers.Decodes(lt) {
 				names = append(names, linkTypeName(lt))
 			}
 		}
-		pkts := "packets"
-		if n == 1 {
-			pkts = "packet"
-		}
-		pl.o.OnWarning(fmt.Errorf("%s: %d %s of link type %s not decoded: only their capture columns are written, and they belong to no flow",
-			in.name, n, pkts, strings.Join(names, ", ")))
+		pl.o.OnWarning(fmt.Errorf("%s: %s of link type %s not decoded: only their capture columns are written, and they belong to no flow",
+			in.name, plural(n, "packet"), strings.Join(names, ", ")))
 	}
 }

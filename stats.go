@@ -19,18 +19,29 @@ type Progress struct {
 
 // FileStats summarizes one input.
 type FileStats struct {
-	Name        string            `json:"file"`
-	Format      string            `json:"format"`
-	Detail      string            `json:"detail"`
-	Compression []string          `json:"compression,omitempty"`
-	LinkTypes   []string          `json:"link_types"`
-	SnapLen     uint32            `json:"snaplen"`
-	Packets     uint64            `json:"packets"`
-	FirstTS     int64             `json:"first_ts_ns"`    // of the first packet with a timestamp
-	LastTS      int64             `json:"last_ts_ns"`     // of the last one
-	Earliest    int64             `json:"earliest_ts_ns"` // differs from FirstTS when time goes backwards
-	Latest      int64             `json:"latest_ts_ns"`
-	NoTimestamp uint64            `json:"packets_without_timestamp"`
+	Name        string   `json:"file"`
+	Format      string   `json:"format"`
+	Detail      string   `json:"detail"`
+	Compression []string `json:"compression,omitempty"`
+	LinkTypes   []string `json:"link_types"`
+	SnapLen     uint32   `json:"snaplen"`
+	Packets     uint64   `json:"packets"`
+	FirstTS     int64    `json:"first_ts_ns"`    // of the first packet with a timestamp
+	LastTS      int64    `json:"last_ts_ns"`     // of the last one
+	Earliest    int64    `json:"earliest_ts_ns"` // differs from FirstTS when time goes backwards
+	Latest      int64    `json:"latest_ts_ns"`
+	NoTimestamp uint64   `json:"packets_without_timestamp"`
+	// TimeOutOfRange counts the packets whose timestamps lie outside what
+	// timestamp[ns] holds (their ts is null); BadTimeFrame and
+	// BadTimeOffset locate the first.
+	TimeOutOfRange uint64 `json:"timestamps_out_of_range,omitempty"`
+	BadTimeFrame   uint64 `json:"first_out_of_range_frame,omitempty"`
+	BadTimeOffset  int64  `json:"first_out_of_range_offset,omitempty"`
+	// Empty counts the records of no bytes at all (caplen and length 0),
+	// such as a file filled with zeros past its end; EmptyOffset is the
+	// first's.
+	Empty       uint64            `json:"records_empty,omitempty"`
+	EmptyOffset int64             `json:"first_empty_offset,omitempty"`
 	WireBytes   uint64            `json:"bytes_on_wire"`
 	CapBytes    uint64            `json:"bytes_captured"`
 	Truncated   uint64            `json:"packets_truncated"` // caplen < length
@@ -109,12 +120,21 @@ func (s *Stats) totalPackets() uint64 {
 	return n
 }
 
+// timed is the number of packets with a timestamp.
+func (fs *FileStats) timed() uint64 { return fs.Packets - fs.NoTimestamp - fs.TimeOutOfRange }
+
 func (fs *FileStats) count(p *capture.Packet, r *parsers.PacketRow, lastTS []int64) {
 	fs.Packets++
-	if p.NoTimestamp {
+	switch {
+	case p.NoTimestamp:
 		fs.NoTimestamp++
-	} else {
-		if fs.Packets-fs.NoTimestamp == 1 {
+	case p.TimeOutOfRange:
+		if fs.TimeOutOfRange == 0 {
+			fs.BadTimeFrame, fs.BadTimeOffset = p.Frame, p.Offset
+		}
+		fs.TimeOutOfRange++
+	default:
+		if fs.timed() == 1 {
 			fs.FirstTS, fs.Earliest, fs.Latest = p.Timestamp, p.Timestamp, p.Timestamp
 		}
 		fs.LastTS = p.Timestamp
@@ -124,6 +144,12 @@ func (fs *FileStats) count(p *capture.Packet, r *parsers.PacketRow, lastTS []int
 			fs.Backwards++
 		}
 		lastTS[p.File] = p.Timestamp
+	}
+	if p.Length == 0 && p.CapLen == 0 {
+		if fs.Empty == 0 {
+			fs.EmptyOffset = p.Offset
+		}
+		fs.Empty++
 	}
 	fs.WireBytes += uint64(p.Length)
 	fs.CapBytes += uint64(p.CapLen)
@@ -141,8 +167,8 @@ func (s *Stats) total() {
 	t.DecodeErrs = map[string]uint64{}
 	lts := map[string]bool{}
 	for _, f := range s.Files {
-		if f.Packets > f.NoTimestamp {
-			if t.Packets == t.NoTimestamp {
+		if f.timed() > 0 {
+			if t.timed() == 0 {
 				t.Earliest, t.Latest = f.Earliest, f.Latest
 			}
 			t.Earliest = min(t.Earliest, f.Earliest)
@@ -150,6 +176,8 @@ func (s *Stats) total() {
 		}
 		t.Packets += f.Packets
 		t.NoTimestamp += f.NoTimestamp
+		t.TimeOutOfRange += f.TimeOutOfRange
+		t.Empty += f.Empty
 		t.WireBytes += f.WireBytes
 		t.CapBytes += f.CapBytes
 		t.Truncated += f.Truncated

@@ -86,7 +86,7 @@ func newShard(c Config) *shard {
 
 // retain is Tracker.Retain.
 func (t *shard) retain(r *parsers.PacketRow, arena []byte) []byte {
-	if !r.Has(parsers.ColIPProto) {
+	if !r.Has(parsers.ColIPProto) || r.Untimed() {
 		return arena
 	}
 	keep := func(b []byte) []byte {

@@ -183,8 +183,8 @@ func (s *Tracker) Observe(rows []parsers.PacketRow) {
 	}
 	for i := range rows {
 		r := &rows[i]
-		if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
-			continue
+		if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) || r.Untimed() {
+			continue // no flow: not IP, or no time to give it
 		}
 		s.now = max(s.now, r.TS)
 		clock[i] = s.now

@@ -36,6 +36,10 @@ type Decoder struct {
 // itself (a decode_error), so it has nothing to record.
 func (d *Decoder) SetTruncated() {}
 
+// ErrTimeOutOfRange is the decode_error of a packet whose timestamp is
+// out of what timestamp[ns] holds (when no header failed to decode).
+const ErrTimeOutOfRange = "time: out of range (before 1677-09-21 or after 2262-04-11)"
+
 // ErrUnsupportedLink is the decode_error of the packets of a link type
 // the decoder does not read (see Decodes).
 const ErrUnsupportedLink = "link: unsupported link type"
@@ -126,15 +130,21 @@ func (d *Decoder) Decode(p *capture.Packet, row *PacketRow) {
 	row.Length = p.Length
 	row.Interface = p.Interface
 	row.LinkType = uint16(p.LinkType)
-	if !p.NoTimestamp {
+	switch {
+	case p.TimeOutOfRange:
+		row.has |= untimed
+		row.TS = 0
+	case !p.NoTimestamp:
 		row.Set(ColTS)
 	}
-	st := firstStep(p.LinkType)
-	if st == stDone {
+	if st := firstStep(p.LinkType); st == stDone {
 		row.fail(errUnsupportedLink)
-		return
+	} else {
+		d.run(st, p.Data, row, 0)
 	}
-	d.run(st, p.Data, row, 0)
+	if p.TimeOutOfRange && row.DecodeError == "" {
+		row.fail(ErrTimeOutOfRange)
+	}
 }
 
 // DecodeDatagram decodes the transport header (and what it carries) of a

@@ -65,7 +65,7 @@ var Schema = &table.Schema{
 	Columns: []table.Column{
 		{Name: "file", Type: table.String, Hint: table.Dict, Doc: "Input file name as given on the command line (`-` for stdin)."},
 		{Name: "frame", Type: table.Uint64, Hint: table.Delta, Doc: "1-based index of the packet within its file (tshark's `frame.number`)."},
-		{Name: "ts", Type: table.Timestamp, Nullable: true, Hint: table.Delta, Doc: "Capture timestamp, exact to the nanosecond (pcapng `if_tsresol`/`if_tsoffset` applied). Null only for pcapng simple packet blocks, which carry no timestamp."},
+		{Name: "ts", Type: table.Timestamp, Nullable: true, Hint: table.Delta, Doc: "Capture timestamp, exact to the nanosecond (pcapng `if_tsresol`/`if_tsoffset` applied). Null for pcapng simple packet blocks, which carry no timestamp, and for a time outside what timestamp[ns] holds (before 1677-09-21 or after 2262-04-11; `decode_error` says so unless a header failed too): never a made-up time."},
 		{Name: "caplen", Type: table.Uint32, Hint: table.Dict, Doc: "Bytes captured."},
 		{Name: "length", Type: table.Uint32, Hint: table.Dict, Doc: "Bytes on the wire (the original length); larger than `caplen` when the snaplen cut the packet."},
 		{Name: "interface", Type: table.Uint32, Hint: table.Dict, Doc: "pcapng interface id, counted across sections as Wireshark does; 0 for pcap."},
@@ -96,7 +96,7 @@ var Schema = &table.Schema{
 		{Name: "icmp_type", Type: table.Uint8, Nullable: true, Hint: table.Dict, Doc: "ICMP or ICMPv6 type."},
 		{Name: "icmp_code", Type: table.Uint8, Nullable: true, Hint: table.Dict, Doc: "ICMP or ICMPv6 code."},
 		{Name: "payload_len", Type: table.Uint32, Nullable: true, Doc: "Bytes after the transport header as the IP/UDP lengths say (TCP: tshark's `tcp.len`); for other IP protocols and non-first fragments, the IP payload length."},
-		{Name: "flow_id", Type: table.Uint64, Nullable: true, Hint: table.Dict, Doc: "Deterministic 64-bit id of the packet's flow (see the flows table), the key to join it; null for a packet that is not IP or a later fragment whose first fragment was not seen."},
+		{Name: "flow_id", Type: table.Uint64, Nullable: true, Hint: table.Dict, Doc: "Deterministic 64-bit id of the packet's flow (see the flows table), the key to join it; null for a packet that is not IP, a later fragment whose first fragment was not seen, or a packet whose time is out of range (see `ts`)."},
 		{Name: "community_id", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Community ID v1 of the packet's flow (seed 0 unless `--community-id-seed`); null when `flow_id` is. Later fragments carry their datagram's."},
 		{Name: "decode_error", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Why decoding stopped early (`<layer>: <reason>`); null when every header present was decoded or the next protocol is simply not one this tool decodes."},
 	},
@@ -156,8 +156,17 @@ type PacketRow struct {
 	// payload, up to the IP length), for checksums; same lifetime.
 	L4 []byte
 
-	has uint64 // bit i set: nullable column i is present
+	has uint64 // bit i set: nullable column i is present; untimed
 }
+
+// untimed is a bit of PacketRow.has beyond the columns': the packet's
+// timestamp is out of range (capture.Packet.TimeOutOfRange).
+const untimed = 1 << 63
+
+// Untimed reports whether the packet's timestamp could not be written
+// (out of what timestamp[ns] holds): its ts is null and it belongs to no
+// flow, as a flow's times would be made up.
+func (r *PacketRow) Untimed() bool { return r.has&untimed != 0 }
 
 // Has reports whether column col is non-null in the row.
 func (r *PacketRow) Has(col int) bool { return r.has&(1<<col) != 0 }

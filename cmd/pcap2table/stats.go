@@ -74,13 +74,19 @@ func printStats(w io.Writer, f *pcap2table.FileStats) {
 	}
 	fmt.Fprintf(w, "  link types:           %s\n", strings.Join(f.LinkTypes, ", "))
 	fmt.Fprintf(w, "  packets:              %d\n", f.Packets)
-	if f.Packets > f.NoTimestamp {
+	if f.Packets > f.NoTimestamp+f.TimeOutOfRange {
 		fmt.Fprintf(w, "  earliest packet:      %s\n", fmtTS(f.Earliest))
 		fmt.Fprintf(w, "  latest packet:        %s\n", fmtTS(f.Latest))
 		fmt.Fprintf(w, "  duration:             %.9f s\n", float64(f.Latest-f.Earliest)/1e9)
 	}
 	if f.NoTimestamp > 0 {
 		fmt.Fprintf(w, "  without timestamp:    %d packets (pcapng simple packet blocks)\n", f.NoTimestamp)
+	}
+	if f.TimeOutOfRange > 0 {
+		fmt.Fprintf(w, "  time out of range:    %d packets (before 1677-09-21 or after 2262-04-11; the first is frame %d)\n", f.TimeOutOfRange, f.BadTimeFrame)
+	}
+	if f.Empty > 0 {
+		fmt.Fprintf(w, "  empty records:        %d (caplen and length 0; the first at offset %d)\n", f.Empty, f.EmptyOffset)
 	}
 	fmt.Fprintf(w, "  bytes on the wire:    %d\n", f.WireBytes)
 	fmt.Fprintf(w, "  bytes captured:       %d", f.CapBytes)

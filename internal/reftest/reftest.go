@@ -133,7 +133,7 @@ func Decode(t testing.TB, paths ...string) []parsers.PacketRow {
 		}
 		srcs = append(srcs, r)
 	}
-	m := capture.NewMerge(srcs, func(int, error) {})
+	m := capture.NewMerge(capture.Sources(srcs...), func(int, error) {})
 	var (
 		p    capture.Packet
 		d    parsers.Decoder

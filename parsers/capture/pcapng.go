@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 
 	"github.com/gopacket/gopacket/layers"
@@ -25,7 +26,10 @@ type ngInterface struct {
 	pow2     bool
 	exp      uint8
 	offsetNs int64 // if_tsoffset, in ns
-	global   uint32
+	// offsetBad: if_tsoffset is beyond what an int64 of ns holds, so no
+	// packet of the interface has a time that can be written
+	offsetBad bool
+	global    uint32
 }
 
 // ngReader reads pcapng: several sections (each with its own byte order),
@@ -203,8 +207,13 @@ func (r *ngReader) readIDB(b []byte, off int64) error {
 			if (!ifc.pow2 && ifc.exp > 19) || (ifc.pow2 && ifc.exp > 63) {
 				return r.br.errf(off, ErrUnsupported, "if_tsresol %#x", v[0])
 			}
-		case code == 14 && l >= 8: // if_tsoffset, seconds
-			ifc.offsetNs = int64(r.order.Uint64(v)) * 1e9
+		case code == 14 && l >= 8: // if_tsoffset, signed seconds
+			secs := int64(r.order.Uint64(v))
+			if secs > math.MaxInt64/int64(1e9) || secs < math.MinInt64/int64(1e9) {
+				ifc.offsetBad = true // no packet of the interface has a time
+			} else {
+				ifc.offsetNs = secs * 1e9
+			}
 		}
 		opts = opts[4+(l+3)&^3:]
 	}
@@ -229,23 +238,37 @@ func appendLinkType(l []layers.LinkType, t layers.LinkType) []layers.LinkType {
 	return append(l, t)
 }
 
-// ns converts timestamp units of an interface to ns since the epoch.
-func (ifc *ngInterface) ns(units uint64) int64 {
-	var ns int64
+// ns converts timestamp units of an interface to ns since the epoch; ok
+// is false when the time is outside what an int64 of ns holds.
+func (ifc *ngInterface) ns(units uint64) (ns int64, ok bool) {
+	var u uint64
 	switch {
 	case ifc.pow2:
 		hi, lo := bits.Mul64(units, 1e9)
-		if ifc.exp == 0 {
-			ns = int64(lo)
-		} else {
-			ns = int64(lo>>ifc.exp | hi<<(64-ifc.exp))
+		if hi>>ifc.exp != 0 {
+			return 0, false
+		}
+		u = lo
+		if ifc.exp > 0 {
+			u = lo>>ifc.exp | hi<<(64-ifc.exp)
 		}
 	case ifc.exp <= 9:
-		ns = int64(units) * pow10[9-ifc.exp]
+		m := uint64(pow10[9-ifc.exp])
+		if units > math.MaxInt64/m {
+			return 0, false
+		}
+		u = units * m
 	default:
-		ns = int64(units / uint64(pow10[ifc.exp-9]))
+		u = units / uint64(pow10[ifc.exp-9])
 	}
-	return ns + ifc.offsetNs
+	if u > math.MaxInt64 || ifc.offsetBad {
+		return 0, false
+	}
+	ns = int64(u)
+	if off := ifc.offsetNs; off > 0 && ns > math.MaxInt64-off {
+		return 0, false // ns >= 0: only a positive offset can overflow
+	}
+	return ns + ifc.offsetNs, true
 }
 
 var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
@@ -293,8 +316,9 @@ func (r *ngReader) packet(p *Packet, typ uint32, b []byte, off int64) error {
 	ifc := &r.ifaces[ifID]
 	r.frame++
 	var ts int64
+	timed := true
 	if typ != ngSPB { // a simple packet block has no timestamp
-		ts = ifc.ns(units)
+		ts, timed = ifc.ns(units)
 	}
 	*p = Packet{
 		Data:      data[:caplen:caplen],
@@ -307,7 +331,8 @@ func (r *ngReader) packet(p *Packet, typ uint32, b []byte, off int64) error {
 		File:      r.file,
 		Offset:    off,
 
-		NoTimestamp: typ == ngSPB,
+		NoTimestamp:    typ == ngSPB,
+		TimeOutOfRange: !timed,
 	}
 	return nil
 }

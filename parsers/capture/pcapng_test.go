@@ -172,3 +172,49 @@ func TestPcapngErrors(t *testing.T) {
 		t.Fatalf("%d packets, err %v", len(got), err)
 	}
 }
+
+// TestTimeOutOfRange: a pcapng timestamp (or if_tsoffset) outside what an
+// int64 of ns holds is flagged, never wrapped into another time; times
+// at the edges of the range are exact.
+func TestTimeOutOfRange(t *testing.T) {
+	const maxNs = 1<<63 - 1
+	for _, tc := range []struct {
+		name     string
+		tsresol  int // if_tsresol byte; -1: none (µs)
+		tsoffset int64
+		units    uint64
+		want     int64 // the time, when in range
+		bad      bool
+	}{
+		{"µs in 2024", -1, 0, 1704164645123456, 1704164645123456000, false},
+		{"µs in 2554 (wrapped to 1969 before)", -1, 0, 18446744073709551, 0, true},
+		{"µs at the last ns", -1, 0, maxNs / 1000, maxNs / 1000 * 1000, false},
+		{"ns at the last ns", 9, 0, maxNs, maxNs, false},
+		{"ns past it", 9, 0, maxNs + 1, 0, true},
+		{"2^-10 s units, in range", 0x8a, 0, 1 << 40, (1 << 30) * 1e9, false},
+		{"2^-10 s units, past the range", 0x8a, 0, 1 << 63, 0, true},
+		{"2^0 s units: the product's high word", 0x80, 0, 1 << 40, 0, true},
+		{"a negative offset: before 1970", -1, -100, 1_000_000, -99 * 1e9, false},
+		{"an offset of -10^11 s: year -32873 (2201 before)", -1, -1e12, 1_000_000, 0, true},
+		{"an offset that pushes past 2262", 9, 1e9, maxNs - 1e17, 0, true},
+		{"an offset of 2^62 s", -1, 1 << 62, 0, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &ngw{o: binary.LittleEndian}
+			w.shb()
+			w.idb(1, tc.tsresol, tc.tsoffset)
+			w.epb(0, tc.units, []byte{1, 2, 3})
+			r, err := reftest.OpenBytes(w.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p capture.Packet
+			if err := r.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+			if p.TimeOutOfRange != tc.bad || !tc.bad && p.Timestamp != tc.want || tc.bad && p.Timestamp != 0 {
+				t.Errorf("ts %d, out of range %v; want %d, %v", p.Timestamp, p.TimeOutOfRange, tc.want, tc.bad)
+			}
+		})
+	}
+}

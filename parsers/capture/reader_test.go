@@ -87,3 +87,49 @@ func TestPcapLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestPcapTimeEdges: classic pcap's 32-bit seconds reach 2106-02-07,
+// inside what timestamp[ns] holds: 1970, the 2038 rollover of signed
+// 32-bit time, and the last second are exact, in µs and ns files.
+func TestPcapTimeEdges(t *testing.T) {
+	for _, nano := range []bool{false, true} {
+		var b bytes.Buffer
+		h := make([]byte, 24)
+		magic := uint32(0xa1b2c3d4)
+		if nano {
+			magic = 0xa1b23c4d
+		}
+		binary.LittleEndian.PutUint32(h, magic)
+		binary.LittleEndian.PutUint16(h[4:], 2)
+		binary.LittleEndian.PutUint16(h[6:], 4)
+		binary.LittleEndian.PutUint32(h[16:], 65535)
+		binary.LittleEndian.PutUint32(h[20:], 1)
+		b.Write(h)
+		secs := []uint32{0, 1<<31 - 1, 1 << 31, 1<<32 - 1}
+		for _, s := range secs {
+			r := make([]byte, 16)
+			binary.LittleEndian.PutUint32(r, s)
+			binary.LittleEndian.PutUint32(r[4:], 999)
+			binary.LittleEndian.PutUint32(r[8:], 1)
+			binary.LittleEndian.PutUint32(r[12:], 1)
+			b.Write(append(r, 0))
+		}
+		rd, err := reftest.OpenBytes(b.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		frac := int64(999_000)
+		if nano {
+			frac = 999
+		}
+		for _, s := range secs {
+			var p capture.Packet
+			if err := rd.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+			if want := int64(s)*1e9 + frac; p.Timestamp != want || p.TimeOutOfRange {
+				t.Errorf("nano %v: %d s: ts %d (out of range %v), want %d", nano, s, p.Timestamp, p.TimeOutOfRange, want)
+			}
+		}
+	}
+}

@@ -24,6 +24,11 @@ type Packet struct {
 	// NoTimestamp is set for pcapng simple packet blocks, which have none
 	// (Timestamp is then 0).
 	NoTimestamp bool
+	// TimeOutOfRange is set when the packet's timestamp lies outside what
+	// a timestamp[ns] holds (before 1677-09-21 or after 2262-04-11), as a
+	// pcapng timestamp or if_tsoffset can: Timestamp is then 0, not a
+	// time.
+	TimeOutOfRange bool
 }
 
 // Source yields packets. Next returns io.EOF at the end of the input, and a
