@@ -157,7 +157,7 @@ func (in *input) open(ctx context.Context, o *Options, ahead bool) error {
 	if o.Progress != nil && (in.live || !ahead) {
 		r = &countingReader{r: r, p: o.Progress}
 	}
-	s, err := sniff.Open(r, capture.ReadBufferSize)
+	s, err := sniff.OpenLimits(r, capture.ReadBufferSize, sniff.Limits{ZstdWindow: o.ZstdMaxWindow})
 	if err != nil {
 		in.close()
 		var nc *sniff.NotCaptureError

@@ -83,6 +83,10 @@ type Options struct {
 	MaxFileRows int
 	// Progress, if not nil, is updated while reading.
 	Progress *Progress
+	// ZstdMaxWindow bounds the window of a zstd-compressed input, the
+	// memory its decoder holds (0: sniff.DefaultZstdWindow, 128 MiB; zstd
+	// --long=31 writes up to 2 GiB).
+	ZstdMaxWindow int64
 	// BeaconMinConns is the fewest connections a pair needs for a row of
 	// the beacons table (0: beacons.DefaultMinConns).
 	BeaconMinConns int

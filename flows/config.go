@@ -20,7 +20,8 @@ type Config struct {
 	// in one flow, and ReassemblyCap those of all flows together.
 	ReassemblyFlowCap, ReassemblyCap int64
 	// FragTimeout is how long (capture time) an IP datagram waits for its
-	// fragments, and FragCap bounds the bytes of all waiting datagrams.
+	// fragments, and FragCap bounds the memory of all waiting datagrams
+	// (their data and bookkeeping); 65536 datagrams is a bound too.
 	FragTimeout time.Duration
 	FragCap     int64
 	// MaxFlows bounds the flows live at once (0: no bound). At the bound a

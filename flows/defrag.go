@@ -2,6 +2,7 @@ package flows
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/pcap2table/pcap2table/parsers"
 )
@@ -17,8 +18,9 @@ import (
 // its datagram's first fragment is not labelled.
 //
 // Bounds: a datagram waits for its fragments at most Config.FragTimeout
-// of capture time; all waiting datagrams hold at most Config.FragCap
-// bytes and maxDatagrams datagrams (past them the oldest is given up).
+// of capture time; all waiting datagrams hold at most Config.FragCap bytes
+// of memory (their data and bookkeeping: cost) and maxDatagrams datagrams
+// (past either, the oldest is given up).
 // Overlapping fragments: the bytes seen first win. A datagram given up
 // incomplete still counts: its first fragment as a packet of the flow
 // (header only) and its other fragments' lengths; without a first fragment
@@ -65,12 +67,21 @@ type datagram struct {
 	others  []fragPiece // fragments but the first, for a datagram given up
 }
 
+// datagramCost is the memory a waiting datagram holds besides its
+// slices' arrays: the struct, its map entry and its queue entry.
+const datagramCost = int(unsafe.Sizeof(datagram{}) + unsafe.Sizeof(fragKey{}) + unsafe.Sizeof(&datagram{}) + unsafe.Sizeof(fragEntry{}))
+
+// cost is the memory the datagram holds, as Config.FragCap counts it.
+func (g *datagram) cost() int {
+	return datagramCost + cap(g.data) + cap(g.have)*int(unsafe.Sizeof(span{})) + cap(g.others)*int(unsafe.Sizeof(fragPiece{}))
+}
+
 type defrag struct {
 	m      map[fragKey]*datagram
 	queue  []fragEntry // by first fragment seen, for timeouts and the caps; from qHead
 	qHead  int
 	pieces []fragPiece // scratch for giveUp
-	bytes  int
+	bytes  int         // the cost of the waiting datagrams
 	dec    parsers.Decoder
 	row    parsers.PacketRow
 	spare  []*datagram
@@ -99,6 +110,10 @@ func (t *shard) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		t.giveUp(fragEntry{k, g.seq})
 	}
 	g := d.m[k]
+	before := 0 // the datagram's cost before this fragment
+	if g != nil {
+		before = g.cost()
+	}
 	if g == nil {
 		for len(d.m) >= maxDatagrams || (d.bytes > t.fragCap && d.qHead < len(d.queue)) {
 			t.giveUp(d.pop())
@@ -142,7 +157,6 @@ func (t *shard) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 	}
 	// copy the bytes not received yet
 	if end > len(g.data) {
-		d.bytes += end - len(g.data)
 		g.data = slices.Grow(g.data, end-len(g.data))[:end]
 	}
 	pos := off
@@ -164,6 +178,7 @@ func (t *shard) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 	if off < end {
 		g.have = addSpan(g.have, span{uint64(off), uint64(end)})
 	}
+	d.bytes += g.cost() - before
 	if g.flow != none && t.flow(g.flow).inUse && t.flow(g.flow).id == g.flowID {
 		t.label(r, t.flow(g.flow))
 	}
@@ -200,7 +215,7 @@ func addSpan(have []span, sp span) []span {
 // forget removes a datagram (its queue entry is dropped lazily).
 func (t *shard) forget(k fragKey, g *datagram) {
 	d := &t.defrag
-	d.bytes -= len(g.data)
+	d.bytes -= g.cost()
 	delete(d.m, k)
 	if len(d.spare) < 64 && cap(g.data) <= 1<<17 {
 		d.spare = append(d.spare, g)

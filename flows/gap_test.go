@@ -260,3 +260,57 @@ func tuple(f *flows.Row) string {
 
 // clone copies rows (the tracker labels them).
 func clone(rows []parsers.PacketRow) []parsers.PacketRow { return slices.Clone(rows) }
+
+// TestCapGiveUpMissed: the bytes of a hole given up at a reassembly cap
+// are missed_bytes (and history g) once the peer acknowledges them: the
+// receiver had them, the capture did not; a hole that no acknowledgement
+// ever covers is not counted (the sender may have lost it too, and a
+// retransmission, seen or not, would fill it), as the end of a flow
+// treats any hole.
+func TestCapGiveUpMissed(t *testing.T) {
+	const t0 = int64(1e18)
+	seg := func(back bool, flags uint16, seq, ack uint32, n int, ts int64) parsers.PacketRow {
+		r := tcpRow(40000, flags, back, t0+ts)
+		r.TCPSeq, r.TCPAck = seq, ack
+		r.Payload = make([]byte, n)
+		r.PayloadLen = uint32(n)
+		r.IPLen = uint16(40 + n)
+		r.Set(parsers.ColIPLen)
+		return r
+	}
+	for _, acked := range []bool{false, true} {
+		rows := []parsers.PacketRow{
+			seg(false, 0x02, 1000, 0, 0, 0),      // SYN
+			seg(true, 0x12, 5000, 1001, 0, 1),    // SYN-ACK
+			seg(false, 0x10, 1001, 5001, 0, 2),   // ACK
+			seg(false, 0x18, 1001, 5001, 100, 3), // bytes 1..100
+			seg(false, 0x18, 1201, 5001, 100, 4), // 201..300: 101..200 lost
+			seg(false, 0x18, 1301, 5001, 100, 5), // 301..400: past the 150-byte cap
+			seg(true, 0x10, 5001, 1101, 0, 6),    // acknowledges 1..100 only
+			seg(false, 0x11, 1401, 5001, 0, 7),   // FIN
+			seg(true, 0x11, 5001, 1101, 0, 8),    // FIN, the hole unacknowledged
+			seg(false, 0x10, 1402, 5002, 0, 9),
+		}
+		if acked {
+			rows[6].TCPAck = 1401 // ...or acknowledged, with everything
+		}
+		cfg := flows.DefaultConfig()
+		cfg.ReassemblyFlowCap = 150
+		tr := flows.NewTracker(cfg, 1)
+		fl := &plugintest.Flows{}
+		tr.Subscribe(fl)
+		plugintest.Feed(tr, rows, 1)
+		if hits := tr.Counters().CapHits[flows.CapFlow]; hits != 1 || len(fl.Rows) != 1 {
+			t.Fatalf("acked %v: %d cap hits, %d flows", acked, hits, len(fl.Rows))
+		}
+		f := fl.Rows[0]
+		hist := string(f.History[:f.HistoryLen])
+		wantMissed, wantG := uint64(0), false
+		if acked {
+			wantMissed, wantG = 100, true
+		}
+		if f.Missed != wantMissed || strings.ContainsAny(hist, "gG") != wantG {
+			t.Errorf("acked %v: missed %d, history %s; want %d, g %v", acked, f.Missed, hist, wantMissed, wantG)
+		}
+	}
+}

@@ -23,7 +23,8 @@ import "slices"
 // and over all flows (Config.ReassemblyCap), and the holes per direction
 // by maxOOO. A segment that would pass a cap makes its direction give up
 // the holes before it (a gap, counted in Counters.CapHits), so memory stays
-// bounded whatever the input. The caps count the bytes of the spans, held
+// bounded whatever the input; their bytes are missed_bytes once the peer
+// acknowledges them, as for any hole. The caps count the bytes of the spans, held
 // or not, so the flows table is the same with or without a handler.
 
 // Dir is the direction of a flow's stream.

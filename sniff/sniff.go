@@ -33,8 +33,8 @@ type Format struct {
 	Magic string // '?' matches any byte
 	// Offset is where Magic starts in the stream.
 	Offset int
-	// Open unwraps a Compressed stream.
-	Open func(io.Reader) (io.ReadCloser, error)
+	// Open unwraps a Compressed stream within the limits.
+	Open func(r *bufio.Reader, lim Limits) (io.ReadCloser, error)
 }
 
 var (
@@ -174,10 +174,43 @@ func (s *Stream) Close() error {
 // maxWrappers bounds nested compression (a .gz of a .gz of ...).
 const maxWrappers = 4
 
+// Limits bound the memory decompressing a stream may take.
+type Limits struct {
+	// ZstdWindow is the largest zstd window (the history a frame may
+	// refer back to, which the decoder holds) accepted; 0:
+	// DefaultZstdWindow. zstd --long=N writes windows of 2^N bytes.
+	ZstdWindow int64
+}
+
+// DefaultZstdWindow bounds a zstd window unless Limits say otherwise: zstd
+// writes 8 MiB at most by default; larger come from --long or high levels.
+const DefaultZstdWindow = 128 << 20
+
+// WindowError says that a zstd stream needs a larger window than allowed.
+type WindowError struct {
+	Need  int64 // 0 when the frame that needs it did not say how much
+	Limit int64
+}
+
+func (e *WindowError) Error() string {
+	need := "a larger window"
+	if e.Need > 0 {
+		need = fmt.Sprintf("a %d MiB window", (e.Need+1<<20-1)>>20)
+	}
+	return fmt.Sprintf("the stream needs %s (written with zstd --long), more than the %d MiB allowed: "+
+		"raise the limit (pcap2table --zstd-max-window) or decompress it first (zstd -dc --long=31 FILE | pcap2table -)", need, e.Limit>>20)
+}
+
 // Open sniffs r, unwraps compression, and returns a buffered stream of the
 // capture with bufSize bytes of buffer. It returns a *NotCaptureError when
 // the bytes are not a capture.
-func Open(r io.Reader, bufSize int) (*Stream, error) {
+func Open(r io.Reader, bufSize int) (*Stream, error) { return OpenLimits(r, bufSize, Limits{}) }
+
+// OpenLimits is Open with limits on decompression.
+func OpenLimits(r io.Reader, bufSize int, lim Limits) (*Stream, error) {
+	if lim.ZstdWindow <= 0 {
+		lim.ZstdWindow = DefaultZstdWindow
+	}
 	s := &Stream{}
 	for depth := 0; ; depth++ {
 		br := bufio.NewReaderSize(r, bufSize)
@@ -196,7 +229,7 @@ func Open(r io.Reader, bufSize int) (*Stream, error) {
 				s.Close()
 				return nil, &NotCaptureError{Looks: fmt.Sprintf("more than %d nested compression layers", maxWrappers)}
 			}
-			rc, err := f.Open(br)
+			rc, err := f.Open(br, lim)
 			if err != nil {
 				s.Close()
 				return nil, fmt.Errorf("%s: %w", f.Name, err)
@@ -218,19 +251,45 @@ func Open(r io.Reader, bufSize int) (*Stream, error) {
 	}
 }
 
-func openGzip(r io.Reader) (io.ReadCloser, error) { return gzip.NewReader(r) }
+func openGzip(r *bufio.Reader, _ Limits) (io.ReadCloser, error) { return gzip.NewReader(r) }
 
-func openZstd(r io.Reader) (io.ReadCloser, error) {
-	// Bounded window: a hostile frame cannot make the decoder allocate
-	// more than 128 MiB.
-	d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(128<<20))
+// openZstd opens a zstd stream whose window is within the limit: a hostile
+// frame cannot make the decoder hold more. A first frame that needs more
+// is refused at once, with what it needs; a later one fails its reads.
+func openZstd(r *bufio.Reader, lim Limits) (io.ReadCloser, error) {
+	var h zstd.Header
+	if b, _ := r.Peek(zstd.HeaderMaxSize); h.Decode(b) == nil {
+		need := int64(h.WindowSize)
+		if h.SingleSegment {
+			need = int64(h.FrameContentSize) // the whole frame is its window
+		}
+		if need > lim.ZstdWindow {
+			return nil, &WindowError{Need: need, Limit: lim.ZstdWindow}
+		}
+	}
+	d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(uint64(lim.ZstdWindow)),
+		zstd.WithDecoderMaxMemory(max(uint64(lim.ZstdWindow), 64<<30)))
 	if err != nil {
 		return nil, err
 	}
-	return d.IOReadCloser(), nil
+	return &zstdReader{d.IOReadCloser(), lim.ZstdWindow}, nil
 }
 
-func openXz(r io.Reader) (io.ReadCloser, error) {
+// zstdReader turns a later frame's window error into a WindowError.
+type zstdReader struct {
+	io.ReadCloser
+	limit int64
+}
+
+func (z *zstdReader) Read(b []byte) (int, error) {
+	n, err := z.ReadCloser.Read(b)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		err = &WindowError{Limit: z.limit}
+	}
+	return n, err
+}
+
+func openXz(r *bufio.Reader, _ Limits) (io.ReadCloser, error) {
 	x, err := xz.NewReader(r)
 	if err != nil {
 		return nil, err
@@ -238,4 +297,6 @@ func openXz(r io.Reader) (io.ReadCloser, error) {
 	return io.NopCloser(x), nil
 }
 
-func openBzip2(r io.Reader) (io.ReadCloser, error) { return io.NopCloser(bzip2.NewReader(r)), nil }
+func openBzip2(r *bufio.Reader, _ Limits) (io.ReadCloser, error) {
+	return io.NopCloser(bzip2.NewReader(r)), nil
+}

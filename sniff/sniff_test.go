@@ -103,3 +103,33 @@ func FuzzOpen(f *testing.F) {
 		io.Copy(io.Discard, io.LimitReader(s, 1<<20))
 	})
 }
+
+// TestZstdWindow: a zstd stream whose window is past the limit (zstd
+// --long) is refused with what it needs and the way past it; a raised
+// limit reads it.
+func TestZstdWindow(t *testing.T) {
+	pcapHdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}
+	var b bytes.Buffer
+	zw, err := zstd.NewWriter(&b, zstd.WithWindowSize(256<<20), zstd.WithSingleSegment(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(pcapHdr)
+	zw.Close()
+	// the frame header as zstd --long=28 writes it: a window of 2^28
+	zb := b.Bytes()
+	if zb[4]&0x20 != 0 {
+		t.Fatal("a single-segment frame")
+	}
+	zb[5] = 18 << 3 // Window_Descriptor: 2^(10+18)
+	_, err = sniff.Open(bytes.NewReader(b.Bytes()), 4096)
+	var we *sniff.WindowError
+	if !errors.As(err, &we) || we.Need != 256<<20 || !strings.Contains(err.Error(), "needs a 256 MiB window (written with zstd --long), more than the 128 MiB allowed") {
+		t.Fatalf("err %v, want a window error", err)
+	}
+	s, err := sniff.OpenLimits(bytes.NewReader(b.Bytes()), 4096, sniff.Limits{ZstdWindow: 256 << 20})
+	if err != nil || s.Format.Name != "pcap" {
+		t.Fatalf("with the limit raised: %v", err)
+	}
+	s.Close()
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/pcap2table/pcap2table"
 	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/writers"
 	"github.com/spf13/cobra"
 )
@@ -34,6 +35,7 @@ type convertFlags struct {
 	rWait       time.Duration
 	rFlowCap    byteSize
 	rCap        byteSize
+	zstdWindow  byteSize
 	fragTimeout time.Duration
 	fragCap     byteSize
 	checksums   bool
@@ -97,11 +99,13 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.Var(&f.rFlowCap, "reassembly-flow-cap", "flows: out-of-order TCP bytes one flow may hold behind holes (bytes, or with KiB, MiB, GiB)")
 	fl.Var(&f.rCap, "reassembly-cap", "flows: out-of-order TCP bytes all flows together may hold behind holes")
 	fl.DurationVar(&f.fragTimeout, "frag-timeout", dc.FragTimeout, "flows: an IP datagram waits this long (capture time) for its fragments")
-	fl.Var(&f.fragCap, "frag-cap", "flows: bytes all IP datagrams waiting for fragments may hold")
+	fl.Var(&f.fragCap, "frag-cap", "flows: memory all IP datagrams waiting for fragments may hold (their bytes, and about 560 bytes each); at most 65536 of them")
 	fl.IntVar(&f.maxFlows, "max-flows", dc.MaxFlows, "flows: the most flows live at once, the tracker's memory bound (about 1.2 KiB each); at the bound a new flow ends the least recently active one (end_reason evicted)")
 	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
 	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
 	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 300 bytes each); at the bound the least recently seen is forgotten")
+	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
+	fl.Var(&f.zstdWindow, "zstd-max-window", "the largest window a zstd-compressed input may use (the memory its decoder holds); zstd --long=31 writes up to 2GiB")
 	fl.StringVar(&f.partition, "partition-by", "", "hour or day: write each table as a Hive-style dataset, -o FOLDER/<table>/date=YYYY-MM-DD[/hour=HH]/part-NNNNN.<ext>, partitioned by the table's first timestamp (DuckDB: read_parquet('FOLDER/flows/**/*.parquet', hive_partitioning = true))")
 	fl.IntVar(&f.maxFileRows, "max-file-rows", writers.DefaultMaxFileRows, "with --partition-by: the most rows in one file (a partition's rows go on in part-00001, ...)")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
@@ -197,6 +201,7 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 		BeaconMaxPairs: f.beaconPairs,
 		PartitionBy:    f.partition,
 		MaxFileRows:    f.maxFileRows,
+		ZstdMaxWindow:  int64(f.zstdWindow),
 	}
 	fc := flows.DefaultConfig()
 	fc.TCPIdle, fc.UDPIdle, fc.Active, fc.Seed = f.tcpIdle, f.udpIdle, f.active, f.seed
