@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // Convert converts the inputs to the requested tables in one pass. It
@@ -31,8 +32,9 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	}
 	defer closeInputs(ins)
 	warnSkipped(&o, skipped)
+	var made []string // the folders this run created: a failed run removes them
 	if p.folder {
-		if err := os.MkdirAll(o.Output, 0o777); err != nil {
+		if made, err = makeDirs(o.Output); err != nil {
 			return nil, err
 		}
 	}
@@ -45,6 +47,7 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 		sk, err := newSink(t, p.cols[i], p, &o, live)
 		if err != nil {
 			abortSinks(sinks)
+			removeDirs(made)
 			return nil, err
 		}
 		sinks = append(sinks, sk)
@@ -52,9 +55,37 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	pl, err := newPipeline(ctx, ins, &o, p, sinks)
 	if err != nil {
 		abortSinks(sinks)
+		removeDirs(made)
 		return nil, err
 	}
-	return pl.end(pl.run(), skipped)
+	st, err := pl.end(pl.run(), skipped)
+	if err != nil && !errors.Is(err, ErrPartial) && !errors.Is(err, ErrInterrupted) {
+		removeDirs(made) // the outputs were removed: so are the folders made for them
+	}
+	return st, err
+}
+
+// makeDirs creates dir and the parents it lacks, and returns those it
+// created, the deepest first.
+func makeDirs(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, err
+	}
+	return missing, nil
+}
+
+// removeDirs removes the folders a failed run created, those left empty.
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		os.Remove(d) // fails, harmlessly, on a folder that is not empty
+	}
 }
 
 // Scan reads and decodes the inputs without writing a table, for stats.

@@ -1,8 +1,6 @@
 package writers
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -62,6 +60,7 @@ const nullPartition = "__HIVE_DEFAULT_PARTITION__"
 // Like the other writers, a Dataset does not keep the batches written.
 type Dataset struct {
 	dir, tmp string
+	lock     *os.File // the temporary folder, locked while the run lives
 	format   Format
 	schema   *table.Schema
 	opts     Options
@@ -101,15 +100,19 @@ func NewDataset(dir string, f Format, s *table.Schema, by Partitioning, o Option
 	if ts < 0 {
 		return nil, fmt.Errorf("table %s has no timestamp to partition by", s.Name)
 	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	parent, base := filepath.Split(filepath.Clean(dir))
-	tmp := filepath.Join(parent, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
+	SweepTemporaries(dir)
+	tmp := tempName(dir)
 	if err := os.Mkdir(tmp, 0o777); err != nil {
 		return nil, plainErr(err)
 	}
+	lk, err := os.Open(tmp)
+	if err != nil {
+		os.Remove(tmp)
+		return nil, plainErr(err)
+	}
+	lock(lk)
 	track(tmp)
-	return &Dataset{dir: filepath.Clean(dir), tmp: tmp, format: f, schema: s, opts: o, by: by, tsCol: ts,
+	return &Dataset{dir: filepath.Clean(dir), tmp: tmp, lock: lk, format: f, schema: s, opts: o, by: by, tsCol: ts,
 		MaxRows: DefaultMaxFileRows, next: map[string]int{}}, nil
 }
 
@@ -334,6 +337,7 @@ func (d *Dataset) Commit() error {
 	}
 	untrack(d.tmp)
 	d.tmp = ""
+	d.lock.Close()
 	if old != "" {
 		os.RemoveAll(old)
 	}
@@ -352,6 +356,7 @@ func (d *Dataset) Abort() {
 		os.RemoveAll(d.tmp)
 		untrack(d.tmp)
 		d.tmp = ""
+		d.lock.Close()
 	}
 }
 

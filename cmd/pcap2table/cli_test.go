@@ -568,6 +568,9 @@ func TestWriteError(t *testing.T) {
 			if left := filesUnder(dir); len(left) > 0 {
 				t.Errorf("files left: %v", left)
 			}
+			if _, err := os.Stat(filepath.Join(dir, args[len(args)-1])); err == nil {
+				t.Errorf("%s, which the failed run made, is left", args[len(args)-1])
+			}
 		})
 	}
 	e, _, errb := testEnv(nil, false)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // splitPcap writes the packets of a pcap file into n files of about as
@@ -153,5 +154,110 @@ func TestTimeOutOfRangeRun(t *testing.T) {
 	flows, _ := os.ReadFile(filepath.Join(out, "flows", "date=2024-01-01", "part-00000.csv"))
 	if n := strings.Count(string(flows), "\n"); n != 2 || !strings.Contains(string(flows), ",2,0,") {
 		t.Errorf("flows: want one flow of the 2 timed packets:\n%s", flows)
+	}
+}
+
+// longCapture writes a capture of n UDP flows (a second apart, one
+// packet each) that takes a while to convert.
+func longCapture(t *testing.T, path string, n int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	p := newPcap(t, w)
+	for i := range n {
+		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		p.packet(1e15+int64(i)*1e6, ipv4(src, [4]byte{192, 0, 2, 1}, 17, 0, 0, []byte{0x30, 0x39, 0, 53, 0, 8, 0, 0}))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// TestKilledRunLeftovers: a run killed mid-write (kill -9, as the OOM
+// killer does) leaves its temporaries; the next run to the same outputs
+// removes them and writes whole files.
+func TestKilledRunLeftovers(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	long := filepath.Join(dir, "long.pcap")
+	longCapture(t, long, 2_000_000)
+	out := filepath.Join(dir, "out")
+	for _, args := range [][]string{
+		{"--tables", "packets,flows", "-o", out},
+		{"--tables", "packets,flows", "--partition-by", "day", "-o", out + "-ds"},
+	} {
+		cmd := exec.Command(bin, append([]string{"-q", long}, args...)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(700 * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		target := args[len(args)-1]
+		left, _ := filepath.Glob(filepath.Join(target, ".*.tmp-*"))
+		if len(left) == 0 {
+			t.Fatalf("%v: the killed run left no temporary (did it finish?)", args)
+		}
+		time.Sleep(2100 * time.Millisecond) // the sweep leaves temporaries younger than 2 s
+		small := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
+		if b, err := exec.Command(bin, append([]string{"-q", small}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: the next run: %v %s", args, err, b)
+		}
+		if left, _ := filepath.Glob(filepath.Join(target, ".*.tmp-*")); len(left) > 0 {
+			t.Errorf("%v: temporaries left after the next run: %v", args, left)
+		}
+		for _, f := range filesUnder(target) {
+			if strings.HasSuffix(f, ".parquet") && parquetRows(t, f) == 0 {
+				t.Errorf("%s: empty", f)
+			}
+		}
+	}
+}
+
+// TestTwoRunsOneOutput: two runs writing the same output at once both
+// succeed, and the output is one run's whole file, not a mix; neither
+// removes the other's temporary.
+func TestTwoRunsOneOutput(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.pcap"), filepath.Join(dir, "b.pcap")
+	longCapture(t, a, 300_000)
+	longCapture(t, b, 200_000)
+	out := filepath.Join(dir, "out.csv")
+	solo := func(in string) []byte {
+		p := filepath.Join(dir, "solo-"+filepath.Base(in)+".csv")
+		if o, err := exec.Command(bin, "-q", in, "--tables", "flows", "-o", p).CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, o)
+		}
+		data, _ := os.ReadFile(p)
+		return data
+	}
+	wantA, wantB := solo(a), solo(b)
+	for range 3 {
+		ca := exec.Command(bin, "-q", a, "--tables", "flows", "-o", out)
+		cb := exec.Command(bin, "-q", b, "--tables", "flows", "-o", out)
+		if err := ca.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cb.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := ca.Wait(); err != nil {
+			t.Fatalf("run a: %v", err)
+		}
+		if err := cb.Wait(); err != nil {
+			t.Fatalf("run b: %v", err)
+		}
+		got, _ := os.ReadFile(out)
+		if !bytes.Equal(got, wantA) && !bytes.Equal(got, wantB) {
+			t.Fatalf("the output (%d bytes) is neither run's whole output (%d, %d)", len(got), len(wantA), len(wantB))
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(left) > 0 {
+			t.Fatalf("temporaries left: %v", left)
+		}
 	}
 }
