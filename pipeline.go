@@ -67,7 +67,7 @@ type pipeline struct {
 type rowBatch struct {
 	rows  []parsers.PacketRow
 	n     int
-	arena []byte
+	arena flows.Arena
 	flush bool // hand every table's partial batch on after these
 }
 
@@ -104,9 +104,8 @@ func newPipeline(ctx context.Context, ins []*input, o *Options, p *plan, sinks [
 	}
 	pl.full = make(chan *rowBatch, rowDepth)
 	pl.free = make(chan *rowBatch, n)
-	arena := pl.arenaSize()
 	for range n {
-		pl.free <- &rowBatch{rows: make([]parsers.PacketRow, p.rows), arena: make([]byte, 0, arena)}
+		pl.free <- &rowBatch{rows: make([]parsers.PacketRow, p.rows)}
 	}
 	pl.cur = <-pl.free
 	return pl, nil
@@ -152,27 +151,6 @@ func (pl *pipeline) wire() error {
 		}
 	}
 	return nil
-}
-
-// arenaSize is the size of a row batch's arena, made at once: grown from
-// nothing it was reallocated 30 times per batch, and each first touch of
-// memory costs a page fault (0.2 s of CPU on the reading goroutine over
-// the bench capture's 2 M packets). 512 bytes a row, or the snap length
-// when captures keep less (a short snap length's arenas stay small: their
-// memory would only add to the peak).
-func (pl *pipeline) arenaSize() int {
-	if pl.tracker == nil {
-		return 0
-	}
-	per := 0
-	for _, fs := range pl.st.Files {
-		if fs.SnapLen == 0 || fs.SnapLen > 512 {
-			per = 512
-			break
-		}
-		per = max(per, int(fs.SnapLen))
-	}
-	return pl.p.rows * per
 }
 
 // damaged records an input cut short or corrupt (the merge goes on with
@@ -258,7 +236,7 @@ func (pl *pipeline) read() error {
 		pl.dec.Decode(&pkt, row)
 		pl.st.Files[pkt.File].count(&pkt, row, pl.lastTS)
 		if pl.tracker != nil {
-			pl.cur.arena = pl.tracker.Retain(row, pl.cur.arena)
+			pl.tracker.Retain(row, &pl.cur.arena)
 		}
 		pl.cur.n++
 		handed := pl.cur.n == len(pl.cur.rows)
@@ -310,7 +288,8 @@ func (pl *pipeline) track(b *rowBatch) {
 			sk.out.Flush()
 		}
 	}
-	b.n, b.arena = 0, b.arena[:0]
+	b.n = 0
+	b.arena.Reset()
 }
 
 // finish ends the flows still open (end_reason eof, a chunk at a time: a

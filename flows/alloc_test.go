@@ -36,11 +36,11 @@ func TestObserveZeroAllocs(t *testing.T) {
 						}
 						var ended int
 						tr.Subscribe(&countRows{n: &ended})
-						var arena []byte
+						var arena flows.Arena
 						pass := func() {
-							arena = arena[:0]
+							arena.Reset()
 							for i := range rows {
-								arena = tr.Retain(&rows[i], arena)
+								tr.Retain(&rows[i], &arena)
 							}
 							for lo := 0; lo < len(rows); lo += batch {
 								tr.Observe(rows[lo:min(lo+batch, len(rows))])

@@ -42,7 +42,10 @@ func TestRetain(t *testing.T) {
 					rows := decodeRows(t, filepath.Join(capturesDir, name))
 					want, wantRows := runStreams(cfg, shards, slices.Clone(rows), batch, nil)
 
-					var arena, buf []byte
+					var (
+						arena flows.Arena
+						buf   []byte
+					)
 					kept := make([]parsers.PacketRow, len(rows))
 					got, gotRows := runStreams(cfg, shards, kept, batch, func(tr *flows.Tracker) {
 						for i, r := range rows {
@@ -53,7 +56,7 @@ func TestRetain(t *testing.T) {
 								buf = append(buf, *b...)
 								*b = buf[n:len(buf):len(buf)]
 							}
-							arena = tr.Retain(&r, arena)
+							tr.Retain(&r, &arena)
 							for j := range buf {
 								buf[j] = 0xAA
 							}

@@ -85,35 +85,26 @@ func newShard(c Config) *shard {
 }
 
 // retain is Tracker.Retain.
-func (t *shard) retain(r *parsers.PacketRow, arena []byte) []byte {
+func (t *shard) retain(r *parsers.PacketRow, a *Arena) {
 	if !r.Has(parsers.ColIPProto) || r.Untimed() {
-		return arena
-	}
-	keep := func(b []byte) []byte {
-		if len(b) == 0 {
-			return b
-		}
-		n := len(arena)
-		arena = append(arena, b...)
-		return arena[n:len(arena):len(arena)]
+		return
 	}
 	if isFragment(r) {
 		// the data is all defrag reads; the rest is in it, unused
-		r.IPPayload, r.L4, r.Payload = keep(r.IPPayload), nil, nil
-		return arena
+		r.IPPayload, r.L4, r.Payload = a.keep(r.IPPayload), nil, nil
+		return
 	}
 	r.IPPayload = nil
 	if t.cfg.VerifyChecksums {
-		r.L4 = keep(r.L4)
+		r.L4 = a.keep(r.L4)
 	} else {
 		r.L4 = nil
 	}
 	if r.IPProto == 6 && t.rs.h != nil || r.IPProto != 6 && len(t.pl.packet) > 0 {
-		r.Payload = keep(r.Payload)
+		r.Payload = a.keep(r.Payload)
 	} else {
 		r.Payload = nil
 	}
-	return arena
 }
 
 // Flows live in pages of pageSize, so that growing the table copies no

@@ -158,13 +158,12 @@ func (s *Tracker) Subscribe(sub Subscriber) { s.subs = append(s.subs, sub) }
 
 // Retain copies the bytes of r that Observe reads (a fragment's data, the
 // segment when checksums are verified, TCP payload when a plugin has a
-// StreamHook, other payload when a plugin has a PacketHook) to the end of
-// arena, points r at the copies and returns the grown arena. A pipeline
-// calls it before the packet's buffer is reused, to observe r later. The
-// copies stay valid until arena's bytes are overwritten (a slice that
-// grew keeps the old array alive).
-func (s *Tracker) Retain(r *parsers.PacketRow, arena []byte) []byte {
-	return s.ws[0].retain(r, arena) // every shard copies the same bytes
+// StreamHook, other payload when a plugin has a PacketHook) into the
+// arena and points r at the copies. A pipeline calls it before the
+// packet's buffer is reused, to observe r later; the copies stay valid
+// until the arena is Reset.
+func (s *Tracker) Retain(r *parsers.PacketRow, a *Arena) {
+	s.ws[0].retain(r, a) // every shard copies the same bytes
 }
 
 // Observe observes a batch of rows, in capture order, and fills their
