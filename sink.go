@@ -1,12 +1,14 @@
 package pcap2table
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/pcap2table/pcap2table/table"
 	"github.com/pcap2table/pcap2table/writers"
@@ -127,7 +129,7 @@ func (sk *sink) write(b *table.Batch) {
 		return
 	}
 	if err := sk.w.Write(b); err != nil {
-		sk.err = fmt.Errorf("writing %s: %w", sk.name, err)
+		sk.err = fmt.Errorf("writing %s: %w", sk.name, osCause(err))
 		sk.errSet.Store(true)
 	}
 }
@@ -166,7 +168,7 @@ func (sk *sink) close() error {
 	sk.out.Flush()
 	sk.stop()
 	if err := sk.w.Close(); err != nil && sk.err == nil {
-		sk.err = fmt.Errorf("writing %s: %w", sk.name, err)
+		sk.err = fmt.Errorf("writing %s: %w", sk.name, osCause(err))
 	}
 	return sk.err
 }
@@ -190,9 +192,20 @@ func (sk *sink) commit() error {
 		err = sk.ds.Commit()
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", sk.name, err)
+		return fmt.Errorf("writing %s: %w", sk.name, osCause(err))
 	}
 	return nil
+}
+
+// osCause is the operating system's error under err, when there is one
+// (no space left on device, file too large): what the user can act on,
+// without the encoder's steps around it.
+func osCause(err error) error {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en
+	}
+	return err
 }
 
 // abort removes the sink's output (a no-op after commit).
