@@ -4,6 +4,7 @@
 // -flows flows interleaved over time. Same flags, same bytes.
 //
 //	go run ./bench/gen -n 2000000 -o bench/out/bench.pcap
+//	go run ./bench/gen -n 300000 -split 3000 -o rot/part.pcap  # rot/part_00000.pcap ... as a rotating writer would
 package main
 
 import (
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -40,22 +43,57 @@ var (
 	out     = flag.String("o", "bench.pcap", "output file")
 	snaplen = flag.Int("snaplen", 65535, "cut packets to this many bytes (the length field keeps the wire size)")
 	seed    = flag.Uint64("seed", 1, "random seed")
+	split   = flag.Int("split", 1, "write the packets into this many files of as many packets each, OUT with _NNNNN before its extension")
 )
+
+// rotator writes the packets into -split files, one after the other.
+type rotator struct {
+	f     *os.File
+	bw    *bufio.Writer
+	w     *pcapgo.Writer
+	file  int
+	count int
+}
+
+func (r *rotator) write(ci gopacket.CaptureInfo, data []byte) error {
+	if r.w == nil || *split > 1 && r.count == (r.file)*(*n) / *split && r.file < *split {
+		if err := r.close(); err != nil {
+			return err
+		}
+		name := *out
+		if *split > 1 {
+			ext := filepath.Ext(name)
+			name = fmt.Sprintf("%s_%05d%s", strings.TrimSuffix(name, ext), r.file, ext)
+		}
+		f, err := os.Create(name)
+		if err != nil {
+			return err
+		}
+		r.f, r.bw = f, bufio.NewWriterSize(f, 4<<20)
+		r.w = pcapgo.NewWriter(r.bw)
+		if err := r.w.WriteFileHeader(uint32(*snaplen), layers.LinkTypeEthernet); err != nil {
+			return err
+		}
+		r.file++
+	}
+	r.count++
+	return r.w.WritePacket(ci, data)
+}
+
+func (r *rotator) close() error {
+	if r.f == nil {
+		return nil
+	}
+	if err := r.bw.Flush(); err != nil {
+		return err
+	}
+	return r.f.Close()
+}
 
 func main() {
 	flag.Parse()
 	rng := rand.New(rand.NewPCG(*seed, 0x9e3779b97f4a7c15))
-	f, err := os.Create(*out)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bw := bufio.NewWriterSize(f, 4<<20)
-	w := pcapgo.NewWriter(bw)
-	if err := w.WriteFileHeader(uint32(*snaplen), layers.LinkTypeEthernet); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	w := &rotator{}
 
 	// Packets per flow average n/flows; keep ~concurrent flows live.
 	perFlow := max(*n / *nflows, 4)
@@ -77,7 +115,7 @@ func main() {
 		pkt = fl.next(rng, pkt[:0], payload)
 		caplen := min(len(pkt), *snaplen)
 		ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, ts).Truncate(time.Microsecond), CaptureLength: caplen, Length: len(pkt)}
-		if err := w.WritePacket(ci, pkt[:caplen]); err != nil {
+		if err := w.write(ci, pkt[:caplen]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -87,11 +125,10 @@ func main() {
 			live = live[:len(live)-1]
 		}
 	}
-	if err := bw.Flush(); err != nil {
+	if err := w.close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	f.Close()
 }
 
 func newFlow(rng *rand.Rand, perFlow int) *flow {
