@@ -2,7 +2,8 @@
 # Runs every test of pcap2table on a fresh Debian machine with Go: installs
 # what the tests need (jq, and gcc for -race, from Debian; DuckDB, polars
 # and Arrow JS from npm), then checks formatting, vet, staticcheck, unit/conformance/golden tests,
-# short fuzzing of every parser, and reads outputs back with real consumers.
+# short fuzzing of every parser, reads outputs back with real consumers, and
+# runs the fault suite (scripts/faults.sh: mounts a small tmpfs as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,4 +73,6 @@ tail -4 "$sweep"; rm -f "$sweep"
 
 echo "== real consumers"
 scripts/consumers.sh
+echo "== faults (disk full, broken pipe, signals, output = input, two runs, 3,000 inputs, hostile headers)"
+scripts/faults.sh
 echo "all tests passed"
