@@ -65,18 +65,6 @@ func ipv4(src, dst [4]byte, proto byte, id uint16, frag uint16, payload []byte) 
 	return append(b, payload...)
 }
 
-// tcp is a TCP header (no options) with flags and payload.
-func tcp(sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byte {
-	h := make([]byte, 20, 20+len(payload))
-	binary.BigEndian.PutUint16(h[0:], sport)
-	binary.BigEndian.PutUint16(h[2:], dport)
-	binary.BigEndian.PutUint32(h[4:], seq)
-	binary.BigEndian.PutUint32(h[8:], ack)
-	h[12], h[13] = 5<<4, flags
-	binary.BigEndian.PutUint16(h[14:], 65535)
-	return append(h, payload...)
-}
-
 // TestHostile converts generated hostile captures with every table, each
 // in a child process: it must end with the expected exit code and a peak
 // RSS within a bound. The floods that fill the converter's state (live
