@@ -334,6 +334,9 @@ func testFlowJoin(t *testing.T, in []string, percent int) {
 			t.Fatalf("flow_id %d appears twice in the flows table", id)
 		}
 		seen[id] = true
+		if id >= 1<<53 {
+			t.Errorf("flow_id %d: above 2^53 - 1, jq and JavaScript would round it", id)
+		}
 		if n := perFlow[id]; n != f.OrigPkts+f.RespPkts {
 			t.Errorf("flow %d: %d packets carry its id, the row counts %d", id, n, f.OrigPkts+f.RespPkts)
 		}

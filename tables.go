@@ -99,7 +99,10 @@ func SchemaMarkdown() string {
 		"in CSV and JSONL it is fixed-width RFC 3339 with 9 fractional digits unless `--time-format` says otherwise. " +
 		"Null is an empty field in CSV (an empty string is `\"\"`) and `null` in JSONL. " +
 		"`list<T>` is a Parquet LIST of required T elements, an Arrow list of non-null T, a JSON array in JSONL, and the same JSON array as one quoted field in CSV " +
-		"(an empty list is `[]`, a null list `null` in JSONL and an empty field in CSV).\n\n"
+		"(an empty list is `[]`, a null list `null` in JSONL and an empty field in CSV).\n\n" +
+		"Ids: `flow_id`, the key that joins packets, flows, dns, http and tls, is an unsigned integer below 2^53 in every format (a number in JSONL and CSV, " +
+		"UBIGINT in Parquet and Arrow), so that jq, JavaScript, pandas, polars and DuckDB's CSV and JSON auto-detection read it exactly and join on it; " +
+		"docs/flows.md says how it is made and what the 53 bits cost.\n\n"
 	for _, t := range registry {
 		s += t.schema.Markdown() + "\n"
 	}

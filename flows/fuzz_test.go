@@ -221,6 +221,9 @@ func runFuzz(t *testing.T, cfg flows.Config, rows []parsers.PacketRow, n, batch,
 	}
 	ended := map[uint64]int{}
 	for _, r := range got {
+		if r.FlowID >= 1<<flows.IDBits {
+			t.Fatalf("%s: flow_id %d is not below 2^%d", where, r.FlowID, flows.IDBits)
+		}
 		if ended[r.FlowID]++; ended[r.FlowID] > 1 {
 			t.Fatalf("%s: flow_id %d ended twice", where, r.FlowID)
 		}

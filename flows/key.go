@@ -33,7 +33,8 @@ func (k *Key) equal(o *Key) bool {
 // key that start at the same instant (a port reused within a timestamp),
 // then, unless it is 0, seq: the index of the first packet in the input
 // plus one, for a flow that starts earlier than a packet before it
-// (shard.newID). Deterministic across runs and machines.
+// (shard.newID), folded to IDBits bits. Deterministic across runs and
+// machines.
 func flowID(k *Key, firstTS int64, gen uint32, seq uint64) uint64 {
 	var buf [16 + 16 + 2 + 2 + 1 + 1 + 2 + 4 + 8 + 4 + 8]byte
 	b := append(buf[:0], k.A[:]...)
@@ -53,8 +54,18 @@ func flowID(k *Key, firstTS int64, gen uint32, seq uint64) uint64 {
 	}
 	h := fnv.New64a() // once per flow, not per packet
 	h.Write(b)
-	return h.Sum64()
+	return fold(h.Sum64())
 }
+
+// IDBits is the width of a flow_id: it stays within ±(2^53 − 1), the
+// integers a float64 holds exactly, so that jq, JavaScript, pandas and
+// DuckDB's CSV reader all read it back digit for digit (a 64-bit id lost
+// its last digits in jq 1.6 and joined nothing).
+const IDBits = 53
+
+// fold xors the hash's top bits into its low IDBits bits: every bit of
+// FNV-1a's output still counts.
+func fold(h uint64) uint64 { return (h ^ h>>IDBits) & (1<<IDBits - 1) }
 
 func addr16(a netip.Addr) [16]byte { return a.As16() }
 

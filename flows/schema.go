@@ -85,7 +85,7 @@ var Schema = &table.Schema{
 		"with Zeek conn.log semantics. A flow is keyed by its canonical 5-tuple, VLAN and tunnel id; rows are written when flows end, " +
 		"so they are ordered by end, not by start. `flow_id` joins the packets table.",
 	Columns: flowColumns([]table.Column{
-		{Name: "flow_id", Type: table.Uint64, Doc: "Deterministic 64-bit id, unique within the output: FNV-1a of the canonical key and the first packet's timestamp (and, when that packet is earlier than one before it, its index in the input; see docs/flows.md). Equal to `flow_id` of every packet of the flow."},
+		{Name: "flow_id", Type: table.Uint64, Doc: "Deterministic id within ±(2^53 − 1), so that every consumer reads it exactly (jq, JavaScript, pandas, DuckDB's CSV reader: see docs/flows.md), unique within the output: FNV-1a 64 folded to 53 bits, of the canonical key and the first packet's timestamp (and, when that packet is earlier than one before it, its index in the input; see docs/flows.md). Equal to `flow_id` of every packet of the flow."},
 		{Name: "community_id", Type: table.String, Doc: "Community ID v1 (seed 0 unless `--community-id-seed`) of the flow's 5-tuple; equal to `community_id` of its packets."},
 		{Name: "ts_start", Type: table.Timestamp, Hint: table.Delta, Doc: "Timestamp of the flow's first packet."},
 		{Name: "ts_end", Type: table.Timestamp, Doc: "Timestamp of the flow's last packet."},

@@ -68,6 +68,24 @@ for t in http tls beacons; do
   for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --beacon-min-conns 3 --tables "$t" -o "$out/proto/$t.$f"; done
 done
 node test/consumers/protocols.mjs "$out" proto
+# ids survive every consumer: jq prints each flow_id digit for digit, the
+# README's jq join finds every packet's flow, and DuckDB (CSV and JSON
+# auto-detection), polars, Arrow JS and JSON.parse read Parquet's integers
+for f in parquet csv jsonl arrow; do
+  "$out/pcap2table" -q "$@" --tables packets,flows,dns,http,tls --format "$f" -o "$out/ids/$f/"
+done
+for t in packets flows dns http tls; do
+  diff <(jq -r 'select(.flow_id) | .flow_id' "$out/ids/jsonl/$t.jsonl") \
+       <(grep -o '"flow_id":[0-9]*' "$out/ids/jsonl/$t.jsonl" | cut -d: -f2) > /dev/null ||
+    { echo "FAIL ids: jq changes the digits of $t.jsonl's flow_ids"; exit 1; }
+done
+joined=$(cd "$out/ids/jsonl" && jq -n --slurpfile flows flows.jsonl '
+  INDEX($flows[]; .flow_id) as $by
+  | inputs | select(.flow_id) | {ts, src_ip, dst_ip, service: $by[.flow_id|tostring].service, flow: $by[.flow_id|tostring]}' packets.jsonl |
+  jq -s 'map(select(.flow != null)) | length')
+want=$(jq -n '[inputs | select(.flow_id)] | length' "$out/ids/jsonl/packets.jsonl")
+[ "$joined" = "$want" ] && [ "$want" -gt 0 ] || { echo "FAIL ids: the README's jq join found $joined of $want packets' flows"; exit 1; }
+node test/consumers/ids.mjs "$out/ids"
 # hive-partitioned datasets: real captures spanning 13 hours and 604 days
 for spec in "ip6frag:hour:$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--ip6_fragments.pcap" \
             "loopback:day:$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--null_loopback.pcap"; do
