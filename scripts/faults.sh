@@ -44,6 +44,19 @@ oneline() { [ "$(wc -l < "$1")" = 1 ]; }
 # leftovers DIR: temporaries left under DIR
 leftovers() { find "$1" -name '.*.tmp-*' | head -5; }
 sum() { sha256sum "$1" | cut -d' ' -f1; }
+# writing OUT: wait (up to 60 s) until a run writing OUT has made a
+# temporary beside or under it, then a little more: it is converting,
+# however loaded the machine
+writing() {
+  local i
+  for i in $(seq 1200); do
+    if compgen -G "$(dirname "$1")/.*.tmp-*" > /dev/null || compgen -G "$1/.*.tmp-*" > /dev/null; then
+      sleep 0.3; return 0
+    fi
+    sleep 0.05
+  done
+  echo "no temporary for $1 after 60 s"
+}
 
 echo "== disk full"
 mkdir -p "$work/full"
@@ -76,7 +89,7 @@ for out in o.parquet o.jsonl o.csv ds; do
   args=(-o "$work/int/$out"); [ "$out" = ds ] && args=(--tables packets,flows --partition-by hour -o "$work/int/ds")
   mkdir -p "$work/int"
   "$bin" -q -j 1 "$work/long.pcap" "${args[@]}" 2> "$work/err" & pid=$!
-  sleep 0.7; kill -INT "$pid" 2>/dev/null || echo "the run ended before the signal"; rc=0; wait "$pid" || rc=$?
+  writing "$work/int/$out"; kill -INT "$pid" 2>/dev/null || echo "the run ended before the signal"; rc=0; wait "$pid" || rc=$?
   paths=("$work/int/$out"); [ "$out" = ds ] && paths=("$work/int/ds/packets" "$work/int/ds/flows")
   if [ "$rc" = 130 ] && readable "${paths[@]}" && [ -z "$(leftovers "$work/int")" ]; then
     ok "SIGINT, $out: exit 130, every output readable ($(head -1 "$work/read.txt" | sed 's/.*: //'))"
@@ -85,7 +98,7 @@ done
 
 echo "== SIGKILL mid-write, then a run to the same outputs"
 "$bin" -q -j 1 "$work/long.pcap" --tables packets,flows,dns,http,tls -o "$work/kill" & pid=$!
-sleep 0.7; kill -KILL "$pid" 2>/dev/null || echo "the run ended before the signal"; wait "$pid" 2>/dev/null || true
+writing "$work/kill"; kill -KILL "$pid" 2>/dev/null || echo "the run ended before the signal"; wait "$pid" 2>/dev/null || true
 n=$(leftovers "$work/kill" | wc -l)
 sleep 2.1 # temporaries younger than 2 s are never swept
 "$bin" -q "$small" --tables packets,flows,dns,http,tls -o "$work/kill"

@@ -46,14 +46,15 @@ func osEnv() *env {
 
 // Main runs the tool with args and returns the exit code.
 func Main(args []string) exitCode {
+	// The first SIGINT or SIGTERM stops the run, which finishes its
+	// outputs (exit 130); a second one stops it at once and removes the
+	// temporary outputs (exit 130 too: nothing is left). Caught first,
+	// so that one that comes while the run starts is handled too.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	// Huge pages: 13-17 % off a run here (see internal/hugepage); a
 	// failure only costs that.
 	hugepage.Advise(hugepage.DefaultReserve) //nolint:errcheck
-	// The first SIGINT or SIGTERM stops the run, which finishes its
-	// outputs (exit 130); a second one stops it at once and removes the
-	// temporary outputs (exit 130 too: nothing is left).
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {

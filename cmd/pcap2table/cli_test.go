@@ -243,7 +243,8 @@ func TestInterrupt(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(1500 * time.Millisecond)
+	waitWriting(t, out)
+	time.Sleep(1000 * time.Millisecond) // rows converted
 	cmd.Process.Signal(syscall.SIGINT)
 	err = cmd.Wait()
 	stdin.Close()
@@ -580,6 +581,22 @@ func TestWriteError(t *testing.T) {
 }
 
 // filesUnder lists the files below dir (none if it does not exist).
+// waitWriting waits until a run writing to out has made a temporary
+// beside it or under it: the run is then converting (its signal handler
+// long installed), whatever the machine's load. A fixed sleep sent
+// signals to runs still starting on a loaded machine.
+func waitWriting(t *testing.T, out string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, dir := range []string{filepath.Dir(out), out} {
+			if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(tmp) > 0 {
+				return
+			}
+		}
+	}
+	t.Fatalf("no temporary under or beside %s after 60 s: the run is not writing", out)
+}
+
 func filesUnder(dir string) []string {
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

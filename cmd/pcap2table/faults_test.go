@@ -194,7 +194,8 @@ func TestKilledRunLeftovers(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(700 * time.Millisecond)
+		waitWriting(t, args[len(args)-1])
+		time.Sleep(300 * time.Millisecond) // into the conversion
 		cmd.Process.Kill()
 		cmd.Wait()
 		target := args[len(args)-1]

@@ -247,7 +247,8 @@ func TestInterruptTwice(t *testing.T) {
 		}
 		close(lines)
 	}()
-	time.Sleep(500 * time.Millisecond)
+	waitWriting(t, out)
+	time.Sleep(200 * time.Millisecond) // into the conversion
 	cmd.Process.Signal(syscall.SIGINT)
 	// the second once the first was taken (the kernel merges a signal
 	// into one still pending): the run is finishing its outputs then
