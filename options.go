@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/writers"
 )
@@ -93,6 +94,13 @@ type Options struct {
 	// BeaconMaxPairs bounds the pairs below BeaconMinConns that the
 	// beacons table keeps (0: beacons.DefaultMaxPairs).
 	BeaconMaxPairs int
+	// BeaconAllDestinations keeps in the beacons table the destinations
+	// never routed (multicast, broadcast, link-local, loopback,
+	// unspecified: beacons.Unrouted), which are left out by default.
+	BeaconAllDestinations bool
+	// BeaconAllow lists destinations left out of the beacons table
+	// (beacons.ParseAllow; nil: none).
+	BeaconAllow *beacons.Allow
 }
 
 // UsageError is an error in how the tool was called.

@@ -41,8 +41,9 @@ type pipeline struct {
 	st      *Stats
 	merge   *capture.Merge
 	dec     parsers.Decoder
-	tracker *flows.Tracker // nil: no table needs flows
-	packets *sink          // nil: no packets table
+	tracker *flows.Tracker     // nil: no table needs flows
+	subs    []flows.Subscriber // the subscriber tables' producers
+	packets *sink              // nil: no packets table
 	sinks   []*sink
 	partial []error // inputs cut short or corrupt, or skipped
 	lastTS  []int64 // per input, for the stats' backwards count
@@ -140,7 +141,9 @@ func (pl *pipeline) wire() error {
 			}
 			switch {
 			case t.subscriber != nil:
-				pl.tracker.Subscribe(t.subscriber(sk.out, sk.cols, pl.o))
+				s := t.subscriber(sk.out, sk.cols, pl.o)
+				pl.subs = append(pl.subs, s)
+				pl.tracker.Subscribe(s)
 			case t.plugin != nil:
 				mk := t.plugin
 				if err := pl.tracker.Register(func(out *flows.Output) flows.Plugin { return mk(out, pl.o) }, sk.out); err != nil {
@@ -354,6 +357,9 @@ func (pl *pipeline) stats() *Stats {
 		st.ReassemblyHoleHits = c.CapHits[flows.CapHoles]
 		st.Datagrams, st.DatagramsIncomplete, st.FragmentsUnassigned = c.Datagrams, c.Incomplete, c.Unassigned
 		st.PluginPanics = c.PluginPanics
+	}
+	for _, s := range pl.subs {
+		subscriberStats(st, s)
 	}
 	for i, in := range pl.ins {
 		for _, lt := range in.info.LinkTypes {

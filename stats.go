@@ -82,6 +82,14 @@ type Stats struct {
 	// that failed (a plugin bug; the flow's other rows and every other
 	// flow were kept).
 	PluginPanics map[string]uint64 `json:"plugin_panics,omitempty"`
+	// BeaconsUnrouted and BeaconsAllowed count the pairs with enough
+	// connections for a row of the beacons table that were left out: to
+	// a destination never routed (Options.BeaconAllDestinations brings
+	// them back), or to one of Options.BeaconAllow. BeaconStrobes counts
+	// the strobes, written unscored.
+	BeaconsUnrouted uint64 `json:"beacons_unrouted,omitempty"`
+	BeaconsAllowed  uint64 `json:"beacons_allowed,omitempty"`
+	BeaconStrobes   uint64 `json:"beacon_strobes,omitempty"`
 	// Tables is what was written, by table (Convert).
 	Tables []TableStats `json:"tables,omitempty"`
 }

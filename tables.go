@@ -60,7 +60,18 @@ func (f *flowsTable) Finish() {}
 func newBeacons(out *table.Output, _ []int, o *Options) flows.Subscriber {
 	s := beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
 	s.MaxPairs = cmp.Or(o.BeaconMaxPairs, beacons.DefaultMaxPairs)
+	s.AllDestinations, s.Allow = o.BeaconAllDestinations, o.BeaconAllow
 	return s
+}
+
+// subscriberStats adds what a subscriber counted, once it finished, to
+// the run's stats.
+func subscriberStats(st *Stats, s flows.Subscriber) {
+	if b, ok := s.(*beacons.Scorer); ok {
+		st.BeaconsUnrouted += b.Unrouted
+		st.BeaconsAllowed += b.Allowed
+		st.BeaconStrobes += b.Strobes
+	}
 }
 
 // lookup returns the named table, or nil.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
@@ -28,8 +29,18 @@ const (
 	ColIntervalSkew
 	ColBytesMean
 	ColBytesStddev
+	ColBytesMedian
+	ColBytesMAD
+	ColBytesSkew
+	ColHourly
 	ColCoverage
+	ColTSScore
+	ColSizeScore
+	ColHistScore
+	ColDurationScore
 	ColScore
+	ColStrobe
+	ColWhy
 	numCols
 )
 
@@ -37,11 +48,12 @@ const (
 // proto) with enough connections.
 var Schema = &table.Schema{
 	Name:    "beacons",
-	Version: 1,
+	Version: 2,
 	Doc: "One row per (src_ip, dst_ip, dst_port, proto) — an originator calling a service — with at least `--beacon-min-conns` connections " +
 		"(flows), scored for beaconing: the regular call-outs of malware to its command and control. Intervals are the times between " +
-		"consecutive connection starts. The score and its parts are defined in docs/beacons.md. Rows are written at the end of the input, " +
-		"highest score first.",
+		"consecutive connection starts. The score and its parts are defined in docs/beacons.md. Destinations never routed (multicast, " +
+		"broadcast, link-local, loopback, unspecified) and those of `--beacon-allow` are left out. Rows are written at the end of the input, " +
+		"highest score first, then the strobes (unscored).",
 	Columns: []table.Column{
 		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "The originator of the connections."},
 		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The responder."},
@@ -58,8 +70,22 @@ var Schema = &table.Schema{
 		{Name: "interval_skew", Type: table.Float64, Doc: "Bowley's quartile skewness of the intervals, in [-1, 1] (0 when the quartiles coincide)."},
 		{Name: "bytes_mean", Type: table.Float64, Doc: "Mean payload bytes per connection, both directions (orig_bytes + resp_bytes)."},
 		{Name: "bytes_stddev", Type: table.Float64, Doc: "Standard deviation of those bytes."},
+		{Name: "bytes_median", Type: table.Float64, Doc: "Median bytes per connection (exact up to 1024 connections, then of a uniform sample of 1024)."},
+		{Name: "bytes_mad", Type: table.Float64, Doc: "Median absolute deviation of the bytes per connection from their median (same sample)."},
+		{Name: "bytes_skew", Type: table.Float64, Doc: "Bowley's quartile skewness of the bytes per connection, in [-1, 1] (0 when the quartiles coincide)."},
+		{Name: "hourly", Type: table.String, Doc: "Connections by the UTC hour of their start: 24 comma-separated counts, hour 0 first " +
+			"(DuckDB: `string_split(hourly, ',')::INT[]`)."},
 		{Name: "coverage", Type: table.Float64, Doc: "Share of the capture's time span that the pair's connections span: (last_ts - first_ts) / span, in [0, 1]."},
-		{Name: "score", Type: table.Float64, Doc: "Beaconing score in [0, 1]: near 1 for regular call-outs over the whole capture (docs/beacons.md)."},
+		{Name: "ts_score", Type: table.Float64, Doc: "Regularity of the intervals, in [0, 1]: their symmetry (interval_skew) and dispersion (interval_mad / interval_median)."},
+		{Name: "size_score", Type: table.Float64, Doc: "Regularity of the bytes per connection, in [0, 1]: their symmetry (bytes_skew) and dispersion (bytes_mad / bytes_median)."},
+		{Name: "hist_score", Type: table.Float64, Doc: "How evenly the connections spread over the hours of the day that the capture covers (hourly), in [0, 1]."},
+		{Name: "duration_score", Type: table.Float64, Doc: "How much of the capture the connections span: the coverage, in [0, 1]."},
+		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: ts_score × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score), " +
+			"near 1 for regular call-outs over the whole capture (docs/beacons.md); null for a strobe."},
+		{Name: "strobe", Type: table.Bool, Doc: "More than one connection a second on average (over 86 400 a day) over a span of at least a minute: " +
+			"not a beacon but a flood or a busy service, not scored and written after the scored rows."},
+		{Name: "why", Type: table.String, Doc: "The evidence in short: \"every 60.0 s ±0.4 s, 312 B ±0, 23 h of 24\" " +
+			"(median interval ± MAD, median bytes ± MAD, hours of the day with connections of those the capture covers)."},
 	},
 }
 
@@ -85,16 +111,26 @@ type pairKey struct {
 	proto    uint8
 }
 
+// Why a pair is left out of the table.
+const (
+	kept     uint8 = iota
+	unrouted       // a destination never routed
+	allowed        // an allow-listed destination
+)
+
 type pair struct {
 	key         pairKey
 	prev, next  *pair // the list of pairs below the minimum, least recent first
 	n           uint64
+	left        uint8 // kept, or why the pair is left out (only counted)
 	first, last int64
 	starts      []int64 // the latest starts, sorted, up to window
 	ivals       []float64
 	seen        uint64 // intervals seen
 	iMean, iM2  float64
 	bMean, bM2  float64
+	bytes       []float64   // a sample of the bytes per connection
+	hourly      *[24]uint32 // of the starts that left the window
 	protoName   string
 }
 
@@ -113,12 +149,23 @@ type Scorer struct {
 	// bound a new pair forgets the least recently seen of them; pairs
 	// that reached the minimum are all kept.
 	MaxPairs int
+	// AllDestinations keeps the destinations never routed (Unrouted),
+	// which are left out by default.
+	AllDestinations bool
+	// Allow lists destinations left out (nil: none).
+	Allow *Allow
 	// Forgotten counts the pairs forgotten at MaxPairs.
 	Forgotten uint64
-	rng       uint64
-	spanLo    int64
-	spanHi    int64
-	finished  bool
+	// Unrouted and Allowed count the pairs left out, with at least the
+	// minimum of connections, for a destination never routed or an
+	// allow-listed one (set by Finish).
+	Unrouted, Allowed uint64
+	// Strobes counts the strobes (set by Finish).
+	Strobes  uint64
+	rng      uint64
+	spanLo   int64
+	spanHi   int64
+	finished bool
 }
 
 // New returns a Scorer writing the pairs with at least minConns
@@ -129,7 +176,7 @@ func New(out *table.Output, minConns int) *Scorer {
 }
 
 // DefaultMaxPairs is the default bound on the pairs kept below the
-// minimum of connections: about 80 MiB. A scan or a SYN flood makes
+// minimum of connections: about 100 MiB. A scan or a SYN flood makes
 // millions of one-connection pairs; a beacon is a pair that comes back.
 const DefaultMaxPairs = 1 << 18
 
@@ -159,10 +206,55 @@ func (p *Scorer) pushBack(pr *pair) {
 	p.nFew++
 }
 
+// leftOut says why a destination is left out (kept: it is not).
+func (p *Scorer) leftOut(row *flows.Row) uint8 {
+	switch {
+	case !p.AllDestinations && Unrouted(row.DstIP):
+		return unrouted
+	case p.Allow.Match(row.DstIP, ""):
+		return allowed
+	}
+	return kept
+}
+
 // Flow implements flows.Subscriber: the connection counts for its pair.
 func (p *Scorer) Flow(row *flows.Row) {
 	p.spanLo = min(p.spanLo, row.TSStart)
 	p.spanHi = max(p.spanHi, row.TSEnd)
+	pr := p.lookup(row)
+	if pr.left != kept {
+		return
+	}
+	pr.first = min(pr.first, row.TSStart)
+	pr.last = max(pr.last, row.TSStart)
+	b := float64(row.Orig.Bytes + row.Resp.Bytes)
+	d := b - pr.bMean
+	pr.bMean += d / float64(pr.n)
+	pr.bM2 += d * (b - pr.bMean)
+	pr.bytes = p.sample(pr.bytes, pr.n, b)
+	// insert the start in order; a full window gives up its oldest
+	i, _ := slices.BinarySearch(pr.starts, row.TSStart)
+	pr.starts = slices.Insert(pr.starts, i, row.TSStart)
+	if len(pr.starts) > window {
+		p.interval(pr, pr.starts[1]-pr.starts[0])
+		pr.countHour(pr.starts[0])
+		pr.starts = append(pr.starts[:0], pr.starts[1:]...)
+	}
+}
+
+// countHour counts a start that leaves the window in the hourly
+// histogram (made then: most pairs never fill their window).
+func (pr *pair) countHour(ts int64) {
+	if pr.hourly == nil {
+		pr.hourly = new([24]uint32)
+	}
+	if h := hourOf(ts); pr.hourly[h] < math.MaxUint32 {
+		pr.hourly[h]++
+	}
+}
+
+// lookup finds or makes the row's pair and counts the connection.
+func (p *Scorer) lookup(row *flows.Row) *pair {
 	k := pairKey{src: row.SrcIP, dst: row.DstIP, port: row.DstPort, proto: row.IPProto}
 	pr := p.pairs[k]
 	if pr == nil {
@@ -172,7 +264,7 @@ func (p *Scorer) Flow(row *flows.Row) {
 			delete(p.pairs, old.key)
 			p.Forgotten++
 		}
-		pr = &pair{key: k, first: row.TSStart, last: row.TSStart, protoName: row.Proto}
+		pr = &pair{key: k, first: row.TSStart, last: row.TSStart, protoName: row.Proto, left: p.leftOut(row)}
 		p.pairs[k] = pr
 		p.pushBack(pr)
 	} else if pr.n < p.min {
@@ -183,19 +275,7 @@ func (p *Scorer) Flow(row *flows.Row) {
 	if pr.n == p.min {
 		p.unlink(pr) // kept from now on
 	}
-	pr.first = min(pr.first, row.TSStart)
-	pr.last = max(pr.last, row.TSStart)
-	b := float64(row.Orig.Bytes + row.Resp.Bytes)
-	d := b - pr.bMean
-	pr.bMean += d / float64(pr.n)
-	pr.bM2 += d * (b - pr.bMean)
-	// insert the start in order; a full window gives up its oldest
-	i, _ := slices.BinarySearch(pr.starts, row.TSStart)
-	pr.starts = slices.Insert(pr.starts, i, row.TSStart)
-	if len(pr.starts) > window {
-		p.interval(pr, pr.starts[1]-pr.starts[0])
-		pr.starts = append(pr.starts[:0], pr.starts[1:]...)
-	}
+	return pr
 }
 
 // interval adds one interval (ns) to the pair's statistics.
@@ -205,70 +285,104 @@ func (p *Scorer) interval(pr *pair, ns int64) {
 	d := x - pr.iMean
 	pr.iMean += d / float64(pr.seen)
 	pr.iM2 += d * (x - pr.iMean)
-	if len(pr.ivals) < reservoir {
-		pr.ivals = append(pr.ivals, x)
-		return
+	pr.ivals = p.sample(pr.ivals, pr.seen, x)
+}
+
+// sample adds x, the seen-th value of a series, to a uniform reservoir
+// sample v of the series.
+func (p *Scorer) sample(v []float64, seen uint64, x float64) []float64 {
+	if len(v) < reservoir {
+		return append(v, x)
 	}
 	// Algorithm R with a fixed-seed xorshift: the same input gives the same table
 	p.rng ^= p.rng << 13
 	p.rng ^= p.rng >> 7
 	p.rng ^= p.rng << 17
-	if j := p.rng % pr.seen; j < reservoir {
-		pr.ivals[j] = x
+	if j := p.rng % seen; j < reservoir {
+		v[j] = x
 	}
+	return v
 }
 
-// Finish implements flows.Subscriber: the rows, highest score first.
+// scored is a pair with a row, and its statistics.
+type scored struct {
+	k  pairKey
+	pr *pair
+	s  Stats
+}
+
+// Finish implements flows.Subscriber: the scored rows, highest score
+// first, then the strobes, most connections first.
 func (p *Scorer) Finish() {
 	if p.finished {
 		return
 	}
 	p.finished = true
-	type scored struct {
-		k pairKey
-		s Stats
-	}
 	var rows []scored
 	span := float64(p.spanHi-p.spanLo) / 1e9
+	e := exposure(p.spanLo, p.spanHi)
 	for k, pr := range p.pairs {
 		if pr.n < p.min {
 			continue
 		}
-		for i := 1; i < len(pr.starts); i++ {
-			p.interval(pr, pr.starts[i]-pr.starts[i-1])
+		switch pr.left {
+		case unrouted:
+			p.Unrouted++
+			continue
+		case allowed:
+			p.Allowed++
+			continue
+		}
+		for i, ts := range pr.starts {
+			if i > 0 {
+				p.interval(pr, ts-pr.starts[i-1])
+			}
+			pr.countHour(ts)
 		}
 		pr.starts = nil
-		rows = append(rows, scored{k, pr.stats(span)})
+		r := scored{k, pr, pr.stats(span, &e)}
+		if r.s.Strobe {
+			p.Strobes++
+		}
+		rows = append(rows, r)
 	}
-	slices.SortFunc(rows, func(a, b scored) int {
-		if c := cmp.Compare(b.s.Score, a.s.Score); c != 0 {
-			return c
-		}
-		if c := a.k.src.Compare(b.k.src); c != 0 {
-			return c
-		}
-		if c := a.k.dst.Compare(b.k.dst); c != 0 {
-			return c
-		}
-		return cmp.Or(cmp.Compare(a.k.port, b.k.port), cmp.Compare(a.k.proto, b.k.proto))
-	})
-	for _, r := range rows {
-		p.row(r.k, p.pairs[r.k], &r.s)
+	slices.SortFunc(rows, compareRows)
+	for i := range rows {
+		p.row(&rows[i])
 	}
 	p.pairs = nil
 }
 
-// Stats are a pair's statistics and score (docs/beacons.md).
-type Stats struct {
-	Mean, Median, Stddev, CV, MAD, Skew float64
-	HasCV                               bool
-	BytesMean, BytesStddev              float64
-	Coverage, Score                     float64
-	// The parts of the score.
-	Regularity, Steadiness, Symmetry, Timing, Size, Count float64
+// compareRows orders the scored rows by score, highest first, then the
+// strobes by connections, most first; ties by key.
+func compareRows(a, b scored) int {
+	switch {
+	case a.s.Strobe != b.s.Strobe:
+		if a.s.Strobe {
+			return 1
+		}
+		return -1
+	case a.s.Strobe:
+		if c := cmp.Compare(b.pr.n, a.pr.n); c != 0 {
+			return c
+		}
+	default:
+		if c := cmp.Compare(b.s.Score, a.s.Score); c != 0 {
+			return c
+		}
+	}
+	if c := a.k.src.Compare(b.k.src); c != 0 {
+		return c
+	}
+	if c := a.k.dst.Compare(b.k.dst); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(a.k.port, b.k.port), cmp.Compare(a.k.proto, b.k.proto))
 }
 
-func (pr *pair) stats(span float64) Stats {
+// stats computes the pair's statistics and score; span is the capture's
+// span in seconds, e its exposure by hour of the day.
+func (pr *pair) stats(span float64, e *[24]float64) Stats {
 	var s Stats
 	s.Mean = pr.iMean
 	if pr.seen > 0 {
@@ -277,60 +391,41 @@ func (pr *pair) stats(span float64) Stats {
 	if s.Mean > 0 {
 		s.CV, s.HasCV = s.Stddev/s.Mean, true
 	}
-	v := slices.Clone(pr.ivals)
-	slices.Sort(v)
-	s.Median = quantile(v, 0.5)
-	q1, q3 := quantile(v, 0.25), quantile(v, 0.75)
-	if q3 > q1 {
-		s.Skew = (q1 + q3 - 2*s.Median) / (q3 - q1)
-	}
-	for i := range v {
-		v[i] = math.Abs(v[i] - s.Median)
-	}
-	slices.Sort(v)
-	s.MAD = quantile(v, 0.5)
+	iv := robustStats(slices.Clone(pr.ivals))
+	s.Median, s.MAD, s.Skew = iv.median, iv.mad, iv.skew
+	bs := robustStats(pr.bytes)
+	s.BytesMedian, s.BytesMAD, s.BytesSkew = bs.median, bs.mad, bs.skew
 	s.BytesMean = pr.bMean
 	s.BytesStddev = math.Sqrt(pr.bM2 / float64(pr.n))
 	if span > 0 {
 		s.Coverage = min(1, float64(pr.last-pr.first)/1e9/span)
 	}
-	score(&s, pr.n)
+	s.Hourly = *pr.hourly
+	for h := range s.Hourly {
+		if s.Hourly[h] > 0 {
+			s.Hours++
+		}
+		if e[h] > 0 {
+			s.Covered++
+		}
+	}
+	s.Hist = histScore(&s.Hourly, e)
+	own := float64(pr.last-pr.first) / 1e9
+	s.Strobe = own >= strobeSpan && float64(pr.n) > own*strobeRate
+	s.score()
 	return s
 }
 
-// score fills the score and its parts (docs/beacons.md).
-func score(s *Stats, n uint64) {
-	if s.Median > 0 {
-		s.Regularity = max(0, 1-s.MAD/s.Median)
-	}
-	if s.HasCV {
-		s.Steadiness = max(0, 1-s.CV)
-	}
-	s.Symmetry = 1 - math.Abs(s.Skew)
-	s.Timing = (s.Regularity + s.Steadiness + s.Symmetry) / 3
-	s.Size = 1
-	if s.BytesMean > 0 {
-		s.Size = max(0, 1-s.BytesStddev/s.BytesMean)
-	}
-	s.Count = min(1, float64(n)/fullCount)
-	s.Score = s.Timing * (0.4 + 0.2*s.Size + 0.2*s.Coverage + 0.2*s.Count)
-}
+// A pair is a strobe with more than strobeRate connections a second on
+// average over a span (first to last start) of at least strobeSpan
+// seconds: more than 86 400 a day.
+const (
+	strobeRate = 1.0
+	strobeSpan = 60.0
+)
 
-// quantile is the q-quantile of sorted v, interpolated linearly (0 when
-// v is empty).
-func quantile(v []float64, q float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	pos := q * float64(len(v)-1)
-	i := int(pos)
-	if i+1 >= len(v) {
-		return v[len(v)-1]
-	}
-	return v[i] + (pos-float64(i))*(v[i+1]-v[i])
-}
-
-func (p *Scorer) row(k pairKey, pr *pair, s *Stats) {
+func (p *Scorer) row(r *scored) {
+	k, pr, s := r.k, r.pr, &r.s
 	v := p.out.Batch().Cols
 	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, k.src)
 	v[ColSrcIP].EndString()
@@ -353,7 +448,27 @@ func (p *Scorer) row(k pairKey, pr *pair, s *Stats) {
 	v[ColIntervalSkew].AppendFloat(s.Skew)
 	v[ColBytesMean].AppendFloat(s.BytesMean)
 	v[ColBytesStddev].AppendFloat(s.BytesStddev)
+	v[ColBytesMedian].AppendFloat(s.BytesMedian)
+	v[ColBytesMAD].AppendFloat(s.BytesMAD)
+	v[ColBytesSkew].AppendFloat(s.BytesSkew)
+	for h, c := range s.Hourly {
+		if h > 0 {
+			v[ColHourly].Str = append(v[ColHourly].Str, ',')
+		}
+		v[ColHourly].Str = strconv.AppendUint(v[ColHourly].Str, uint64(c), 10)
+	}
+	v[ColHourly].EndString()
 	v[ColCoverage].AppendFloat(s.Coverage)
-	v[ColScore].AppendFloat(s.Score)
+	v[ColTSScore].AppendFloat(s.TS)
+	v[ColSizeScore].AppendFloat(s.Size)
+	v[ColHistScore].AppendFloat(s.Hist)
+	v[ColDurationScore].AppendFloat(s.Duration)
+	if s.Strobe {
+		v[ColScore].AppendNull()
+	} else {
+		v[ColScore].AppendFloat(s.Score)
+	}
+	v[ColStrobe].AppendBool(s.Strobe)
+	v[ColWhy].AppendString(s.Why(pr.n, pr.last-pr.first))
 	p.out.EndRow()
 }

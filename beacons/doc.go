@@ -3,10 +3,14 @@
 // responder, responder port, protocol) and, when every flow ended, writes
 // one row per pair with enough connections: the statistics of the
 // intervals between connection starts and of the bytes per connection,
-// and a beaconing score defined in docs/beacons.md.
+// the connections by hour of the day, and a beaconing score defined in
+// docs/beacons.md, with its parts and a phrase saying why. Pairs of more
+// than one connection a second are strobes, unscored; destinations never
+// routed (Unrouted) and those of an Allow list are left out and counted.
 //
 // Memory per pair is bounded: a window of the latest 64 starts (which
 // puts connections that ended out of order back in start order), running
-// sums for the means and deviations, and a reservoir sample of at most
-// 1024 intervals for the median, quartiles and MAD.
+// sums for the means and deviations, 24 hourly counts, and reservoir
+// samples of at most 1024 intervals and 1024 byte counts for the
+// medians, quartiles and MADs.
 package beacons

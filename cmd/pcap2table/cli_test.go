@@ -31,6 +31,8 @@ func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	text := filepath.Join(dir, "notes.txt")
 	os.WriteFile(text, []byte("not a capture\n"), 0o644)
+	allow := filepath.Join(dir, "allow.txt")
+	os.WriteFile(allow, []byte("# ok\n10.0.0.0/8\nupdates.example.com\n\n10.0.0.1/99\n"), 0o644)
 	snoop := filepath.Join(dir, "old.snoop")
 	os.WriteFile(snoop, append([]byte("snoop\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x04"), make([]byte, 64)...), 0o644)
 	example := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
@@ -65,6 +67,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad size", []string{example, "--tables", "flows", "--reassembly-cap", "lots"}, false, exitUsage, "want a size such as", ""},
 		{"zero fragment timeout", []string{example, "--tables", "flows", "--frag-timeout", "0s"}, false, exitUsage, "--frag-timeout must be positive", ""},
 		{"beacons need two connections", []string{example, "--tables", "beacons", "--beacon-min-conns", "1"}, false, exitUsage, "--beacon-min-conns must be at least 2", ""},
+		{"bad allow-list", []string{example, "--tables", "beacons", "--beacon-allow", allow}, false, exitUsage, "--beacon-allow " + allow + ": line 5: ", ""},
+		{"missing allow-list", []string{example, "--tables", "beacons", "--beacon-allow", allow + ".none"}, false, exitUsage, "--beacon-allow: open ", ""},
 		{"negative wait", []string{example, "--tables", "flows", "--reassembly-wait", "-1s"}, false, exitUsage, "--reassembly-wait must not be negative", ""},
 		{"bad extension", []string{example, "-o", filepath.Join(dir, "x.txt")}, false, exitUsage, "cannot tell the format", ""},
 		{"partitions need a folder", []string{example, "--partition-by", "hour"}, false, exitUsage, "--partition-by writes datasets into a folder", ""},

@@ -45,6 +45,8 @@ type convertFlags struct {
 	jobs        int
 	maxFlows    int
 	beaconPairs int
+	beaconAll   bool
+	beaconAllow string
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -103,7 +105,9 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.IntVar(&f.maxFlows, "max-flows", dc.MaxFlows, "flows: the most flows live at once, the tracker's memory bound (about 1.2 KiB each); at the bound a new flow ends the least recently active one (end_reason evicted)")
 	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
 	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
-	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 300 bytes each); at the bound the least recently seen is forgotten")
+	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 400 bytes each); at the bound the least recently seen is forgotten")
+	fl.BoolVar(&f.beaconAll, "beacon-all-destinations", false, "beacons: keep the destinations never routed (multicast, broadcast, link-local, loopback, unspecified), left out by default")
+	fl.StringVar(&f.beaconAllow, "beacon-allow", "", "beacons: leave out the destinations listed in `FILE`: one a line, an IP address or CIDR prefix (dst_ip) or a DNS name (*.name or .name: and its subdomains); # comments")
 	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
 	fl.Var(&f.zstdWindow, "zstd-max-window", "the largest window a zstd-compressed input may use (the memory its decoder holds); zstd --long=31 writes up to 2GiB")
 	fl.StringVar(&f.partition, "partition-by", "", "hour or day: write each table as a Hive-style dataset, -o FOLDER/<table>/date=YYYY-MM-DD[/hour=HH]/part-NNNNN.<ext>, partitioned by the table's first timestamp (DuckDB: read_parquet('FOLDER/flows/**/*.parquet', hive_partitioning = true))")
@@ -188,20 +192,21 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 		return nil, usageErr{err}
 	}
 	o := &pcap2table.Options{
-		Output:         f.output,
-		Stdout:         e.stdout,
-		Stdin:          e.stdin,
-		Format:         f.format,
-		TimeFormat:     tf,
-		Compression:    f.compression,
-		Fsync:          f.fsync,
-		Tables:         strings.Split(f.tables, ","),
-		Jobs:           f.jobs,
-		BeaconMinConns: f.beaconMin,
-		BeaconMaxPairs: f.beaconPairs,
-		PartitionBy:    f.partition,
-		MaxFileRows:    f.maxFileRows,
-		ZstdMaxWindow:  int64(f.zstdWindow),
+		Output:                f.output,
+		Stdout:                e.stdout,
+		Stdin:                 e.stdin,
+		Format:                f.format,
+		TimeFormat:            tf,
+		Compression:           f.compression,
+		Fsync:                 f.fsync,
+		Tables:                strings.Split(f.tables, ","),
+		Jobs:                  f.jobs,
+		BeaconMinConns:        f.beaconMin,
+		BeaconMaxPairs:        f.beaconPairs,
+		BeaconAllDestinations: f.beaconAll,
+		PartitionBy:           f.partition,
+		MaxFileRows:           f.maxFileRows,
+		ZstdMaxWindow:         int64(f.zstdWindow),
 	}
 	fc := flows.DefaultConfig()
 	fc.TCPIdle, fc.UDPIdle, fc.Active, fc.Seed = f.tcpIdle, f.udpIdle, f.active, f.seed
@@ -213,7 +218,26 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 	if f.columns != "" {
 		o.Columns = strings.Split(f.columns, ",")
 	}
+	if f.beaconAllow != "" {
+		if o.BeaconAllow, err = readAllow(f.beaconAllow); err != nil {
+			return nil, usageErr{err}
+		}
+	}
 	return o, nil
+}
+
+// readAllow reads the allow-list of --beacon-allow.
+func readAllow(path string) (*beacons.Allow, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--beacon-allow: %w", err)
+	}
+	defer r.Close()
+	a, err := beacons.ParseAllow(r)
+	if err != nil {
+		return nil, fmt.Errorf("--beacon-allow %s: %w", path, err)
+	}
+	return a, nil
 }
 
 // check checks the flags' values.

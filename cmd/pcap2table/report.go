@@ -77,6 +77,7 @@ func summary(st *pcap2table.Stats, took time.Duration) string {
 		}
 		fmt.Fprintf(&b, "; wrote %s (%s) to %s", strings.Join(rows, ", "), sizeString(bytes), where)
 	}
+	b.WriteString(beaconSummary(st))
 	errs := uint64(0)
 	for _, n := range st.Total.DecodeErrs {
 		errs += n
@@ -85,6 +86,27 @@ func summary(st *pcap2table.Stats, took time.Duration) string {
 		b.WriteString("; " + count(errs, "packet") + " with a decode error (see pcap2table stats)")
 	}
 	return b.String()
+}
+
+// beaconSummary is what the beacons table left out or did not score:
+// "; beacons: 3 pairs to never-routed destinations left out
+// (--beacon-all-destinations), 2 allow-listed, 1 strobe unscored"; "" when
+// nothing.
+func beaconSummary(st *pcap2table.Stats) string {
+	var parts []string
+	if n := st.BeaconsUnrouted; n > 0 {
+		parts = append(parts, count(n, "pair")+" to never-routed destinations left out (--beacon-all-destinations)")
+	}
+	if n := st.BeaconsAllowed; n > 0 {
+		parts = append(parts, count(n, "pair")+" allow-listed left out")
+	}
+	if n := st.BeaconStrobes; n > 0 {
+		parts = append(parts, count(n, "strobe")+" unscored")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; beacons: " + strings.Join(parts, ", ")
 }
 
 // commonDir is the folder the tables were written to.
