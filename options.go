@@ -98,6 +98,10 @@ type Options struct {
 	// never routed (multicast, broadcast, link-local, loopback,
 	// unspecified: beacons.Unrouted), which are left out by default.
 	BeaconAllDestinations bool
+	// BeaconNTP keeps in the beacons table the pairs that are NTP time
+	// synchronization (UDP to port 123 with NTP-sized messages), left out
+	// by default: clients poll on a schedule by design.
+	BeaconNTP bool
 	// BeaconAllow lists destinations left out of the beacons table
 	// (beacons.ParseAllow; nil: none).
 	BeaconAllow *beacons.Allow

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
@@ -12,9 +13,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/parsers/capture"
+	"github.com/pcap2table/pcap2table/protocols/dns"
+	"github.com/pcap2table/pcap2table/table"
 )
 
 // The pipeline, in the order a packet goes through it:
@@ -134,26 +138,56 @@ func (pl *pipeline) wire() error {
 		cfg = *pl.o.Flows
 	}
 	pl.tracker = flows.NewTracker(cfg, pl.p.jobs)
-	for _, t := range registry { // the registry's order is the plugins'
-		for _, sk := range pl.sinks {
-			if sk.def != t {
-				continue
+	// every parser that names destinations runs when beacons is written
+	names := pl.sink(beacons.Schema) != nil
+	var sh shared
+	if names || pl.sink(dns.Schema) != nil {
+		sh.names = dns.NewNames()
+		pl.tracker.SetNamer(func(addr netip.Addr, ts int64) (string, string) {
+			if n := sh.names.Lookup(addr, ts); n != "" {
+				return n, "dns"
 			}
-			switch {
-			case t.subscriber != nil:
-				s := t.subscriber(sk.out, sk.cols, pl.o)
-				pl.subs = append(pl.subs, s)
-				pl.tracker.Subscribe(s)
-			case t.plugin != nil:
-				mk := t.plugin
-				if err := pl.tracker.Register(func(out *flows.Output) flows.Plugin { return mk(out, pl.o) }, sk.out); err != nil {
-					pl.tracker.Stop()
-					return err
-				}
+			return "", ""
+		})
+	}
+	for _, t := range registry { // the registry's order is the plugins'
+		sk := pl.sink(t.schema)
+		switch {
+		case t.subscriber != nil && sk != nil:
+			s := t.subscriber(sk.out, sk.cols, pl.o, &sh)
+			pl.subs = append(pl.subs, s)
+			pl.tracker.Subscribe(s)
+		case t.plugin != nil && (sk != nil || t.names && names):
+			out := discard(t.schema, pl.p.rows) // only the names are wanted
+			if sk != nil {
+				out = sk.out
+			}
+			mk := t.plugin
+			if err := pl.tracker.Register(func(out *flows.Output) flows.Plugin { return mk(out, pl.o, &sh) }, out); err != nil {
+				pl.tracker.Stop()
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// sink returns the sink of the table, or nil when it is not written.
+func (pl *pipeline) sink(s *table.Schema) *sink {
+	for _, sk := range pl.sinks {
+		if sk.def.schema == s {
+			return sk
+		}
+	}
+	return nil
+}
+
+// discard is an Output whose rows go nowhere.
+func discard(s *table.Schema, rows int) *table.Output {
+	return table.NewOutput(table.NewBatch(s, rows), rows, func(full *table.Batch) *table.Batch {
+		full.Reset()
+		return full
+	})
 }
 
 // damaged records an input cut short or corrupt (the merge goes on with

@@ -89,7 +89,9 @@ type Stats struct {
 	// the strobes, written unscored.
 	BeaconsUnrouted uint64 `json:"beacons_unrouted,omitempty"`
 	BeaconsAllowed  uint64 `json:"beacons_allowed,omitempty"`
-	BeaconStrobes   uint64 `json:"beacon_strobes,omitempty"`
+	// BeaconsNTP counts the NTP pairs left out (Options.BeaconNTP).
+	BeaconsNTP    uint64 `json:"beacons_ntp,omitempty"`
+	BeaconStrobes uint64 `json:"beacon_strobes,omitempty"`
 	// Tables is what was written, by table (Convert).
 	Tables []TableStats `json:"tables,omitempty"`
 }

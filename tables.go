@@ -22,10 +22,21 @@ type tableDef struct {
 	schema *table.Schema
 	// subscriber makes the reader of the flows' rows that writes the
 	// table's rows to out (cols: the columns its writer reads).
-	subscriber func(out *table.Output, cols []int, o *Options) flows.Subscriber
+	subscriber func(out *table.Output, cols []int, o *Options, sh *shared) flows.Subscriber
 	// plugin makes one shard's protocol parser, which writes its rows to
 	// out.
-	plugin func(out *flows.Output, o *Options) flows.Plugin
+	plugin func(out *flows.Output, o *Options, sh *shared) flows.Plugin
+	// names: the parser sets the names the beacons table keys
+	// destinations by (Conn.SetName, shared.names), so it runs when
+	// beacons is written, its own table written or not.
+	names bool
+}
+
+// shared is what the producers of one run share.
+type shared struct {
+	// names are the DNS answers' names of addresses, for the flows'
+	// dst_name (nil when the dns parser does not run).
+	names *dns.Names
 }
 
 // registry lists every table, in documentation order; the plugin tables
@@ -34,9 +45,9 @@ type tableDef struct {
 var registry = []*tableDef{
 	{schema: parsers.Schema},
 	{schema: flows.Schema, subscriber: newFlowsTable},
-	{schema: dns.Schema, plugin: func(out *flows.Output, _ *Options) flows.Plugin { return dns.New(out) }},
-	{schema: http.Schema, plugin: func(out *flows.Output, _ *Options) flows.Plugin { return http.New(out) }},
-	{schema: tls.Schema, plugin: func(out *flows.Output, _ *Options) flows.Plugin { return tls.New(out) }},
+	{schema: dns.Schema, plugin: newDNS, names: true},
+	{schema: http.Schema, plugin: func(out *flows.Output, _ *Options, _ *shared) flows.Plugin { return http.New(out) }, names: true},
+	{schema: tls.Schema, plugin: func(out *flows.Output, _ *Options, _ *shared) flows.Plugin { return tls.New(out) }, names: true},
 	{schema: beacons.Schema, subscriber: newBeacons},
 }
 
@@ -46,7 +57,7 @@ type flowsTable struct {
 	cols []int
 }
 
-func newFlowsTable(out *table.Output, cols []int, _ *Options) flows.Subscriber {
+func newFlowsTable(out *table.Output, cols []int, _ *Options, _ *shared) flows.Subscriber {
 	return &flowsTable{out: out, cols: cols}
 }
 
@@ -57,8 +68,15 @@ func (f *flowsTable) Flow(row *flows.Row) {
 
 func (f *flowsTable) Finish() {}
 
-func newBeacons(out *table.Output, _ []int, o *Options) flows.Subscriber {
+func newDNS(out *flows.Output, _ *Options, sh *shared) flows.Plugin {
+	p := dns.New(out)
+	p.Names = sh.names
+	return p
+}
+
+func newBeacons(out *table.Output, _ []int, o *Options, sh *shared) flows.Subscriber {
 	s := beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
+	s.NTP = o.BeaconNTP
 	s.MaxPairs = cmp.Or(o.BeaconMaxPairs, beacons.DefaultMaxPairs)
 	s.AllDestinations, s.Allow = o.BeaconAllDestinations, o.BeaconAllow
 	return s
@@ -70,6 +88,7 @@ func subscriberStats(st *Stats, s flows.Subscriber) {
 	if b, ok := s.(*beacons.Scorer); ok {
 		st.BeaconsUnrouted += b.Unrouted
 		st.BeaconsAllowed += b.Allowed
+		st.BeaconsNTP += b.TimeSync
 		st.BeaconStrobes += b.Strobes
 	}
 }

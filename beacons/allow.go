@@ -145,9 +145,15 @@ func (a *Allow) Match(ip netip.Addr, name string) bool {
 // Unrouted reports whether ip is a destination never routed beyond its
 // link or host, which no remote command and control can answer from:
 // unspecified, loopback, link-local (169.254.0.0/16, fe80::/10),
-// multicast (224.0.0.0/4, ff00::/8) and the broadcast 255.255.255.255.
+// multicast (224.0.0.0/4, ff00::/8), the broadcast 255.255.255.255, and
+// the directed broadcast of a private /24 or wider (an address of
+// 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 ending in .255: LAN
+// discovery, as Dropbox's and NetBIOS's announcements; in a private
+// network wider than /24 such an address may be a host, which a
+// beacon's command and control, being remote, is not).
 func Unrouted(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	return ip.IsUnspecified() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsMulticast() ||
-		ip == netip.AddrFrom4([4]byte{255, 255, 255, 255})
+		ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) ||
+		ip.Is4() && ip.IsPrivate() && ip.As4()[3] == 255
 }

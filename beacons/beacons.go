@@ -16,6 +16,9 @@ import (
 const (
 	ColSrcIP = iota
 	ColDstIP
+	ColDstName
+	ColDstNameSource
+	ColDstIPs
 	ColDstPort
 	ColProto
 	ColConnections
@@ -44,19 +47,26 @@ const (
 	numCols
 )
 
-// Schema is the beacons table: one row per (src_ip, dst_ip, dst_port,
-// proto) with enough connections.
+// Schema is the beacons table: one row per (src_ip, dst_name or dst_ip,
+// dst_port, proto) with enough connections.
 var Schema = &table.Schema{
 	Name:    "beacons",
 	Version: 2,
-	Doc: "One row per (src_ip, dst_ip, dst_port, proto) — an originator calling a service — with at least `--beacon-min-conns` connections " +
+	Doc: "One row per (src_ip, dst_name, dst_port, proto) — an originator calling a service by its name — or, for connections whose " +
+		"destination has no name, per (src_ip, dst_ip, dst_port, proto), with at least `--beacon-min-conns` connections " +
 		"(flows), scored for beaconing: the regular call-outs of malware to its command and control. Intervals are the times between " +
 		"consecutive connection starts. The score and its parts are defined in docs/beacons.md. Destinations never routed (multicast, " +
 		"broadcast, link-local, loopback, unspecified) and those of `--beacon-allow` are left out. Rows are written at the end of the input, " +
 		"highest score first, then the strobes (unscored).",
 	Columns: []table.Column{
 		{Name: "src_ip", Type: table.String, Hint: table.Dict, Doc: "The originator of the connections."},
-		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The responder."},
+		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The responder; for a pair keyed by dst_name, the address of its latest connection."},
+		{Name: "dst_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The name the connections reached the responder by, " +
+			"the pair's key when there is one: the TLS server name, else the HTTP Host (without its port), else the name of the DNS answer " +
+			"latest before the connection that gave its address; lower case; null when none did (the pair is then keyed by dst_ip)."},
+		{Name: "dst_name_source", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Where dst_name comes from: `tls`, `http` or `dns`; null with dst_name."},
+		{Name: "dst_ips", Type: table.Uint32, Doc: "Distinct responder addresses of the pair's connections (counted up to 64): " +
+			"more than 1 for a name served from many addresses (a CDN, fast flux)."},
 		{Name: "dst_port", Type: table.Uint16, Doc: "The responder's port (0 without ports, as ICMP)."},
 		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "Transport protocol, as the flows table names it."},
 		{Name: "connections", Type: table.Uint64, Doc: "Number of connections (flows) of the pair."},
@@ -99,17 +109,18 @@ const DefaultMinConns = 10
 const (
 	window    = 64
 	reservoir = 1024
-	// fullCount is the number of connections that earns the full
-	// connection-count part of the score (one a day for 24 days, or one
-	// an hour for a day, as RITA's).
-	fullCount = 24
 )
 
+// pairKey is a pair's key: dst is the zero Addr when name is set.
 type pairKey struct {
 	src, dst netip.Addr
+	name     string
 	port     uint16
 	proto    uint8
 }
+
+// maxAddrs bounds the distinct addresses a pair counts.
+const maxAddrs = 64
 
 // Why a pair is left out of the table.
 const (
@@ -132,6 +143,10 @@ type pair struct {
 	bytes       []float64   // a sample of the bytes per connection
 	hourly      *[24]uint32 // of the starts that left the window
 	protoName   string
+	nameSource  string
+	ntp         bool         // every connection so far looks like NTP (timeSync)
+	addr        netip.Addr   // of the latest connection
+	addrs       []netip.Addr // distinct, up to maxAddrs (only when keyed by name)
 }
 
 // Scorer scores the pairs of the flows' rows it is given for regular
@@ -152,6 +167,9 @@ type Scorer struct {
 	// AllDestinations keeps the destinations never routed (Unrouted),
 	// which are left out by default.
 	AllDestinations bool
+	// NTP keeps the pairs that are NTP time synchronization (timeSync),
+	// left out by default.
+	NTP bool
 	// Allow lists destinations left out (nil: none).
 	Allow *Allow
 	// Forgotten counts the pairs forgotten at MaxPairs.
@@ -160,6 +178,8 @@ type Scorer struct {
 	// minimum of connections, for a destination never routed or an
 	// allow-listed one (set by Finish).
 	Unrouted, Allowed uint64
+	// TimeSync counts the NTP pairs left out (set by Finish).
+	TimeSync uint64
 	// Strobes counts the strobes (set by Finish).
 	Strobes  uint64
 	rng      uint64
@@ -207,11 +227,11 @@ func (p *Scorer) pushBack(pr *pair) {
 }
 
 // leftOut says why a destination is left out (kept: it is not).
-func (p *Scorer) leftOut(row *flows.Row) uint8 {
+func (p *Scorer) leftOut(row *flows.Row, name string) uint8 {
 	switch {
 	case !p.AllDestinations && Unrouted(row.DstIP):
 		return unrouted
-	case p.Allow.Match(row.DstIP, ""):
+	case p.Allow.Match(row.DstIP, name):
 		return allowed
 	}
 	return kept
@@ -225,8 +245,14 @@ func (p *Scorer) Flow(row *flows.Row) {
 	if pr.left != kept {
 		return
 	}
+	pr.ntp = pr.ntp && timeSync(row)
 	pr.first = min(pr.first, row.TSStart)
-	pr.last = max(pr.last, row.TSStart)
+	if row.TSStart >= pr.last {
+		pr.last, pr.addr = row.TSStart, row.DstIP
+	}
+	if pr.key.name != "" && len(pr.addrs) < maxAddrs && !slices.Contains(pr.addrs, row.DstIP) {
+		pr.addrs = append(pr.addrs, row.DstIP)
+	}
 	b := float64(row.Orig.Bytes + row.Resp.Bytes)
 	d := b - pr.bMean
 	pr.bMean += d / float64(pr.n)
@@ -255,7 +281,11 @@ func (pr *pair) countHour(ts int64) {
 
 // lookup finds or makes the row's pair and counts the connection.
 func (p *Scorer) lookup(row *flows.Row) *pair {
-	k := pairKey{src: row.SrcIP, dst: row.DstIP, port: row.DstPort, proto: row.IPProto}
+	name, source := row.Name, row.NameSource
+	k := pairKey{src: row.SrcIP, dst: row.DstIP, name: name, port: row.DstPort, proto: row.IPProto}
+	if name != "" {
+		k.dst = netip.Addr{}
+	}
 	pr := p.pairs[k]
 	if pr == nil {
 		if p.MaxPairs > 0 && p.nFew >= p.MaxPairs {
@@ -264,7 +294,7 @@ func (p *Scorer) lookup(row *flows.Row) *pair {
 			delete(p.pairs, old.key)
 			p.Forgotten++
 		}
-		pr = &pair{key: k, first: row.TSStart, last: row.TSStart, protoName: row.Proto, left: p.leftOut(row)}
+		pr = &pair{key: k, first: row.TSStart, last: row.TSStart, addr: row.DstIP, protoName: row.Proto, nameSource: source, left: p.leftOut(row, name), ntp: !p.NTP}
 		p.pairs[k] = pr
 		p.pushBack(pr)
 	} else if pr.n < p.min {
@@ -333,6 +363,10 @@ func (p *Scorer) Finish() {
 			p.Allowed++
 			continue
 		}
+		if pr.ntp {
+			p.TimeSync++
+			continue
+		}
 		for i, ts := range pr.starts {
 			if i > 0 {
 				p.interval(pr, ts-pr.starts[i-1])
@@ -377,7 +411,7 @@ func compareRows(a, b scored) int {
 	if c := a.k.dst.Compare(b.k.dst); c != 0 {
 		return c
 	}
-	return cmp.Or(cmp.Compare(a.k.port, b.k.port), cmp.Compare(a.k.proto, b.k.proto))
+	return cmp.Or(cmp.Compare(a.k.name, b.k.name), cmp.Compare(a.k.port, b.k.port), cmp.Compare(a.k.proto, b.k.proto))
 }
 
 // stats computes the pair's statistics and score; span is the capture's
@@ -429,8 +463,17 @@ func (p *Scorer) row(r *scored) {
 	v := p.out.Batch().Cols
 	v[ColSrcIP].Str = parsers.AppendAddr(v[ColSrcIP].Str, k.src)
 	v[ColSrcIP].EndString()
-	v[ColDstIP].Str = parsers.AppendAddr(v[ColDstIP].Str, k.dst)
+	v[ColDstIP].Str = parsers.AppendAddr(v[ColDstIP].Str, pr.addr)
 	v[ColDstIP].EndString()
+	if k.name != "" {
+		v[ColDstName].AppendString(k.name)
+		v[ColDstNameSource].AppendString(pr.nameSource)
+		v[ColDstIPs].AppendUint(uint64(len(pr.addrs)))
+	} else {
+		v[ColDstName].AppendNull()
+		v[ColDstNameSource].AppendNull()
+		v[ColDstIPs].AppendUint(1)
+	}
 	v[ColDstPort].AppendUint(uint64(k.port))
 	v[ColProto].AppendString(pr.protoName)
 	v[ColConnections].AppendUint(pr.n)
@@ -471,4 +514,27 @@ func (p *Scorer) row(r *scored) {
 	v[ColStrobe].AppendBool(s.Strobe)
 	v[ColWhy].AppendString(s.Why(pr.n, pr.last-pr.first))
 	p.out.EndRow()
+}
+
+// timeSync reports whether a connection looks like NTP: UDP to port 123
+// whose payloads, both ways, are NTP messages (48 bytes, 68 or 72 with a
+// MAC), a few at most. NTP clients poll their servers on a schedule by
+// design, as regular as any beacon (ntpd settles at every 1024 s): such
+// pairs are left out unless Scorer.NTP. A channel that hides in port 123
+// must also keep to these sizes.
+func timeSync(row *flows.Row) bool {
+	if row.IPProto != 17 || row.DstPort != 123 {
+		return false
+	}
+	return ntpBytes(row.Orig.Bytes) && ntpBytes(row.Resp.Bytes)
+}
+
+// ntpBytes reports whether n bytes are up to 8 NTP messages of one size.
+func ntpBytes(n uint64) bool {
+	for _, size := range []uint64{48, 68, 72} {
+		if n%size == 0 && n <= 8*size {
+			return true
+		}
+	}
+	return false
 }

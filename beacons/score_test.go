@@ -180,6 +180,8 @@ func TestLeftOut(t *testing.T) {
 		{"multicast", "224.0.0.251", false, nil, 0, 1, 0},
 		{"multicast brought back", "224.0.0.251", true, nil, 1, 0, 0},
 		{"broadcast", "255.255.255.255", false, nil, 0, 1, 0},
+		{"directed broadcast, private", "192.168.152.255", false, nil, 0, 1, 0},
+		{"a public .255 is a host", "198.51.100.255", false, nil, 1, 0, 0},
 		{"link-local", "169.254.1.1", false, nil, 0, 1, 0},
 		{"ipv6 multicast", "ff02::fb", false, nil, 0, 1, 0},
 		{"ipv6 link-local", "fe80::1", false, nil, 0, 1, 0},

@@ -102,6 +102,8 @@ type flow struct {
 	hist                  [MaxHistory]byte
 	histLen               uint8
 	service               uint16 // bits of shard.services
+	name                  string // Conn.SetName's, "" before
+	nameSource            string
 	pluginOff             uint16 // plugins that failed on this flow (plugin.go)
 	idle, age             links
 }

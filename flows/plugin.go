@@ -115,6 +115,22 @@ func (c *Conn) SetService(name string) {
 	}
 }
 
+// SetName records the name the originator reached the responder by, as
+// the protocol says it (the TLS server name, the HTTP Host), and the
+// protocol that said it ("tls", "http"): Row.Name and Row.NameSource, for
+// the subscribers (beacons keys a service by it). The first name set
+// stays.
+func (c *Conn) SetName(name, source string) {
+	if c.f == nil || c.f.name != "" || name == "" {
+		return
+	}
+	c.f.name, c.f.nameSource = strings.Clone(name), source
+}
+
+// Named reports whether the flow has a name (or takes none): a plugin
+// that would build a name for SetName can ask first.
+func (c *Conn) Named() bool { return c.f == nil || c.f.name != "" }
+
 // CommunityIDString returns the Community ID as a string (it allocates).
 func (c *Conn) CommunityIDString() string { return string(c.CommunityID[:]) }
 

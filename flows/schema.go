@@ -36,6 +36,8 @@ const (
 	ColRetransmits
 	ColOutOfOrder
 	ColService
+	ColDstName
+	ColDstNameSource
 	ColEndReason
 	ColOrigLenMin
 	ColOrigLenMean
@@ -79,7 +81,7 @@ func iatCols(dir string) []table.Column {
 // Schema is the flows table: one row per flow.
 var Schema = &table.Schema{
 	Name:         "flows",
-	Version:      1,
+	Version:      2,
 	RowGroupRows: 1 << 17, // 43 columns, many of them float statistics
 	Doc: "One row per flow (a bidirectional conversation: TCP connection, UDP or ICMP exchange, or other IP protocol between two hosts), " +
 		"with Zeek conn.log semantics. A flow is keyed by its canonical 5-tuple, VLAN and tunnel id; rows are written when flows end, " +
@@ -110,7 +112,12 @@ var Schema = &table.Schema{
 		{Name: "missed_bytes", Type: table.Uint64, Doc: "TCP bytes acknowledged by the peer but never seen in the capture (content gaps, Zeek's missed_bytes)."},
 		{Name: "retransmits", Type: table.Uint64, Doc: "TCP segments with payload that carried no new sequence space (retransmissions), both directions."},
 		{Name: "out_of_order", Type: table.Uint64, Doc: "TCP segments that arrived after a later segment of the same direction (they filled a hole), both directions."},
-		{Name: "service", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Application protocols recognized in the flow by their content, comma-separated in alphabetical order (`dns`, `http`, `quic`, `tls`; a QUIC connection is `quic,tls`); null when none was. A protocol is looked for only when its table is written (`--tables flows,dns` fills `dns`)."},
+		{Name: "service", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Application protocols recognized in the flow by their content, comma-separated in alphabetical order (`dns`, `http`, `quic`, `tls`; a QUIC connection is `quic,tls`); null when none was. A protocol is looked for only when its table is written (`--tables flows,dns` fills `dns`), and every one when the beacons table is."},
+		{Name: "dst_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The name the originator reached the responder by, in lower case: " +
+			"the TLS server name (SNI), else the HTTP Host (without its port), else the name of the latest DNS answer that gave dst_ip before the flow started " +
+			"(`dns.query` of an answered A/AAAA lookup seen in the capture). Null when none did. Looked for as `service` is: TLS, HTTP and DNS names " +
+			"when their tables or the beacons table are written (the beacons table keys services by it)."},
+		{Name: "dst_name_source", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Where dst_name comes from: `tls`, `http` or `dns`; null with dst_name."},
 		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input), `evicted` (ended early to make room at the `--max-flows` bound of live flows: the least recently active flow; a later packet starts a new flow)."},
 	}),
 }
@@ -155,6 +162,10 @@ type Row struct {
 	// Service lists the protocols plugins recognized, comma-separated
 	// ("" when none did).
 	Service string
+	// Name is the name the originator reached the responder by, as a
+	// plugin read it (Conn.SetName) or the Tracker's namer gave it, and
+	// NameSource where it comes from; "" when none did.
+	Name, NameSource string
 }
 
 // DirStats are one direction's counters.
@@ -292,6 +303,10 @@ func (r *Row) appendCol(v *table.Vector, c int) {
 		} else {
 			v.AppendString(r.Service)
 		}
+	case ColDstName:
+		appendOptString(v, r.Name)
+	case ColDstNameSource:
+		appendOptString(v, r.NameSource)
 	case ColEndReason:
 		v.AppendString(r.EndReason)
 	default:
@@ -327,5 +342,14 @@ func (r *Row) appendStat(v *table.Vector, c int) {
 		appendOptUint(v, s.N > 0, uint64(x))
 	} else {
 		appendOptFloat(v, s.N > 0, x/div)
+	}
+}
+
+// appendOptString appends s, or null for "".
+func appendOptString(v *table.Vector, s string) {
+	if s == "" {
+		v.AppendNull()
+	} else {
+		v.AppendString(s)
 	}
 }

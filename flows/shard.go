@@ -434,6 +434,7 @@ func (t *shard) end(i int32, reason string) {
 		t.endHooks(f, row)
 	}
 	row.Service = t.serviceString(f.service)
+	row.Name, row.NameSource = f.name, f.nameSource
 	f.inUse = false
 	t.free = append(t.free, i)
 	t.nEnded++

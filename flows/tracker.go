@@ -2,6 +2,7 @@ package flows
 
 import (
 	"encoding/binary"
+	"net/netip"
 
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
@@ -49,6 +50,7 @@ type Tracker struct {
 	tags   [][]uint64 // scratch of merge
 	outs   []*pluginOut
 	subs   []Subscriber
+	namer  func(addr netip.Addr, ts int64) (name, source string)
 	chunk  int
 	closed bool // Close or Stop ran
 }
@@ -155,6 +157,13 @@ func (s *Tracker) Register(newPlugin func(out *Output) Plugin, dst *table.Output
 // Subscribe adds a reader of the flows' rows. Subscribe before the first
 // packet; the subscribers are called in the order they subscribed.
 func (s *Tracker) Subscribe(sub Subscriber) { s.subs = append(s.subs, sub) }
+
+// SetNamer sets how a flow whose responder no plugin named (Row.Name) is
+// named from its address and start time (a DNS answer seen before it):
+// f is called as each ended flow's row is merged, in the rows' order,
+// after the batch's plugin hooks ran on every shard and before the
+// subscribers read it; it returns "" for no name.
+func (s *Tracker) SetNamer(f func(addr netip.Addr, ts int64) (name, source string)) { s.namer = f }
 
 // Retain copies the bytes of r that Observe reads (a fragment's data, the
 // segment when checksums are verified, TCP payload when a plugin has a
@@ -283,8 +292,12 @@ func (s *Tracker) merge() {
 	}
 	s.eachRun(tags, func(w, lo, hi int) {
 		for i := lo; i < hi; i++ {
+			r := &s.ws[w].ended[i]
+			if s.namer != nil && r.Name == "" {
+				r.Name, r.NameSource = s.namer(r.DstIP, r.TSStart)
+			}
 			for _, sub := range s.subs {
-				sub.Flow(&s.ws[w].ended[i])
+				sub.Flow(r)
 			}
 		}
 	})

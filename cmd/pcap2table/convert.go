@@ -46,6 +46,7 @@ type convertFlags struct {
 	maxFlows    int
 	beaconPairs int
 	beaconAll   bool
+	beaconNTP   bool
 	beaconAllow string
 }
 
@@ -107,6 +108,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
 	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 400 bytes each); at the bound the least recently seen is forgotten")
 	fl.BoolVar(&f.beaconAll, "beacon-all-destinations", false, "beacons: keep the destinations never routed (multicast, broadcast, link-local, loopback, unspecified), left out by default")
+	fl.BoolVar(&f.beaconNTP, "beacon-ntp", false, "beacons: keep NTP time synchronization (UDP to port 123, NTP-sized messages), left out by default: clients poll on a schedule by design")
 	fl.StringVar(&f.beaconAllow, "beacon-allow", "", "beacons: leave out the destinations listed in `FILE`: one a line, an IP address or CIDR prefix (dst_ip) or a DNS name (*.name or .name: and its subdomains); # comments")
 	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
 	fl.Var(&f.zstdWindow, "zstd-max-window", "the largest window a zstd-compressed input may use (the memory its decoder holds); zstd --long=31 writes up to 2GiB")
@@ -204,6 +206,7 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 		BeaconMinConns:        f.beaconMin,
 		BeaconMaxPairs:        f.beaconPairs,
 		BeaconAllDestinations: f.beaconAll,
+		BeaconNTP:             f.beaconNTP,
 		PartitionBy:           f.partition,
 		MaxFileRows:           f.maxFileRows,
 		ZstdMaxWindow:         int64(f.zstdWindow),

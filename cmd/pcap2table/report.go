@@ -97,6 +97,9 @@ func beaconSummary(st *pcap2table.Stats) string {
 	if n := st.BeaconsUnrouted; n > 0 {
 		parts = append(parts, count(n, "pair")+" to never-routed destinations left out (--beacon-all-destinations)")
 	}
+	if n := st.BeaconsNTP; n > 0 {
+		parts = append(parts, count(n, "NTP pair")+" left out (--beacon-ntp)")
+	}
 	if n := st.BeaconsAllowed; n > 0 {
 		parts = append(parts, count(n, "pair")+" allow-listed left out")
 	}

@@ -81,6 +81,11 @@ type Plugin struct {
 	// Messages counts the DNS messages decoded; Errors those that were
 	// cut short or malformed.
 	Messages, Errors uint64
+	// Names, if set, is told of each address (A, AAAA) that a successful
+	// response gave, with the question's name (what the client looked
+	// up, whatever CNAMEs lead to the address) and the response's
+	// capture time.
+	Names *Names
 }
 
 // New returns the plugin writing to out.
@@ -205,6 +210,7 @@ func (p *Plugin) message(c *flows.Conn, st *flowState, ts int64, src netip.Addr,
 		return
 	}
 	// a response: pair it with its query
+	p.resolved(m, &q, ts)
 	for i := range st.pending {
 		if st.pending[i].id == q.id {
 			p.row(c, st, &st.pending[i], m, ts, "answered", q.err)
@@ -214,6 +220,22 @@ func (p *Plugin) message(c *flows.Conn, st *flowState, ts int64, src netip.Addr,
 	}
 	q.client, q.clientPt, q.server, q.serverPt = dst, dport, src, sport
 	p.row(c, st, &q, m, ts, "unsolicited", "")
+}
+
+// resolved tells Names of the addresses response m gave q's name.
+func (p *Plugin) resolved(m *layers.DNS, q *query, ts int64) {
+	if p.Names == nil || m.ResponseCode != layers.DNSResponseCodeNoErr || !q.hasQ {
+		return
+	}
+	for i := range m.Answers {
+		rr := &m.Answers[i]
+		if rr.Type != layers.DNSTypeA && rr.Type != layers.DNSTypeAAAA {
+			continue
+		}
+		if a, ok := netip.AddrFromSlice(rr.IP); ok {
+			p.Names.Resolved(ts, q.name, a.Unmap())
+		}
+	}
 }
 
 // row writes a row for query q and response m (nil: none) received at

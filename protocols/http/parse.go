@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"strconv"
+	"strings"
 
 	"github.com/pcap2table/pcap2table/flows"
 )
@@ -211,6 +212,9 @@ func (p *Plugin) header(d *parser, line []byte) {
 func (p *Plugin) headersDone(c *flows.Conn, st *conn, dir flows.Dir) {
 	d := &st.dir[dir]
 	t := d.cur
+	if !d.resp && t.host != (span{}) && !c.Named() {
+		c.SetName(hostName(t.get(t.host)), "http")
+	}
 	if d.resp {
 		switch {
 		case t.status >= 100 && t.status < 200 && t.status != 101:
@@ -238,4 +242,12 @@ func (p *Plugin) headersDone(c *flows.Conn, st *conn, dir flows.Dir) {
 	default:
 		d.state = stUntilEnd
 	}
+}
+
+// hostName is a Host header's name: without its port, lower case.
+func hostName(h []byte) string {
+	if i := bytes.LastIndexByte(h, ':'); i >= 0 && bytes.IndexByte(h[i:], ']') < 0 {
+		h = h[:i]
+	}
+	return strings.ToLower(string(bytes.Trim(h, "[]")))
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"strconv"
+	"strings"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/table"
@@ -338,6 +339,9 @@ func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ b
 		}
 		st.clientVer = h.maxVersion()
 		st.sni, st.hasSNI = append([]byte(nil), h.SNI...), h.HasSNI
+		if h.HasSNI {
+			c.SetName(strings.ToLower(string(h.SNI)), "tls")
+		}
 		for _, e := range h.Extensions {
 			if e == 16 {
 				st.hasALPN = true
