@@ -1,0 +1,95 @@
+package beacongen
+
+import (
+	"bufio"
+	"cmp"
+	"io"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Roles of the hosts (indexes into the hosts): the planted beacons run
+// on the first five, the periodic chatter on the next ones; every host
+// browses and looks names up.
+const (
+	firstNTP    = 5 // three hosts
+	firstSSDP   = 8 // two
+	firstMDNS   = 10
+	lansyncHost = 13
+	minHosts    = 14
+	webServers  = 300 // in the browsing pool
+)
+
+// Generate writes the capture of cfg to w as a classic pcap (Ethernet,
+// IPv4, microsecond timestamps) and returns its truth.
+func Generate(w io.Writer, cfg Config) (Truth, error) {
+	cfg = cfg.withDefaults()
+	g := &gen{start: cfg.Start.UnixNano(), end: cfg.Start.Add(cfg.Duration).UnixNano()}
+	hosts := make([]netip.Addr, cfg.Hosts)
+	for i := range hosts {
+		hosts[i] = netip.AddrFrom4([4]byte{10, 1, byte(i / 200), byte(10 + i%200)})
+	}
+	truth := Truth{Seed: cfg.Seed, Start: cfg.Start.UTC(), End: cfg.Start.Add(cfg.Duration).UTC()}
+	truth.Beacons = g.plant(cfg.Seed, hosts)
+	truth.Benign = g.chatter(cfg.Seed, hosts)
+	g.reseed(cfg.Seed, 1)
+	pool := g.servers(webServers)
+	for i, h := range hosts {
+		g.reseed(cfg.Seed, uint64(1000+i))
+		g.browse(h, pool)
+		g.lookups(h)
+		truth.Benign = append(truth.Benign, Pair{Kind: "dns", SrcIP: h.String(), DstIP: resolver.String(), DstPort: 53, Proto: "udp",
+			Note: "lookups to the internal resolver, in bursts at random times"})
+	}
+	slices.SortStableFunc(g.pkts, func(a, b packet) int { return cmp.Compare(a.ts, b.ts) })
+	truth.Packets = len(g.pkts)
+	return truth, g.write(w)
+}
+
+// chatter writes the periodic benign background: NTP, SSDP, mDNS and a
+// LAN sync broadcast.
+func (g *gen) chatter(seed uint64, hosts []netip.Addr) []Pair {
+	g.reseed(seed, 200)
+	var ntpServers []netip.Addr
+	for range 4 {
+		ntpServers = append(ntpServers, g.publicAddr())
+	}
+	boots := []int64{g.start, g.start + int64(20*time.Hour) + int64(g.rng.Float64()*30*60e9), g.start - 1}
+	var out []Pair
+	for i, boot := range boots {
+		g.reseed(seed, uint64(210+i))
+		k := 2 + g.rng.IntN(2)
+		out = append(out, g.ntp(hosts[firstNTP+i], ntpServers[i%2:i%2+k], boot)...)
+	}
+	for i := range 2 {
+		g.reseed(seed, uint64(220+i))
+		out = append(out, g.ssdp(hosts[firstSSDP+i]))
+	}
+	for i := range 3 {
+		g.reseed(seed, uint64(230+i))
+		out = append(out, g.mdns(hosts[firstMDNS+i]))
+	}
+	g.reseed(seed, 240)
+	return append(out, g.lansync(hosts[lansyncHost]))
+}
+
+// write writes the sorted packets as a pcap.
+func (g *gen) write(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	pw := pcapgo.NewWriter(bw)
+	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		return err
+	}
+	for _, p := range g.pkts {
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, p.ts).UTC(), CaptureLength: len(p.data), Length: len(p.data)}
+		if err := pw.WritePacket(ci, p.data); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
