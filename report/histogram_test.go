@@ -1,0 +1,55 @@
+package report
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/internal/beacongen"
+)
+
+// TestBeaconHistograms: on the ground-truth capture (beacons over HTTP,
+// TLS to 12 CDN addresses under one name, DNS), each beacon's histogram
+// holds the gaps between all its connections: its flows are found by the
+// key the beacons table used (dst_name when it has one, else dst_ip).
+func TestBeaconHistograms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("converts a day of generated traffic")
+	}
+	path := filepath.Join(t.TempDir(), "truth.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := beacongen.Generate(f, beacongen.DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	d, _, err := Build(context.Background(), []string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, name := slices.Index(d.BeaconCols, "connections"), slices.Index(d.BeaconCols, "dst_name")
+	if conns < 0 || name < 0 || len(d.Beacons) == 0 {
+		t.Fatalf("columns %v, %d rows", d.BeaconCols, len(d.Beacons))
+	}
+	named := 0
+	for _, b := range d.Beacons {
+		n, err := strconv.Atoi(b.Cells[conns].Text)
+		if err != nil {
+			t.Fatalf("connections %q", b.Cells[conns].Text)
+		}
+		if b.Cells[name].Text != "" {
+			named++
+		}
+		if b.Gaps != n-1 {
+			t.Errorf("beacon %v: %d gaps in its histogram, %d connections", b.key, b.Gaps, n)
+		}
+	}
+	if named == 0 {
+		t.Error("no beacon keyed by name: the test checks nothing of them")
+	}
+}
