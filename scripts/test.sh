@@ -3,7 +3,9 @@
 # what the tests need (jq, and gcc for -race, from Debian; DuckDB, polars
 # and Arrow JS from npm), then checks formatting, vet, staticcheck, unit/conformance/golden tests,
 # short fuzzing of every parser, reads outputs back with real consumers, and
-# runs the fault suite (scripts/faults.sh: mounts a small tmpfs as root).
+# runs the fault suite (scripts/faults.sh: mounts a small tmpfs as root),
+# the HTML report in headless chromium (scripts/browser.sh) and the
+# notebook (scripts/notebook.sh), each a step of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +63,7 @@ fuzz ./protocols/dns FuzzDNS 10000
 fuzz ./protocols/http FuzzHTTP 40000
 fuzz ./protocols/tls FuzzTLS 8000
 fuzz ./protocols/tls FuzzQUIC 30
+fuzz ./beacons FuzzParseAllow 20000
 
 echo "== corpus sweep (every table on every shared capture: no panic, timeout or memory blow-up)"
 corpus=testdata/captures
@@ -75,4 +78,8 @@ echo "== real consumers"
 scripts/consumers.sh
 echo "== faults (disk full, broken pipe, signals, output = input, two runs, 3,000 inputs, hostile headers)"
 scripts/faults.sh
+echo "== the HTML report in headless chromium (installs Debian's chromium if missing)"
+scripts/browser.sh
+echo "== the beacon-hunting notebook, executed (installs Debian's jupyter-nbconvert, pandas, matplotlib if missing)"
+scripts/notebook.sh
 echo "all tests passed"
