@@ -90,6 +90,19 @@ data=$work/data
 rows=$(($(wc -l < "$data/csv/beacons.csv") - 1))
 echo "sample: $SAMPLE ($(basename "$cap"), --beacon-min-conns $min): $rows beacon rows, $(($(wc -l < "$data/csv/flows.csv") - 1)) flows"
 [ "$rows" -gt 0 ] || { echo "FAIL: the sample has no beacon rows: the notebook would show nothing"; exit 1; }
+# pandas reads flow_id as the integer it is, even by inference (no dtype
+# given): the same digits as the CSV's text (ids stay below 2^53)
+$PY - "$data/csv/flows.csv" <<'EOF'
+import csv, sys
+import pandas as pd
+path = sys.argv[1]
+df = pd.read_csv(path)
+text = [r["flow_id"] for r in csv.DictReader(open(path, newline=""))]
+assert str(df["flow_id"].dtype) == "int64", f"pandas infers flow_id as {df['flow_id'].dtype}"
+bad = [t for t, v in zip(text, df["flow_id"]) if str(v) != t]
+assert not bad, f"pandas changed {len(bad)} flow_ids, e.g. {bad[0]}"
+print(f"pandas: {len(text)} flow_ids read exactly (int64, inferred)")
+EOF
 
 # ---- notebook checks, in Debian's python3 ---------------------------------------
 # nbcheck sql NOTEBOOK: the cell tagged beacons-sql shows examples/beacons.sql
