@@ -139,7 +139,7 @@ func (pl *pipeline) wire() error {
 	}
 	pl.tracker = flows.NewTracker(cfg, pl.p.jobs)
 	// every parser that names destinations runs when beacons is written
-	names := pl.sink(beacons.Schema) != nil
+	names := pl.sink(beacons.Schema) != nil && !pl.o.BeaconByAddress
 	var sh shared
 	if names || pl.sink(dns.Schema) != nil {
 		sh.names = dns.NewNames()

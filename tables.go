@@ -76,7 +76,7 @@ func newDNS(out *flows.Output, _ *Options, sh *shared) flows.Plugin {
 
 func newBeacons(out *table.Output, _ []int, o *Options, sh *shared) flows.Subscriber {
 	s := beacons.New(out, cmp.Or(o.BeaconMinConns, beacons.DefaultMinConns))
-	s.NTP = o.BeaconNTP
+	s.NTP, s.ByAddress = o.BeaconNTP, o.BeaconByAddress
 	s.MaxPairs = cmp.Or(o.BeaconMaxPairs, beacons.DefaultMaxPairs)
 	s.AllDestinations, s.Allow = o.BeaconAllDestinations, o.BeaconAllow
 	return s

@@ -170,6 +170,8 @@ type Scorer struct {
 	// NTP keeps the pairs that are NTP time synchronization (timeSync),
 	// left out by default.
 	NTP bool
+	// ByAddress keys every pair by its address, ignoring flows.Row.Name.
+	ByAddress bool
 	// Allow lists destinations left out (nil: none).
 	Allow *Allow
 	// Forgotten counts the pairs forgotten at MaxPairs.
@@ -282,6 +284,9 @@ func (pr *pair) countHour(ts int64) {
 // lookup finds or makes the row's pair and counts the connection.
 func (p *Scorer) lookup(row *flows.Row) *pair {
 	name, source := row.Name, row.NameSource
+	if p.ByAddress {
+		name, source = "", ""
+	}
 	k := pairKey{src: row.SrcIP, dst: row.DstIP, name: name, port: row.DstPort, proto: row.IPProto}
 	if name != "" {
 		k.dst = netip.Addr{}

@@ -52,6 +52,21 @@ func TestKeyedByName(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("rows %v, want %v", got, want)
 	}
+
+	// by address: the CDN's 12 addresses are 12 pairs again
+	b = newBatch()
+	p = beacons.New(outputFor(b), 2)
+	p.ByAddress = true
+	for i := range 30 {
+		row := flowRow(t0 + int64(i)*60e9)
+		row.DstIP = netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 12)})
+		row.Name, row.NameSource = "c2.example", "tls"
+		p.Flow(&row)
+	}
+	p.Finish()
+	if rows := plugintest.Read(t, b); len(rows) != 12 || rows[0].Str("dst_name") != "" {
+		t.Errorf("by address: %d rows (want 12), dst_name %q", len(rows), rows[0].Str("dst_name"))
+	}
 }
 
 // TestNTP: NTP time synchronization (UDP to port 123, NTP-sized

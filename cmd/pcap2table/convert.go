@@ -47,6 +47,7 @@ type convertFlags struct {
 	beaconPairs int
 	beaconAll   bool
 	beaconNTP   bool
+	beaconAddr  bool
 	beaconAllow string
 }
 
@@ -109,6 +110,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 400 bytes each); at the bound the least recently seen is forgotten")
 	fl.BoolVar(&f.beaconAll, "beacon-all-destinations", false, "beacons: keep the destinations never routed (multicast, broadcast, link-local, loopback, unspecified), left out by default")
 	fl.BoolVar(&f.beaconNTP, "beacon-ntp", false, "beacons: keep NTP time synchronization (UDP to port 123, NTP-sized messages), left out by default: clients poll on a schedule by design")
+	fl.BoolVar(&f.beaconAddr, "beacon-by-address", false, "beacons: key pairs by dst_ip only, not by the name their connections used (TLS, HTTP, DNS): the dns, http and tls parsers then run only for their own tables (faster)")
 	fl.StringVar(&f.beaconAllow, "beacon-allow", "", "beacons: leave out the destinations listed in `FILE`: one a line, an IP address or CIDR prefix (dst_ip) or a DNS name (*.name or .name: and its subdomains); # comments")
 	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
 	fl.Var(&f.zstdWindow, "zstd-max-window", "the largest window a zstd-compressed input may use (the memory its decoder holds); zstd --long=31 writes up to 2GiB")
@@ -207,6 +209,7 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 		BeaconMaxPairs:        f.beaconPairs,
 		BeaconAllDestinations: f.beaconAll,
 		BeaconNTP:             f.beaconNTP,
+		BeaconByAddress:       f.beaconAddr,
 		PartitionBy:           f.partition,
 		MaxFileRows:           f.maxFileRows,
 		ZstdMaxWindow:         int64(f.zstdWindow),
