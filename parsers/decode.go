@@ -50,6 +50,8 @@ type step uint8
 const (
 	stDone step = iota
 	stEthernet
+	stFDDI
+	stFabricPath
 	stEtherType // dispatch on row.EthType (in run: a VLAN tag, or etherStep's)
 	stSLL
 	stSLL2
@@ -74,6 +76,8 @@ const (
 const (
 	errUnsupportedLink = ErrUnsupportedLink
 	errEthTrunc        = "ethernet: truncated"
+	errFDDITrunc       = "fddi: truncated"
+	errFabricPathTrunc = "fabricpath: truncated"
 	errVLANTrunc       = "vlan: truncated"
 	errMPLSTrunc       = "mpls: truncated"
 	errPPPTrunc        = "ppp: truncated"
@@ -177,6 +181,10 @@ func (d *Decoder) run(st step, data []byte, row *PacketRow, ipPayload int) {
 			if st = etherStep(row.EthType); st == stEtherType {
 				st = d.decodeVLAN(row, &c)
 			}
+		case stFDDI:
+			st = d.decodeFDDI(row, &c)
+		case stFabricPath:
+			st = d.decodeFabricPath(row, &c)
 		case stSLL:
 			st = d.decodeSLL(row, &c)
 		case stSLL2:

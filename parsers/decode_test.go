@@ -101,6 +101,13 @@ func TestDecodeEncapsulations(t *testing.T) {
 		{"tcp cut by the snaplen", layers.LinkTypeEthernet, eth(0x0800, ipv4(6, a1, a2, tcp(443, 5555, 0x10, nil)))[:14+20+10], "10.0.0.1", "10.0.0.2", 6, 443, "", -1, -1, "tcp: truncated"},
 		{"tcp bad data offset", layers.LinkTypeEthernet, eth(0x0800, ipv4(6, a1, a2, cat(be16(22), be16(2222), be32(1), be32(2), []byte{3 << 4, 0x10}, be16(9), be32(0)))), "10.0.0.1", "10.0.0.2", 6, 22, "", -1, -1, "tcp: malformed header"},
 		{"ipv4 bad header length", layers.LinkTypeEthernet, eth(0x0800, []byte{0x41, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}), "", "", 0, -1, "", -1, -1, "ipv4: malformed header"},
+		{"fddi (10), llc/snap", layers.LinkTypeFDDI, cat([]byte{0x50, 0xaa, 0, 4, 0, 0x82, 0xa7, 0xaa, 0, 4, 0, 0x83, 0xa7, 0xaa, 0xaa, 3, 0, 0, 0}, be16(0x0800), inner),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "", -1, -1, ""},
+		{"fddi, other llc", layers.LinkTypeFDDI, cat(make([]byte, 13), []byte{0x42, 0x42, 3}, inner), "", "", 0, -1, "", -1, -1, ""},
+		{"fddi truncated", layers.LinkTypeFDDI, make([]byte, 12), "", "", 0, -1, "", -1, -1, "fddi: truncated"},
+		{"fabricpath, then a vlan", layers.LinkTypeEthernet, eth(0x8903, cat([]byte{0x80, 0x3f}, eth(0x8100, cat(be16(30), be16(0x0800), inner)))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "", -1, 30, ""},
+		{"fabricpath truncated", layers.LinkTypeEthernet, eth(0x8903, []byte{0x80}), "", "", 0, -1, "", -1, -1, "fabricpath: truncated"},
 		{"unknown link type", 284, inner, "", "", 0, -1, "", -1, -1, "link: unsupported link type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 
 // The link layers: where a capture's link type starts decoding, and the
 // wired headers before the network layer (Ethernet and its VLAN tags,
-// Linux SLL, BSD loopback, raw IP, PPP and PPPoE, MPLS). The wireless
+// Cisco FabricPath, FDDI, Linux SLL, BSD loopback, raw IP, PPP and PPPoE,
+// MPLS). The wireless
 // ones are in dot11.go.
 
 // Decodes reports whether the decoder reads packets of link type lt: the
@@ -22,6 +23,8 @@ func firstStep(lt layers.LinkType) step {
 	switch lt {
 	case layers.LinkTypeEthernet:
 		return stEthernet
+	case layers.LinkTypeFDDI:
+		return stFDDI
 	case layers.LinkTypeLinuxSLL:
 		return stSLL
 	case layers.LinkTypeLinuxSLL2:
@@ -61,6 +64,8 @@ func etherStep(t uint16) step {
 		return stMPLS
 	case 0x8864:
 		return stPPPoE
+	case 0x8903:
+		return stFabricPath
 	}
 	return stDone
 }
@@ -91,6 +96,40 @@ func (d *Decoder) decodeEthernet(row *PacketRow, c *cursor) step {
 	row.Set(ColEthType)
 	c.data = data
 	return stEtherType
+}
+
+// decodeFDDI decodes an FDDI header (frame control, destination and
+// source, 13 bytes) and the LLC/SNAP header that carries an EtherType;
+// other LLC frames carry nothing decoded. FDDI's addresses are not
+// Ethernet's (their bits are in another order): eth_src and eth_dst stay
+// null.
+func (d *Decoder) decodeFDDI(row *PacketRow, c *cursor) step {
+	data := c.data
+	if len(data) < 13 {
+		row.fail(errFDDITrunc)
+		return stDone
+	}
+	data = data[13:]
+	if len(data) < 8 || data[0] != 0xaa || data[1] != 0xaa || data[2] != 0x03 {
+		return stDone
+	}
+	row.EthType = binary.BigEndian.Uint16(data[6:])
+	row.Set(ColEthType)
+	c.data = data[8:]
+	return stEtherType
+}
+
+// decodeFabricPath decodes the rest of a Cisco FabricPath header
+// (EtherType 0x8903 after the outer switch addresses: the 2-byte FTag and
+// TTL): the host's own Ethernet frame follows, whose addresses replace
+// the outer ones.
+func (d *Decoder) decodeFabricPath(row *PacketRow, c *cursor) step {
+	if len(c.data) < 2 {
+		row.fail(errFabricPathTrunc)
+		return stDone
+	}
+	c.data = c.data[2:]
+	return stEthernet
 }
 
 // decodeVLAN decodes an 802.1Q/802.1ad tag (stEtherType on a VLAN
