@@ -45,7 +45,7 @@ var zeekConnFloors = []struct {
 	{"orig_ip_bytes", 99.6},
 	{"resp_ip_bytes", 99.6},
 	{"missed_bytes", 99.9},
-	{"duration", 97.6},
+	{"duration", 99.8},
 	{"service", 99.5},
 }
 

@@ -268,6 +268,7 @@ func (t *shard) giveUp(e fragEntry) {
 	for _, o := range others {
 		f.side(side).add(o.ts, uint32(o.ipLen))
 		f.last = max(f.last, o.ts)
+		f.end = max(f.end, o.ts)
 	}
 	t.touch(i)
 }

@@ -107,3 +107,38 @@ func TestMaxFlowsClosingFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestEndAfterClose: as Zeek's last_time, a TCP flow's ts_end stops at
+// the packet that completes the close; the final ACK after both FINs (or
+// a RST after them) still counts as a packet but does not lengthen it.
+func TestEndAfterClose(t *testing.T) {
+	t0 := int64(1e18)
+	for _, tc := range []struct {
+		name string
+		last parsers.PacketRow
+		want int64 // ts_end - t0
+		pkts uint64
+	}{
+		{"final ack", tcpRow(40000, 0x10, false, t0+9e6), 4, 6},
+		{"rst after the close", tcpRow(40000, 0x04, true, t0+9e6), 4, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := []parsers.PacketRow{
+				tcpRow(40000, 0x02, false, t0),
+				tcpRow(40000, 0x12, true, t0+1),
+				tcpRow(40000, 0x10, false, t0+2),
+				tcpRow(40000, 0x11, false, t0+3), // FIN
+				tcpRow(40000, 0x11, true, t0+4),  // FIN: both closed
+				tc.last,
+			}
+			fl := feedTracker(flows.NewTracker(flows.DefaultConfig(), 1), rows, 1)
+			if len(fl) != 1 {
+				t.Fatalf("%d flows", len(fl))
+			}
+			f := fl[0]
+			if f.TSEnd-t0 != tc.want || f.Orig.Pkts+f.Resp.Pkts != tc.pkts {
+				t.Errorf("ts_end t0+%d, %d packets; want t0+%d, %d", f.TSEnd-t0, f.Orig.Pkts+f.Resp.Pkts, tc.want, tc.pkts)
+			}
+		})
+	}
+}

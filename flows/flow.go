@@ -85,6 +85,9 @@ type flow struct {
 	hasTunnelID bool
 	tunnel      uint8 // index into shard.tunnels: flows hold no pointers, the GC skips them
 	first, last int64
+	// end is the row's ts_end: last, but for the TCP packets that come
+	// once both sides closed (Zeek's last_time, which they do not move)
+	end int64
 	// firstClock and lastClock are the tracker's clock (the latest
 	// capture time seen) at the flow's first and last packets: timeouts
 	// run on that clock, which never goes back, so the idle lists stay in
@@ -225,6 +228,9 @@ func (f *flow) observe(rs *reasm, r *parsers.PacketRow, side uint8, verify bool)
 	}
 	if r.TS > f.last {
 		f.last = r.TS
+	}
+	if r.TS > f.end && !(f.key.Proto == 6 && f.ep[0].didClose && f.ep[1].didClose) {
+		f.end = r.TS
 	}
 	ipLen := r.IPLen
 	if !r.Has(parsers.ColIPLen) {
@@ -375,7 +381,7 @@ func (f *flow) row(r *Row, reason string) {
 		a, b, pa, pb = b, a, pb, pa
 	}
 	*r = Row{
-		FlowID: f.id, CommunityID: f.cid, TSStart: f.first, TSEnd: f.last,
+		FlowID: f.id, CommunityID: f.cid, TSStart: f.first, TSEnd: f.end,
 		Proto: protoName(k.Proto), IPProto: k.Proto,
 		SrcIP: a, SrcPort: pa, DstIP: b, DstPort: pb, HasPorts: k.HasPorts,
 		VLAN: k.VLAN, HasVLAN: f.hasVLAN, TunnelID: k.TunnelID, HasTunnelID: f.hasTunnelID,

@@ -90,7 +90,7 @@ var Schema = &table.Schema{
 		{Name: "flow_id", Type: table.Uint64, Doc: "Deterministic id within ±(2^53 − 1), so that every consumer reads it exactly (jq, JavaScript, pandas, DuckDB's CSV reader: see docs/flows.md), unique within the output: FNV-1a 64 folded to 53 bits, of the canonical key and the first packet's timestamp (and, when that packet is earlier than one before it, its index in the input; see docs/flows.md). Equal to `flow_id` of every packet of the flow."},
 		{Name: "community_id", Type: table.String, Doc: "Community ID v1 (seed 0 unless `--community-id-seed`) of the flow's 5-tuple; equal to `community_id` of its packets."},
 		{Name: "ts_start", Type: table.Timestamp, Hint: table.Delta, Doc: "Timestamp of the flow's first packet."},
-		{Name: "ts_end", Type: table.Timestamp, Doc: "Timestamp of the flow's last packet."},
+		{Name: "ts_end", Type: table.Timestamp, Doc: "Timestamp of the flow's last packet, except that TCP packets after both sides closed (the last ACK of a FIN exchange, a RST after it) do not move it, as they do not move Zeek's `last_time`: duration is Zeek's."},
 		{Name: "duration", Type: table.Float64, Doc: "`ts_end - ts_start` in seconds."},
 		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "Transport protocol name as Zeek writes it: `tcp`, `udp`, `icmp` (ICMP and ICMPv6), `sctp`, or `unknown_transport`."},
 		{Name: "ip_proto", Type: table.Uint8, Doc: "IP protocol number (after IPv6 extension headers)."},

@@ -374,7 +374,7 @@ func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side u
 		t.n++
 	}
 	f := t.flow(i)
-	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, origSide: side, tunnel: t.tunnelIndex(r.Tunnel)}
+	*f = flow{key: *k, inUse: true, first: r.TS, last: r.TS, end: r.TS, origSide: side, tunnel: t.tunnelIndex(r.Tunnel)}
 	f.idle, f.age = links{none, none}, links{none, none}
 	f.firstClock, f.lastClock = t.now, t.now
 	f.firstSeq = t.pos
