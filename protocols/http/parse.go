@@ -12,16 +12,16 @@ import (
 // (and decides the flow's roles), the header lines the table keeps, and
 // the end of the header section, which decides how the body is framed.
 
-// looksLikeStart says whether b may begin a request or status line: an
-// upper-case token of up to 16 letters and a space, or "HTTP/".
+// looksLikeStart says whether b may begin a request or status line: a
+// method (methodChar, up to 16) and white space, or "HTTP/".
 func looksLikeStart(b []byte) bool {
 	for i, x := range b {
 		switch {
-		case x >= 'A' && x <= 'Z':
+		case methodChar(x):
 			if i >= 16 {
 				return false
 			}
-		case x == ' ':
+		case x == ' ' || x == '\t':
 			return i > 0
 		case x == '/':
 			return i == 4 && string(b[:4]) == "HTTP"
@@ -70,6 +70,9 @@ func (p *Plugin) requestLine(c *flows.Conn, st *conn, dir flows.Dir, line []byte
 	if !ok || (st.roles && st.clientDir != dir) {
 		return false
 	}
+	if ver == nil {
+		ver = badVersion // "HTTP/1." and the like: a request still
+	}
 	p.Requests++
 	if !st.roles {
 		st.roles, st.clientDir = true, dir
@@ -82,7 +85,7 @@ func (p *Plugin) requestLine(c *flows.Conn, st *conn, dir flows.Dir, line []byte
 	t.set(&t.uri, uri)
 	t.set(&t.version, ver)
 	t.headMth = string(method) == "HEAD"
-	d.begin(t)
+	d.begin(t) // an HTTP/0.9 request may have headers too (libhtp reads them)
 	return true
 }
 
@@ -92,30 +95,61 @@ func (d *parser) begin(t *txn) {
 	d.chunked, d.length = false, -1
 }
 
-// parseRequest splits "METHOD SP target SP HTTP/x.y".
+// methodChar reports whether x may be in a method: upper-case letters,
+// '-' and '_' (CCM_POST, VERSION-CONTROL).
+func methodChar(x byte) bool { return x >= 'A' && x <= 'Z' || x == '-' || x == '_' }
+
+// badVersion is the version of a request whose "HTTP/" is cut short.
+var badVersion = []byte{}
+
+// parseRequest splits a request line as Zeek's HTTP analyzer reads one
+// (RequestLine, ParseRequest): a method (methodChar, up to 16), white
+// space, the target (the run of URI characters, or none when the rest
+// starts with "HTTP/": "OPTIONS HTTP/1.1"), then, after white space, the
+// first "HTTP/" and its version. Without one the request is HTTP/0.9
+// (ver "0.9", the target up to where the search ended: "GET /HTTP/1.1"
+// is 0.9 for "/HTTP/1.1"); with one cut short ("HTTP/1.") ver is nil.
 func parseRequest(line []byte) (method, uri, ver []byte, ok bool) {
-	sp := bytes.IndexByte(line, ' ')
-	if sp <= 0 || sp > 16 {
+	sp := 0
+	for sp < len(line) && methodChar(line[sp]) {
+		sp++
+	}
+	if sp == 0 || sp > 16 || sp == len(line) || line[sp] != ' ' && line[sp] != '\t' {
 		return
 	}
-	for _, x := range line[:sp] {
-		if x < 'A' || x > 'Z' {
-			if x != '-' && x != '_' {
-				return
+	rest := trimSpace(line[sp:])
+	n := 0
+	for n < len(rest) && uriChar(rest[n]) {
+		n++
+	}
+	if n == len(rest) && bytes.HasPrefix(rest, []byte("HTTP/")) {
+		n = 0
+	}
+	end := n
+	for i := n; i < len(rest); i++ {
+		end = i
+		j := i + len(rest[i:]) - len(trimSpace(rest[i:]))
+		if v := rest[j:]; bytes.HasPrefix(v, []byte("HTTP/")) {
+			if len(v) >= 8 && isDigit(v[5]) && v[6] == '.' && isDigit(v[7]) {
+				ver = v[5:8]
 			}
+			return line[:sp], rest[:end], ver, true
 		}
+		i = j
 	}
-	rest := line[sp+1:]
-	last := bytes.LastIndexByte(rest, ' ')
-	if last <= 0 {
-		return
-	}
-	v := rest[last+1:]
-	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9' {
-		return
-	}
-	return line[:sp], bytes.TrimRight(rest[:last], " "), v[5:], true
+	return line[:sp], rest[:end], []byte("0.9"), true
 }
+
+// uriChar reports whether x may be in a request target (RFC 3986's
+// reserved and unreserved characters, and '%').
+func uriChar(x byte) bool {
+	return x >= 'a' && x <= 'z' || x >= 'A' && x <= 'Z' || isDigit(x) || strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", x) >= 0
+}
+
+func isDigit(x byte) bool { return x >= '0' && x <= '9' }
+
+// trimSpace drops the spaces and tabs at the start of b.
+func trimSpace(b []byte) []byte { return bytes.TrimLeft(b, " \t") }
 
 // parseStatus splits "HTTP/x.y SP code [SP reason]".
 func parseStatus(line []byte) (ver []byte, code uint16, msg []byte, ok bool) {

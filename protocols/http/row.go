@@ -47,7 +47,7 @@ func (t *txn) appendRequest(v []table.Vector) {
 	t.appendSpan(&v[ColHost], t.host, nonEmpty(t.host))
 	t.appendSpan(&v[ColURI], t.uri, t.hasReq)
 	if t.hasReq {
-		t.appendSpan(&v[ColVersion], t.version, true)
+		t.appendSpan(&v[ColVersion], t.version, nonEmpty(t.version))
 	} else {
 		t.appendSpan(&v[ColVersion], t.respVersion, t.hasResp)
 	}
@@ -64,11 +64,16 @@ func (t *txn) appendRequest(v []table.Vector) {
 // appendResponse appends the response's columns, from status_code to
 // response_content_type.
 func (t *txn) appendResponse(v []table.Vector) {
-	if t.hasResp {
+	switch {
+	case t.hasResp && t.respVersion == (span{}): // HTTP/0.9: a body alone
+		v[ColStatusCode].AppendNull()
+		v[ColStatusMsg].AppendNull()
+		v[ColResponseBodyLen].AppendUint(t.respBody)
+	case t.hasResp:
 		v[ColStatusCode].AppendUint(uint64(t.status))
 		v[ColStatusMsg].AppendBytes(t.get(t.statusMsg))
 		v[ColResponseBodyLen].AppendUint(t.respBody)
-	} else {
+	default:
 		v[ColStatusCode].AppendNull()
 		v[ColStatusMsg].AppendNull()
 		v[ColResponseBodyLen].AppendNull()

@@ -60,6 +60,9 @@ type parser struct {
 // feed parses data sent in direction dir at ts.
 func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []byte) {
 	d := &st.dir[dir]
+	if (d.state == stFirst || d.state == stLine) && len(d.line) == 0 && awaits09(st, dir) {
+		p.response09(c, st, dir, ts)
+	}
 	if !p.admit(c, d, data) {
 		return
 	}
@@ -76,6 +79,35 @@ func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []b
 			data = p.feedLine(c, st, dir, ts, data)
 		}
 	}
+}
+
+// awaits09 reports whether dir is the server's and the oldest request
+// without a response is an HTTP/0.9 one, whose response is its body
+// alone, up to the end of the flow: even one that starts with a status
+// line (a server's 400 to a request line taken for 0.9, as "GET
+// /HTTP/1.1"), as Zeek reads it.
+func awaits09(st *conn, dir flows.Dir) bool {
+	if !st.roles || st.clientDir == dir {
+		return false
+	}
+	for _, t := range st.pending {
+		if !t.hasResp {
+			return string(t.get(t.version)) == "0.9"
+		}
+	}
+	return false
+}
+
+// response09 starts the response to an HTTP/0.9 request, at ts: no
+// status line, no headers, a body up to the end of the flow.
+func (p *Plugin) response09(c *flows.Conn, st *conn, dir flows.Dir, ts int64) {
+	d := &st.dir[dir]
+	p.Responses++
+	t := p.responseTxn(c, st, ts)
+	t.hasResp, t.respTS = true, ts
+	d.resp, d.budget = true, 0
+	d.begin(t)
+	d.state = stUntilEnd
 }
 
 // admit decides whether direction d is HTTP before data is parsed: its
