@@ -33,11 +33,11 @@ var suriFloors = map[string]float64{
 	"dns":     100.0, // 4 checks
 	"events":  95.8,  // 24
 	"http":    100.0, // 26
-	"ja3":     77.7,  // 9
+	"ja3":     88.8,  // 9
 	"ja3s":    100.0, // 1
 	"ja4":     100.0, // 6
-	"sni":     85.7,  // 14
-	"version": 73.3,  // 15
+	"sni":     100.0, // 14
+	"version": 86.6,  // 15
 }
 
 // suriVersion is the Suricata version the suite's checks are read for:

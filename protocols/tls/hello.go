@@ -69,6 +69,26 @@ func ParseClientHello(b []byte, h *Hello) error { return h.parse(b, true) }
 // message ends before it.
 func ParseServerHello(b []byte, h *Hello) error { return h.parse(b, false) }
 
+// draftServerHello decodes the rest of a ServerHello of a TLS 1.3 draft
+// before 22 (its version 0x7fNN, or 0x0304 itself before draft 16; the
+// final one says 0x0303), which has neither legacy_session_id nor
+// compression: its cipher_suite, then extensions.
+func (h *Hello) draftServerHello(s cryptobyte.String) error {
+	var cipher, n uint16
+	var v []byte
+	if !s.ReadUint16(&cipher) {
+		return errShort
+	}
+	h.Ciphers = append(h.Ciphers, cipher)
+	if s.Empty() {
+		return nil
+	}
+	if !s.ReadUint16(&n) || !s.ReadBytes(&v, int(n)) {
+		return errShort
+	}
+	return h.extensions(v, false)
+}
+
 // parse decodes a ClientHello (client) or a ServerHello: they differ in
 // their cipher suites and compression methods.
 func (h *Hello) parse(b []byte, client bool) error {
@@ -80,6 +100,9 @@ func (h *Hello) parse(b []byte, client bool) error {
 	ok := s.ReadUint16(&h.Version) && s.ReadBytes(&v, 32)
 	if ok {
 		h.Random = vec(v)
+		if !client && (h.Version == 0x0304 || h.Version>>8 == 0x7f && h.Version&0xff < 22) {
+			return h.draftServerHello(s)
+		}
 		ok = s.ReadUint8(&n8) && s.ReadBytes(&v, int(n8))
 	}
 	if ok {

@@ -253,7 +253,13 @@ func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []b
 			}
 			switch d.typ {
 			case 20:
-				d.ccs = true
+				// before the ServerHello, a ChangeCipherSpec is TLS 1.3's
+				// middlebox compatibility (after a HelloRetryRequest, or
+				// the client's before its second ClientHello): the
+				// handshake goes on in the clear
+				if st.hasSH {
+					d.ccs = true
+				}
 				if dir != st.clientDir && !st.serverCert && st.hasSH && !st.tls13 {
 					st.resumed = true
 				}

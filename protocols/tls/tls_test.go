@@ -213,3 +213,35 @@ func TestFailures(t *testing.T) {
 		t.Fatalf("not TLS: %v", rows)
 	}
 }
+
+// TestCompatCCS: a ChangeCipherSpec the server sends after its
+// HelloRetryRequest (TLS 1.3's middlebox compatibility, as in
+// suricata-verify's tls13-draft22) does not hide the real ServerHello
+// that follows in the clear.
+func TestCompatCCS(t *testing.T) {
+	hrr, _ := hex.DecodeString("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+	rows := stream(t, cl(record(22, clientHello(chrome))),
+		sv(record(22, serverHello(0x1301, make([]byte, 32), true, false, hrr))), sv(record(20, []byte{1})),
+		cl(record(20, []byte{1})), cl(record(22, clientHello(chrome))),
+		sv(record(22, serverHello(0x1303, make([]byte, 32), true, false, nil))), sv(record(23, make([]byte, 50))),
+		cl(record(23, make([]byte, 50))))
+	if len(rows) != 1 || rows[0].Str("version") != "TLSv13" || rows[0].Uint("cipher") != 0x1303 || rows[0].Str("ja3s") == "" || rows[0].Uint("established") != 1 {
+		t.Fatalf("rows %v", rows)
+	}
+}
+
+// TestDraftServerHello: the ServerHellos of TLS 1.3 drafts before 22
+// have no session id or compression byte; their version field is 0x7fNN
+// (or 0x0304 itself, before draft 16).
+func TestDraftServerHello(t *testing.T) {
+	for _, v := range []uint16{0x7f12, 0x0304} {
+		b := binary.BigEndian.AppendUint16(nil, v)
+		b = append(b, make([]byte, 32)...)           // random
+		b = binary.BigEndian.AppendUint16(b, 0x1301) // cipher_suite
+		b = append(b, 0, 6, 0, 0x2b, 0, 2, 0x7f, 0x12)
+		var h tls.Hello
+		if err := tls.ParseServerHello(b, &h); err != nil || len(h.Ciphers) != 1 || h.Ciphers[0] != 0x1301 || h.Version != v {
+			t.Errorf("version %#x: %v, ciphers %x, version %#x", v, err, h.Ciphers, h.Version)
+		}
+	}
+}
