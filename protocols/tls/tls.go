@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -43,7 +44,9 @@ var Schema = &table.Schema{
 	Version: 2,
 	Doc: "One row per TLS (or SSL 3.0) handshake (Zeek's ssl.log), from the reassembled TCP streams: hellos and certificates " +
 		"are reassembled across records and segments. TLS is recognized by content on any port: a stream that begins with a " +
-		"ClientHello (or, without one, a ServerHello). QUIC connections (UDP flows that begin with a client's Initial packet) give a row too, " +
+		"ClientHello (or, without one, a ServerHello), or TLS a clear-text protocol upgraded to in the stream (STARTTLS of SMTP, IMAP, POP3, FTP, XMPP, " +
+		"IRC, LDAP; RDP; PostgreSQL and MySQL SSL requests; HTTP CONNECT): such a flow's first 24 segments (32 KiB) are watched for a segment that " +
+		"begins with a ClientHello. QUIC connections (UDP flows that begin with a client's Initial packet) give a row too, " +
 		"read from their Initial packets. A row is written once the handshake is established or failed, or when the flow ends. " +
 		"The fingerprints follow their definitions: `ja3`/`ja3s` as Salesforce's JA3 (GREASE values left out; tshark's `tls.handshake.ja3`/`ja3s`), " +
 		"`ja4` as FoxIO's JA4 (`t` over TCP, `q` over QUIC).",
@@ -122,6 +125,88 @@ type conn struct {
 	certErr    string
 	err        string
 	quic       *quicConn // a QUIC connection: the hellos come from its Initial packets
+	// watch: the flow began in the clear, in a protocol that may upgrade
+	// to TLS (STARTTLS, RDP, ...): its segments are watched for a
+	// ClientHello, up to upgradeBudget bytes and upgradeSegs segments
+	watch        bool
+	watchedBytes int
+	watchedSegs  int
+	// upgraded: the TLS began in the stream, not at its start
+	upgraded bool
+}
+
+// upgradeBudget is how far a flow that began in the clear is watched for
+// a ClientHello, both directions together: bytes, and segments (STARTTLS
+// comes after a few exchanges: SMTP's greeting, EHLO and STARTTLS,
+// XMPP's stream and features).
+const (
+	upgradeBudget = 32 << 10
+	upgradeSegs   = 24
+)
+
+// mayUpgrade says whether a stream that begins with b (not a hello) may
+// be a protocol that upgrades to TLS in the stream: a text protocol
+// (STARTTLS of SMTP, IMAP, POP3, FTP, XMPP, IRC, NNTP; HTTP CONNECT), RDP
+// (a TPKT header), PostgreSQL's SSLRequest, MySQL's greeting, LDAP (a BER
+// sequence: its StartTLS operation).
+func mayUpgrade(b []byte) bool {
+	switch {
+	case len(b) == 0:
+		return false
+	case text(b[:min(len(b), 64)]):
+		return !plainHTTP(b) && !bytes.HasPrefix(b, []byte("SSH-"))
+	case len(b) >= 2 && b[0] == 3 && b[1] == 0: // TPKT
+		return true
+	case len(b) >= 8 && string(b[:8]) == "\x00\x00\x00\x08\x04\xd2\x16\x2f": // SSLRequest
+		return true
+	case len(b) >= 5 && b[3] == 0 && b[4] == 10: // a MySQL packet 0: protocol 10
+		return true
+	case b[0] == 0x30: // LDAP
+		return true
+	}
+	return false
+}
+
+// text says whether b is printable ASCII, tabs and line ends: the start
+// of a text protocol.
+func text(b []byte) bool {
+	for _, x := range b {
+		if (x < 0x20 || x >= 0x7f) && x != '\r' && x != '\n' && x != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainHTTP says whether b begins an HTTP message that does not tunnel:
+// a response, or a request line but CONNECT's (HTTP's own upgrades,
+// CONNECT aside, are not to TLS).
+func plainHTTP(b []byte) bool {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if bytes.HasPrefix(line, []byte("HTTP/")) {
+		return true
+	}
+	return bytes.Contains(line, []byte(" HTTP/1.")) && !bytes.HasPrefix(line, []byte("CONNECT "))
+}
+
+// watching handles a segment of a flow that began in the clear: the
+// first that starts with a ClientHello starts the TLS it upgraded to;
+// past the budget of both directions the flow is not TLS. It reports
+// whether the segment starts TLS.
+func (st *conn) watching(c *flows.Conn, ev *flows.StreamEvent) bool {
+	if len(ev.Data) > 0 && looksLikeHello(ev.Data, 1) && ev.Data[0] == 22 {
+		*st = conn{clientDir: ev.Dir, roles: true, upgraded: true}
+		return true
+	}
+	st.watchedBytes += len(ev.Data) + int(ev.Gap)
+	if len(ev.Data) > 0 {
+		st.watchedSegs++
+	}
+	if st.watchedBytes >= upgradeBudget || st.watchedSegs >= upgradeSegs {
+		c.Ignore()
+	}
+	return false
 }
 
 // direction is one side's record stream.
@@ -162,11 +247,19 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 			st = &conn{clientDir: ev.Dir, roles: true}
 		case looksLikeHello(ev.Data, 2):
 			st = &conn{clientDir: 1 - ev.Dir, roles: true}
+		case mayUpgrade(ev.Data):
+			st = &conn{watch: true}
 		default:
 			c.Ignore() // a stream that does not begin with a hello is not TLS
 			return
 		}
 		p.flows[c.ID] = st
+	}
+	if st.watch {
+		if !st.watching(c, ev) {
+			return
+		}
+		c.SetService("tls")
 	}
 	if st.done {
 		return
@@ -186,7 +279,7 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 				// a ServerHello, or an alert refusing the ClientHello
 				ok = len(ev.Data) >= 3 && (ev.Data[0] == 22 || ev.Data[0] == 21) && ev.Data[1] == 3
 			}
-			if ev.Offset != 0 || !ok {
+			if ev.Offset != 0 && !st.upgraded || !ok {
 				d.dead = true
 				return
 			}
@@ -447,7 +540,7 @@ func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.Row) {
 	if st == nil {
 		return
 	}
-	if !st.done {
+	if !st.done && !st.watch {
 		p.row(c, st)
 	}
 	delete(p.flows, c.ID)

@@ -245,3 +245,38 @@ func TestDraftServerHello(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgrade: TLS that starts in the stream after a protocol's own
+// negotiation (SMTP's STARTTLS, FTP's AUTH TLS, RDP's X.224 exchange) is
+// found at the segment its ClientHello starts; plain HTTP is not
+// watched, and a clear-text flow that never upgrades gives no row.
+func TestUpgrade(t *testing.T) {
+	hello := func(prelude ...piece) []piece {
+		return append(prelude, cl(record(22, clientHello(chrome))),
+			sv(record(22, serverHello(0x1302, make([]byte, 32), true, false, nil))), sv(record(23, make([]byte, 50))),
+			cl(record(23, make([]byte, 50))))
+	}
+	for _, tc := range []struct {
+		name   string
+		pieces []piece
+		rows   int
+	}{
+		{"smtp starttls", hello(sv([]byte("220 mx ESMTP\r\n")), cl([]byte("EHLO me\r\n")), sv([]byte("250-mx\r\n250 STARTTLS\r\n")),
+			cl([]byte("STARTTLS\r\n")), sv([]byte("220 go ahead\r\n"))), 1},
+		{"ftp auth tls", hello(sv([]byte("220 ftp\r\n")), cl([]byte("AUTH TLS\r\n")), sv([]byte("234 ok\r\n"))), 1},
+		{"rdp", hello(cl([]byte{3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 1, 0, 0, 0}), sv([]byte{3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0, 8, 0, 1, 0, 0, 0})), 1},
+		{"http connect", hello(cl([]byte("CONNECT h:443 HTTP/1.1\r\n\r\n")), sv([]byte("HTTP/1.1 200 OK\r\n\r\n"))), 1},
+		{"never upgraded", []piece{sv([]byte("220 mx ESMTP\r\n")), cl([]byte("QUIT\r\n"))}, 0},
+		{"plain http", hello(cl([]byte("GET / HTTP/1.1\r\n\r\n")), sv([]byte("HTTP/1.1 200 OK\r\n\r\n"))), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := stream(t, tc.pieces...)
+			if len(rows) != tc.rows {
+				t.Fatalf("%d rows, want %d: %v", len(rows), tc.rows, rows)
+			}
+			if tc.rows == 1 && (rows[0].Str("server_name") == "" || rows[0].Str("version") != "TLSv13" || rows[0].Uint("established") != 1) {
+				t.Errorf("row %v", rows[0])
+			}
+		})
+	}
+}
