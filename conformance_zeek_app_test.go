@@ -50,10 +50,10 @@ var zeekAppFloors = map[string]float64{
 	"ssl last_alert":     100.0,
 	"ssl cert_chain_fps": 100.0,
 	// dns.log vs dns
-	"dns rows":        96.1,
-	"dns orig":        94.0,
+	"dns rows":        100.0,
+	"dns orig":        100.0,
 	"dns trans_id":    100.0,
-	"dns query":       74.0,
+	"dns query":       100.0,
 	"dns qclass_name": 100.0,
 	"dns qtype_name":  100.0,
 	"dns rcode_name":  100.0,
@@ -63,7 +63,7 @@ var zeekAppFloors = map[string]float64{
 	"dns RA":          100.0,
 	"dns answers":     98.0,
 	"dns TTLs":        98.0,
-	"dns rtt":         84.2,
+	"dns rtt":         94.7,
 	// http.log vs http
 	"http rows":              92.9,
 	"http orig":              100.0,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -50,7 +51,7 @@ var Schema = &table.Schema{
 		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "`udp` or `tcp`."},
 		{Name: "trans_id", Type: table.Uint16, Doc: "The 16-bit transaction id that pairs query and response."},
 		{Name: "rtt", Type: table.Float64, Nullable: true, Doc: "Seconds from the query to its response; null without both."},
-		{Name: "query", Type: table.String, Nullable: true, Doc: "The queried name (first question), without the trailing dot, as tshark's `dns.qry.name`; null when the message had no question."},
+		{Name: "query", Type: table.String, Nullable: true, Doc: "The queried name (first question), without the trailing dot, as tshark's `dns.qry.name`; for a response without a question (mDNS announcements) its first answer's name, as Zeek logs it; a NetBIOS name (port 137) decoded from its first-level encoding, without its suffix byte and padding, as Zeek logs it; null when the message had neither."},
 		{Name: "qclass", Type: table.Uint16, Nullable: true, Doc: "Class of the question (mDNS's unicast-response bit cleared)."},
 		{Name: "qclass_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Its name as Zeek writes it: `C_INTERNET`, `C_CHAOS`, `C_HESIOD`, `C_NONE`, `C_ANY`, else `CLASS<n>`."},
 		{Name: "qtype", Type: table.Uint16, Nullable: true, Doc: "Type of the question (`dns.qry.type`)."},
@@ -63,7 +64,7 @@ var Schema = &table.Schema{
 		{Name: "ra", Type: table.Bool, Nullable: true, Doc: "Recursion Available flag of the response; null without a response."},
 		{Name: "answers", Type: table.String, Nullable: true, List: true, Doc: "The answer section's records, in order, as text: the address of A/AAAA, the name of CNAME/NS/PTR/DNAME/MX/SRV/SOA (MX and SRV targets, SOA's primary server), TXT strings joined by spaces, else `<TYPE>` with the record's mnemonic. Null without a response."},
 		{Name: "ttls", Type: table.Uint32, Nullable: true, List: true, Doc: "The TTLs (seconds) of the records of `answers`, in the same order."},
-		{Name: "status", Type: table.String, Hint: table.Dict, Doc: "`answered`; `unanswered` (no response before the flow ended or the query was asked again with the same id); `unsolicited` (a response to no query seen)."},
+		{Name: "status", Type: table.String, Hint: table.Dict, Doc: "`answered`; `unanswered` (no response before the flow ended or the query was asked again with the same id); `unsolicited` (a response to no query seen; over mDNS, where every query has id 0, a reply about another name than the query's, as Zeek pairs them)."},
 		{Name: "error", Type: table.String, Nullable: true, Doc: "Why a message could not be decoded whole (truncated, bad name compression, ...); the row holds what came before. Null when both decoded."},
 	}...),
 }
@@ -185,9 +186,18 @@ func (p *Plugin) message(c *flows.Conn, st *flowState, ts int64, src netip.Addr,
 	}
 	var q query
 	q.ts, q.id, q.rd = ts, m.ID, m.RD
-	if len(m.Questions) > 0 {
+	switch {
+	case len(m.Questions) > 0:
 		qq := &m.Questions[0]
 		q.hasQ, q.name, q.qtype, q.qclass = true, string(qq.Name), uint16(qq.Type), uint16(qq.Class)&0x7fff
+	case m.QR && len(m.Answers) > 0:
+		// a response without a question (mDNS announcements): its first
+		// answer says what it is about, as Zeek logs it
+		a := &m.Answers[0]
+		q.hasQ, q.name, q.qtype, q.qclass = true, string(a.Name), uint16(a.Type), uint16(a.Class)&0x7fff
+	}
+	if q.hasQ && (sport == 137 || dport == 137) {
+		q.name = netbiosName(q.name)
 	}
 	if err != nil {
 		q.err = err.Error()
@@ -211,14 +221,22 @@ func (p *Plugin) message(c *flows.Conn, st *flowState, ts int64, src netip.Addr,
 	}
 	// a response: pair it with its query
 	p.resolved(m, &q, ts)
+	mdns := sport == 5353 || dport == 5353
 	for i := range st.pending {
-		if st.pending[i].id == q.id {
-			p.row(c, st, &st.pending[i], m, ts, "answered", q.err)
+		pq := &st.pending[i]
+		if pq.id == q.id && !(mdns && !strings.EqualFold(pq.name, q.name)) {
+			p.row(c, st, pq, m, ts, "answered", q.err)
 			st.pending = append(st.pending[:i], st.pending[i+1:]...)
 			return
 		}
 	}
+	// unsolicited (mDNS: a reply about another name than the query with
+	// its id, which is 0 for every mDNS query, answers none of them): to
+	// a multicast group, the sender is the flow's originator
 	q.client, q.clientPt, q.server, q.serverPt = dst, dport, src, sport
+	if dst.IsMulticast() {
+		q.client, q.clientPt, q.server, q.serverPt = src, sport, dst, dport
+	}
 	p.row(c, st, &q, m, ts, "unsolicited", "")
 }
 
@@ -400,4 +418,29 @@ func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.Row) {
 // String describes the plugin's counters.
 func (p *Plugin) String() string {
 	return "dns: " + strconv.FormatUint(p.Messages, 10) + " messages, " + strconv.FormatUint(p.Errors, 10) + " malformed"
+}
+
+// netbiosName decodes a NetBIOS name (NBNS, port 137) from its first-level
+// encoding (RFC 1001 14.1: each half byte a letter A-P, 32 letters for
+// the 16 bytes) to its text, as Zeek logs it: the 15 characters without
+// their trailing spaces (the 16th byte, the service suffix, is left out),
+// then the scope's labels. A name not so encoded is left as it is.
+func netbiosName(name string) string {
+	label, scope, _ := strings.Cut(name, ".")
+	if len(label) != 32 {
+		return name
+	}
+	var b [16]byte
+	for i := range b {
+		hi, lo := label[2*i]-'A', label[2*i+1]-'A'
+		if hi > 15 || lo > 15 {
+			return name
+		}
+		b[i] = hi<<4 | lo
+	}
+	out := strings.TrimRight(string(b[:15]), " \x00")
+	if scope != "" {
+		out += "." + scope
+	}
+	return out
 }

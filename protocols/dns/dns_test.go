@@ -2,7 +2,10 @@ package dns_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/flows"
@@ -270,5 +273,45 @@ func TestNotDNS(t *testing.T) {
 	got, _, _ = run(t, []parsers.PacketRow{udp(1, client, server, 4000, 53, junk)})
 	if len(got) != 1 || got[0].Error == nil || got[0].Status != "unanswered" {
 		t.Errorf("a malformed query on port 53: %+v", got)
+	}
+}
+
+// TestZeekNames: what Zeek's dns.log writes for NetBIOS names, responses
+// without a question and mDNS replies to other names (the forms of its
+// netbios, mdns and mdns-no-assoc traces).
+func TestZeekNames(t *testing.T) {
+	a1 := [4]byte{192, 168, 0, 9}
+	group := netip.MustParseAddr("224.0.0.251")
+	noQuestion := msg(0, true, 0, "", a1)
+	// the answer's name: printer.local (the compression pointer of msg
+	// points at offset 12, where the question would be: put the name there)
+	noQuestion = append(noQuestion[:12], appendName(nil, "printer.local")...)
+	noQuestion = append(noQuestion, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 168, 0, 9)
+	noQuestion[6], noQuestion[7] = 0, 1
+	rows := []parsers.PacketRow{
+		udp(1, client, server, 137, 137, msg(1, false, 0, "ECFCFHEDDADDDDDDEFEGEECACACACAAA.corp")), // "BRWC0333EFD", 4 spaces, suffix 0
+		udp(2, client, group, 5353, 5353, msg(0, false, 0, "query.local")),
+		udp(3, netip.MustParseAddr("10.0.0.7"), group, 5353, 5353, msg(0, true, 0, "unrelated.local", a1)), // not the answer to query.local
+		udp(4, netip.MustParseAddr("10.0.0.8"), group, 5353, 5353, noQuestion),
+	}
+	got, _, _ := run(t, rows)
+	var res []string
+	for _, r := range got {
+		q := "<nil>"
+		if r.Query != nil {
+			q = *r.Query
+		}
+		res = append(res, fmt.Sprintf("%s %s>%s %s", q, r.Src, r.Dst, r.Status))
+	}
+	want := []string{
+		"BRWC0333EFD.corp 10.0.0.1>10.0.0.53 unanswered",
+		"unrelated.local 10.0.0.7>224.0.0.251 unsolicited",
+		"printer.local 10.0.0.8>224.0.0.251 unsolicited",
+		"query.local 10.0.0.1>224.0.0.251 unanswered",
+	}
+	slices.Sort(res)
+	slices.Sort(want)
+	if !slices.Equal(res, want) {
+		t.Errorf("rows\n%s\nwant\n%s", strings.Join(res, "\n"), strings.Join(want, "\n"))
 	}
 }
