@@ -83,6 +83,7 @@ type flow struct {
 	inUse       bool
 	hasVLAN     bool
 	hasTunnelID bool
+	tunnelID    uint32 // the first packet's (the key's may be 0: keyTunnelID)
 	tunnel      uint8 // index into shard.tunnels: flows hold no pointers, the GC skips them
 	first, last int64
 	// end is the row's ts_end: last, but for the TCP packets that come
@@ -384,7 +385,7 @@ func (f *flow) row(r *Row, reason string) {
 		FlowID: f.id, CommunityID: f.cid, TSStart: f.first, TSEnd: f.end,
 		Proto: protoName(k.Proto), IPProto: k.Proto,
 		SrcIP: a, SrcPort: pa, DstIP: b, DstPort: pb, HasPorts: k.HasPorts,
-		VLAN: k.VLAN, HasVLAN: f.hasVLAN, TunnelID: k.TunnelID, HasTunnelID: f.hasTunnelID,
+		VLAN: k.VLAN, HasVLAN: f.hasVLAN, TunnelID: f.tunnelID, HasTunnelID: f.hasTunnelID,
 		Orig: f.ep[o].stats, Resp: f.ep[s].stats,
 		ConnState: f.connState(), History: f.hist, HistoryLen: int(f.histLen),
 		Missed:      f.ep[0].missed + f.ep[1].missed,

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"net/netip"
+
+	"github.com/pcap2table/pcap2table/parsers"
 )
 
 // Key identifies a flow in both directions: the endpoints in canonical
@@ -68,6 +70,17 @@ const IDBits = 53
 func fold(h uint64) uint64 { return (h ^ h>>IDBits) & (1<<IDBits - 1) }
 
 func addr16(a netip.Addr) [16]byte { return a.As16() }
+
+// keyTunnelID is the tunnel id a packet's flow is keyed by: its tunnel's
+// (VNI, GRE key), but none for GTP-U, whose TEIDs differ by direction
+// (each side picks the one it receives on): keyed by its TEID, one
+// connection was two flows, as Zeek never splits it.
+func keyTunnelID(r *parsers.PacketRow) uint32 {
+	if !r.Has(parsers.ColTunnelID) || r.Tunnel == "gtpu" {
+		return 0
+	}
+	return r.TunnelID
+}
 
 // addrFrom16 turns a key address back into an address of the key's family.
 func addrFrom16(b [16]byte, v6 bool) netip.Addr {

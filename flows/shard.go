@@ -255,9 +255,7 @@ func (t *shard) keyOf(r *parsers.PacketRow, a *rowKey) {
 	if r.Has(parsers.ColVLAN) {
 		k.VLAN = r.VLAN
 	}
-	if r.Has(parsers.ColTunnelID) {
-		k.TunnelID = r.TunnelID
-	}
+	k.TunnelID = keyTunnelID(r)
 	a.side, a.oneWay = 0, oneWay
 	if !fwd {
 		a.side = 1
@@ -379,7 +377,7 @@ func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side u
 	f.firstClock, f.lastClock = t.now, t.now
 	f.firstSeq = t.pos
 	f.hasVLAN = r.Has(parsers.ColVLAN)
-	f.hasTunnelID = r.Has(parsers.ColTunnelID)
+	f.hasTunnelID, f.tunnelID = r.Has(parsers.ColTunnelID), r.TunnelID
 	f.id = t.newID(k, r.TS)
 	var sa, da = addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
 	// written in place: f.cid has room for exactly the 30 bytes

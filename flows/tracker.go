@@ -377,9 +377,7 @@ func ShardOf(r *parsers.PacketRow, n int) int {
 	if r.Has(parsers.ColVLAN) {
 		x ^= uint64(r.VLAN) << 8
 	}
-	if r.Has(parsers.ColTunnelID) {
-		x ^= uint64(r.TunnelID) << 24
-	}
+	x ^= uint64(keyTunnelID(r)) << 24
 	x = mix(x, k2)
 	return int((x >> 32) * uint64(n) >> 32)
 }
