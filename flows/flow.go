@@ -84,7 +84,7 @@ type flow struct {
 	hasVLAN     bool
 	hasTunnelID bool
 	tunnelID    uint32 // the first packet's (the key's may be 0: keyTunnelID)
-	tunnel      uint8 // index into shard.tunnels: flows hold no pointers, the GC skips them
+	tunnel      uint8  // index into shard.tunnels: flows hold no pointers, the GC skips them
 	first, last int64
 	// end is the row's ts_end: last, but for the TCP packets that come
 	// once both sides closed (Zeek's last_time, which they do not move)
