@@ -35,9 +35,9 @@ var zeekConnFloors = []struct {
 	floor float64
 }{
 	{"rows", 99.2},
-	{"originator", 99.5},
+	{"originator", 99.7},
 	{"conn_state", 99.6},
-	{"history", 99.2},
+	{"history", 99.4},
 	{"orig_pkts", 99.8},
 	{"resp_pkts", 99.5},
 	{"orig_bytes", 97.0},

@@ -164,7 +164,8 @@ func (f *flow) flip() {
 // initRoles picks the originator for a new flow whose first packet came
 // from side: the sender, unless Zeek would flip it (a first TCP packet
 // without SYN or with SYN-ACK, or a UDP packet, from a likely server port
-// to a port that is not; an ICMP reply).
+// to a port that is not). Zeek never flips ICMP: the sender of an echo
+// reply seen first is its originator.
 func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
 	f.origSide = side
 	switch f.key.Proto {
@@ -195,26 +196,7 @@ func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
 		if likelyServerPort(sp) && !likelyServerPort(dp) {
 			f.flip()
 		}
-	case 1, 58:
-		if r.Has(parsers.ColICMPType) && icmpIsReply(f.key.Proto == 58, r.ICMPType) {
-			f.flip()
-		}
 	}
-}
-
-func icmpIsReply(v6 bool, typ uint8) bool {
-	if v6 {
-		switch typ {
-		case 129, 134, 136, 131, 140, 145:
-			return true
-		}
-		return false
-	}
-	switch typ {
-	case 0, 14, 16, 18, 9:
-		return true
-	}
-	return false
 }
 
 // observe updates the flow with one of its packets sent by side.
