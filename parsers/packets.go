@@ -95,7 +95,7 @@ var Schema = &table.Schema{
 		{Name: "tcp_win", Type: table.Uint16, Nullable: true, Hint: table.Dict, Doc: "Raw TCP window field (not scaled)."},
 		{Name: "icmp_type", Type: table.Uint8, Nullable: true, Hint: table.Dict, Doc: "ICMP or ICMPv6 type."},
 		{Name: "icmp_code", Type: table.Uint8, Nullable: true, Hint: table.Dict, Doc: "ICMP or ICMPv6 code."},
-		{Name: "payload_len", Type: table.Uint32, Nullable: true, Doc: "Bytes after the transport header as the IP/UDP lengths say (TCP: tshark's `tcp.len`); for other IP protocols and non-first fragments, the IP payload length."},
+		{Name: "payload_len", Type: table.Uint32, Nullable: true, Doc: "Bytes after the transport header as the IP/UDP lengths say (TCP: tshark's `tcp.len`; ICMP and ICMPv6: after their 8-byte header, as Zeek counts them); for other IP protocols and non-first fragments, the IP payload length."},
 		{Name: "flow_id", Type: table.Uint64, Nullable: true, Hint: table.Dict, Doc: "Deterministic id of the packet's flow (below 2^53) (see the flows table), the key to join it; null for a packet that is not IP, a later fragment whose first fragment was not seen, or a packet whose time is out of range (see `ts`)."},
 		{Name: "community_id", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Community ID v1 of the packet's flow (seed 0 unless `--community-id-seed`); null when `flow_id` is. Later fragments carry their datagram's."},
 		{Name: "decode_error", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Why decoding stopped early (`<layer>: <reason>`); null when every header present was decoded or the next protocol is simply not one this tool decodes."},

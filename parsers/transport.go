@@ -148,8 +148,8 @@ func (d *Decoder) decodeICMPv6(row *PacketRow, c *cursor) step {
 		return stDone
 	}
 	row.ICMPType, row.ICMPCode = d.icmp6.TypeCode.Type(), d.icmp6.TypeCode.Code()
-	row.PayloadLen = uint32(max(c.ipPayload-4, 0))
-	row.Payload = clip(d.icmp6.Payload, int(row.PayloadLen))
+	row.PayloadLen = uint32(max(c.ipPayload-8, 0)) // after the 8-byte header, as ICMPv4's (and Zeek's)
+	row.Payload = clip(d.icmp6.Payload[min(4, len(d.icmp6.Payload)):], int(row.PayloadLen))
 	row.has |= 1<<ColICMPType | 1<<ColICMPCode | 1<<ColPayloadLen
 	return stDone
 }
