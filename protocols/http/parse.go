@@ -70,9 +70,6 @@ func (p *Plugin) requestLine(c *flows.Conn, st *conn, dir flows.Dir, line []byte
 	if !ok || (st.roles && st.clientDir != dir) {
 		return false
 	}
-	if ver == nil {
-		ver = badVersion // "HTTP/1." and the like: a request still
-	}
 	p.Requests++
 	if !st.roles {
 		st.roles, st.clientDir = true, dir
@@ -98,9 +95,6 @@ func (d *parser) begin(t *txn) {
 // methodChar reports whether x may be in a method: upper-case letters,
 // '-' and '_' (CCM_POST, VERSION-CONTROL).
 func methodChar(x byte) bool { return x >= 'A' && x <= 'Z' || x == '-' || x == '_' }
-
-// badVersion is the version of a request whose "HTTP/" is cut short.
-var badVersion = []byte{}
 
 // parseRequest splits a request line as Zeek's HTTP analyzer reads one
 // (RequestLine, ParseRequest): a method (methodChar, up to 16), white
