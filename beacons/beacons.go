@@ -2,6 +2,7 @@ package beacons
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
@@ -65,7 +66,7 @@ var Schema = &table.Schema{
 			"the pair's key when there is one: the TLS server name, else the HTTP Host (without its port), else the name of the DNS answer " +
 			"latest before the connection that gave its address; lower case; null when none did (the pair is then keyed by dst_ip)."},
 		{Name: "dst_name_source", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Where dst_name comes from: `tls`, `http` or `dns`; null with dst_name."},
-		{Name: "dst_ips", Type: table.Uint32, Doc: "Distinct responder addresses of the pair's connections (counted up to 64): " +
+		{Name: "dst_ips", Type: table.Uint32, Doc: "Distinct responder addresses of the pair's connections (counted up to 16): " +
 			"more than 1 for a name served from many addresses (a CDN, fast flux)."},
 		{Name: "dst_port", Type: table.Uint16, Doc: "The responder's port (0 without ports, as ICMP)."},
 		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "Transport protocol, as the flows table names it."},
@@ -119,8 +120,10 @@ type pairKey struct {
 	proto    uint8
 }
 
-// maxAddrs bounds the distinct addresses a pair counts.
-const maxAddrs = 64
+// maxAddrs bounds the distinct addresses a pair counts: 16 hashes of 8
+// bytes, so that --beacon-max-pairs still bounds the pairs' memory (a
+// slice of 64 netip.Addr was up to 1.5 KiB a pair).
+const maxAddrs = 16
 
 // Why a pair is left out of the table.
 const (
@@ -144,9 +147,9 @@ type pair struct {
 	hourly      *[24]uint32 // of the starts that left the window
 	protoName   string
 	nameSource  string
-	ntp         bool         // every connection so far looks like NTP (timeSync)
-	addr        netip.Addr   // of the latest connection
-	addrs       []netip.Addr // distinct, up to maxAddrs (only when keyed by name)
+	ntp         bool       // every connection so far looks like NTP (timeSync)
+	addr        netip.Addr // of the latest connection
+	addrs       []uint64   // hashes of the distinct addresses, up to maxAddrs (only when keyed by name)
 }
 
 // Scorer scores the pairs of the flows' rows it is given for regular
@@ -252,8 +255,8 @@ func (p *Scorer) Flow(row *flows.Row) {
 	if row.TSStart >= pr.last {
 		pr.last, pr.addr = row.TSStart, row.DstIP
 	}
-	if pr.key.name != "" && len(pr.addrs) < maxAddrs && !slices.Contains(pr.addrs, row.DstIP) {
-		pr.addrs = append(pr.addrs, row.DstIP)
+	if h := addrHash(row.DstIP); pr.key.name != "" && len(pr.addrs) < maxAddrs && !slices.Contains(pr.addrs, h) {
+		pr.addrs = append(pr.addrs, h)
 	}
 	b := float64(row.Orig.Bytes + row.Resp.Bytes)
 	d := b - pr.bMean
@@ -542,4 +545,11 @@ func ntpBytes(n uint64) bool {
 		}
 	}
 	return false
+}
+
+// addrHash is a 64-bit hash of an address, to count distinct addresses.
+func addrHash(a netip.Addr) uint64 {
+	b := a.As16()
+	lo, hi := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+	return (lo*0x9e3779b97f4a7c15 ^ hi) * 0xbf58476d1ce4e5b9
 }
