@@ -16,10 +16,16 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 var (
@@ -35,8 +41,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	w := &pcap{w: bufio.NewWriterSize(f, 4<<20)}
-	w.header()
+	bw := bufio.NewWriterSize(f, 4<<20)
+	w := &pcap{w: pcapgo.NewWriter(bw)}
+	if err := w.w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	server := [4]byte{192, 0, 2, 1}
 	const t0 = int64(1_700_000_000_000_000) // µs
 	switch *kind {
@@ -86,7 +96,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "unknown -kind", *kind)
 		os.Exit(2)
 	}
-	if err := w.w.Flush(); err != nil {
+	if err := cmp.Or(w.err, bw.Flush()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -95,26 +105,17 @@ func main() {
 
 func host(i int) [4]byte { return [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)} }
 
-type pcap struct{ w *bufio.Writer }
-
-func (p *pcap) header() {
-	h := make([]byte, 24)
-	binary.LittleEndian.PutUint32(h, 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(h[4:], 2)
-	binary.LittleEndian.PutUint16(h[6:], 4)
-	binary.LittleEndian.PutUint32(h[16:], 65535)
-	binary.LittleEndian.PutUint32(h[20:], 1)
-	p.w.Write(h)
+// pcap writes the packets with gopacket's pcapgo; the first write error
+// is kept (sticky) and said at the end.
+type pcap struct {
+	w   *pcapgo.Writer
+	err error
 }
 
 func (p *pcap) packet(us int64, data []byte) {
-	var rec [16]byte
-	binary.LittleEndian.PutUint32(rec[0:], uint32(us/1e6))
-	binary.LittleEndian.PutUint32(rec[4:], uint32(us%1e6))
-	binary.LittleEndian.PutUint32(rec[8:], uint32(len(data)))
-	binary.LittleEndian.PutUint32(rec[12:], uint32(len(data)))
-	p.w.Write(rec[:])
-	p.w.Write(data)
+	if p.err == nil {
+		p.err = p.w.WritePacket(gopacket.CaptureInfo{Timestamp: time.UnixMicro(us), CaptureLength: len(data), Length: len(data)}, data)
+	}
 }
 
 // ipv4 builds Ethernet + IPv4 (protocol proto, id, fragment field frag) +
