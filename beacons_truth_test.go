@@ -261,3 +261,58 @@ func precisionRecall(rows []row, truth beacongen.Truth, k int) (precision, recal
 	}
 	return float64(hits) / float64(k), float64(found) / float64(len(truth.Beacons))
 }
+
+// TestBeaconOptions: the options that change what the beacons table
+// keeps reach it through Convert: BeaconNTP brings back the ntpd pairs
+// (UDP to port 123) the default leaves out, and BeaconByAddress splits
+// the beacon over 12 CDN addresses into a row per address.
+func TestBeaconOptions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("converts a day of generated traffic")
+	}
+	dir := t.TempDir()
+	capture := filepath.Join(dir, "truth.pcap")
+	f, err := os.Create(capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := beacongen.Generate(f, beacongen.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var cdnIPs []string
+	for _, b := range truth.Beacons {
+		if len(b.DstIPs) > 1 {
+			cdnIPs = b.DstIPs
+		}
+	}
+	count := func(o pcap2table.Options, keep func(r row) bool) (int, *pcap2table.Stats) {
+		o.Output, o.Format, o.Tables = filepath.Join(dir, fmt.Sprint(len(o.Tables), o.BeaconNTP, o.BeaconByAddress))+"/", "jsonl", []string{"beacons"}
+		st, err := pcap2table.Convert(context.Background(), []string{capture}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range readRows(t, filepath.Join(o.Output, "beacons.jsonl")) {
+			if keep(r) {
+				n++
+			}
+		}
+		return n, st
+	}
+	ntp := func(r row) bool { p, _ := r.num("dst_port"); return p == 123 && r.str("proto") == "udp" }
+	if n, st := count(pcap2table.Options{}, ntp); n != 0 || st.BeaconsNTP == 0 {
+		t.Errorf("by default: %d NTP rows, %d NTP pairs left out", n, st.BeaconsNTP)
+	}
+	if n, st := count(pcap2table.Options{BeaconNTP: true}, ntp); n == 0 || st.BeaconsNTP != 0 {
+		t.Errorf("BeaconNTP: %d NTP rows, %d left out", n, st.BeaconsNTP)
+	}
+	cdn := func(r row) bool { return slices.Contains(cdnIPs, r.str("dst_ip")) }
+	if n, _ := count(pcap2table.Options{}, cdn); len(cdnIPs) < 2 || n != 1 {
+		t.Errorf("by name: the beacon over %d CDN addresses has %d rows, want 1", len(cdnIPs), n)
+	}
+	if n, _ := count(pcap2table.Options{BeaconByAddress: true}, cdn); n != len(cdnIPs) {
+		t.Errorf("BeaconByAddress: the beacon over %d CDN addresses has %d rows", len(cdnIPs), n)
+	}
+}

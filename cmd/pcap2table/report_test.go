@@ -25,9 +25,9 @@ func TestSummary(t *testing.T) {
 				{Name: "dns", Output: "out/dns.parquet", Rows: 0, Bytes: 1 << 10}}},
 			"pcap2table: 2 packets from 2 files (1 skipped) in 1.50 s; wrote packets 2 rows, dns 0 rows (3.0 MiB) to out/; 2 packets with a decode error (see pcap2table stats)"},
 		{pcap2table.Stats{Files: []*pcap2table.FileStats{{Format: "pcap"}}, Total: pcap2table.FileStats{Packets: 9}, Flows: 9,
-			BeaconsUnrouted: 3, BeaconsAllowed: 1, BeaconStrobes: 2, Tables: []pcap2table.TableStats{{Name: "beacons", Output: "b.csv", Rows: 2, Bytes: 10}}},
+			BeaconsUnrouted: 3, BeaconsNTP: 2, BeaconsAllowed: 1, BeaconStrobes: 2, Tables: []pcap2table.TableStats{{Name: "beacons", Output: "b.csv", Rows: 2, Bytes: 10}}},
 			"pcap2table: 9 packets, 9 flows in 1.50 s; wrote beacons 2 rows (10 B) to b.csv; beacons: 3 pairs to never-routed destinations left out " +
-				"(--beacon-all-destinations), 1 pair allow-listed left out, 2 strobes unscored"},
+				"(--beacon-all-destinations), 2 NTP pairs left out (--beacon-ntp), 1 pair allow-listed left out, 2 strobes unscored"},
 	} {
 		if got := summary(&tc.st, 1500*time.Millisecond); got != tc.want {
 			t.Errorf("got  %s\nwant %s", got, tc.want)
