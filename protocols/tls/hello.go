@@ -467,6 +467,10 @@ func appendHexList(b []byte, l []uint16) []byte {
 	return b
 }
 
+// versionPreDraft16 stands for a TLS 1.3 draft before 16, whose
+// ServerHello says 0x0304 in its own version field; no draft is 0x7f00.
+const versionPreDraft16 = 0x7f00
+
 // VersionName names a protocol version as Zeek does: TLSv10 ... TLSv13,
 // SSLv3, SSLv2, DTLSv10, DTLSv12, DTLSv13, else the number in hex.
 func VersionName(v uint16) string {
@@ -489,6 +493,9 @@ func VersionName(v uint16) string {
 		return "DTLSv12"
 	case 0xfefc:
 		return "DTLSv13"
+	}
+	if v == versionPreDraft16 {
+		return "TLSv13-draft<16"
 	}
 	if v>>8 == 0x7f { // TLS 1.3 drafts
 		return "TLSv13-draft" + strconv.Itoa(int(v&0xff))

@@ -52,7 +52,7 @@ var Schema = &table.Schema{
 		"`ja4` as FoxIO's JA4 (`t` over TCP, `q` over QUIC).",
 	Columns: append(flows.ConnColumns("Timestamp of the ClientHello (of the ServerHello without one).", "The client: sender of the ClientHello."), []table.Column{
 		{Name: "transport", Type: table.String, Hint: table.Dict, Doc: "`tcp` (TLS records), or `quic`: the hellos came in the CRYPTO frames of QUIC Initial packets (versions 1 and 2, and drafts 23 to 34), decrypted with the keys every observer can derive from the client's connection id."},
-		{Name: "version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Negotiated version (`TLSv12`, `TLSv13`, `SSLv3`, ...): the ServerHello's supported_versions if present, else its version; null without a ServerHello."},
+		{Name: "version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Negotiated version (`TLSv12`, `TLSv13`, `SSLv3`, ...): the ServerHello's supported_versions if present, else its version; TLS 1.3 drafts are `TLSv13-draftNN`, and `TLSv13-draft<16` when the ServerHello says 0x0304 in its own version field (only drafts before 16 did); null without a ServerHello."},
 		{Name: "client_version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Highest version the client offered: the top of its supported_versions (GREASE ignored) if present, else the ClientHello's version; null without a ClientHello."},
 		{Name: "cipher", Type: table.Uint16, Nullable: true, Doc: "The cipher suite the server chose."},
 		{Name: "cipher_name", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Its IANA name (`TLS_AES_128_GCM_SHA256`, ...; unknown suites as `0xXXXX`)."},
@@ -471,6 +471,11 @@ func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ b
 		st.version = h.Version
 		if len(h.Versions) > 0 {
 			st.version = h.Versions[0]
+		} else if h.Version == 0x0304 {
+			// Only drafts before 16 put 0x0304 in the ServerHello's own
+			// version field (later ones say 0x7fNN, the final one 0x0303
+			// with supported_versions), as Suricata names it.
+			st.version = versionPreDraft16
 		}
 		st.tls13 = st.version == 0x0304 || st.version>>8 == 0x7f
 		if len(h.Ciphers) > 0 {
