@@ -31,13 +31,13 @@ const suriDir = "../shared/peers/suricata-verify"
 // category.
 var suriFloors = map[string]float64{
 	"dns":     100.0, // 4 checks
-	"events":  95.8,  // 24
+	"events":  100.0, // 24
 	"http":    100.0, // 26
-	"ja3":     88.8,  // 9
+	"ja3":     100.0, // 9
 	"ja3s":    100.0, // 1
 	"ja4":     100.0, // 6
 	"sni":     100.0, // 14
-	"version": 86.6,  // 15
+	"version": 100.0, // 15
 }
 
 // suriVersion is the Suricata version the suite's checks are read for:
@@ -1057,8 +1057,11 @@ func suriUnquote(s string) string {
 }
 
 // suriSame compares our value with the check's; a version "draft<N"
-// is any earlier draft.
+// is itself or any earlier draft.
 func suriSame(ours, theirs string) bool {
+	if ours == theirs {
+		return true
+	}
 	if n, ok := strings.CutPrefix(theirs, "TLSv13-draft<"); ok {
 		d, err := strconv.Atoi(strings.TrimPrefix(ours, "TLSv13-draft"))
 		lim, _ := strconv.Atoi(n)

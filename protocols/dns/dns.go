@@ -107,8 +107,11 @@ type flowState struct {
 // message (at most 2+65535: the length prefix bounds it).
 type tcpDir struct {
 	buf  []byte
-	dead bool // not DNS, or a gap lost the message framing
+	dead bool // not DNS
 	seen bool // a message decoded: this is DNS
+	// lost: a gap (or joining mid-stream) lost the framing; the
+	// direction waits for a segment that starts with a message.
+	lost bool
 }
 
 // query is a query waiting for its response.
@@ -356,11 +359,14 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 	st := p.flows[c.ID]
 	known := c.HasPorts && (wellKnown(c.OrigPort) || wellKnown(c.RespPort))
 	if st == nil {
-		// a stream is DNS from its first byte or not at all
-		if ev.Offset != 0 || len(ev.Data) == 0 || (!known && !(len(ev.Data) >= 14 && plausible(ev.Data[2:]))) {
-			if len(ev.Data) > 0 {
-				c.Ignore()
-			}
+		// off the DNS ports, a stream is DNS from its first byte or not
+		// at all; on them, a stream that lost its start waits for a
+		// segment that starts a message
+		if len(ev.Data) == 0 && (ev.Gap == 0 || !known) {
+			return
+		}
+		if len(ev.Data) > 0 && !known && (ev.Offset != 0 || !startsMessage(ev.Data)) {
+			c.Ignore()
 			return
 		}
 		st = p.state(c, "tcp")
@@ -371,12 +377,17 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 	}
 	if ev.Gap > 0 || (d.buf == nil && !d.seen && ev.Offset != 0) {
 		// the framing is lost: nothing marks where the next message
-		// starts (the stream's other direction goes on)
-		d.dead, d.buf = true, nil
-		return
+		// starts, but senders write one message per segment as a rule
+		d.lost, d.buf = true, nil
 	}
 	if len(ev.Data) == 0 {
 		return
+	}
+	if d.lost {
+		if !startsMessage(ev.Data) {
+			return
+		}
+		d.lost = false
 	}
 	d.buf = append(d.buf, ev.Data...)
 	for len(d.buf) >= 2 {
@@ -400,6 +411,14 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 		p.message(c, st, ev.TS, src, sport, dst, dport, err)
 		d.buf = append(d.buf[:0], d.buf[2+n:]...)
 	}
+}
+
+// startsMessage says whether a segment after a gap can be taken to
+// start a message, as Suricata resynchronizes: a length prefix of at
+// least a header's 12 bytes, then a plausible standard query or
+// response (the message is decoded as any other once whole).
+func startsMessage(b []byte) bool {
+	return len(b) >= 14 && binary.BigEndian.Uint16(b) >= 12 && plausible(b[2:14])
 }
 
 // FlowEnd implements flows.EndHook: the queries still waiting are

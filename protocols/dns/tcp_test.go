@@ -58,14 +58,44 @@ func TestTCP(t *testing.T) {
 	if len(got) != 1 || got[0].Status != "unanswered" {
 		t.Fatalf("after a gap: %+v", got)
 	}
-	// a stream joined mid-way is not read (no framing to find)
-	got = streamed(t, conn, []flows.StreamEvent{ev(flows.FromOrig, 1, 7, q1)})
-	if len(got) != 0 {
+	// a gap that swallowed a whole query: the next segment starts a
+	// message, so the framing is found again (as Suricata does); the
+	// lost query's response is unsolicited
+	got = streamed(t, conn, []flows.StreamEvent{
+		{Dir: flows.FromOrig, TS: 1e9, Offset: 0, Gap: uint64(len(q1))},
+		ev(flows.FromOrig, 1, len(q1), q2),
+		ev(flows.FromResp, 2, 0, r1),
+		ev(flows.FromResp, 2, len(r1), r2),
+	})
+	if len(got) != 2 || got[0].Status != "unsolicited" || got[1].Status != "answered" || *got[1].Query != "b.example" {
+		t.Fatalf("resynchronized after a gap: %+v", got)
+	}
+	// after a gap, segments that do not start a message are skipped
+	// until one does
+	got = streamed(t, conn, []flows.StreamEvent{
+		ev(flows.FromOrig, 1, 0, q1[:5]),
+		{Dir: flows.FromOrig, TS: 1e9, Offset: 5, Gap: 5},
+		ev(flows.FromOrig, 1, 10, q1[10:]),
+		ev(flows.FromOrig, 1, len(q1), q2),
+		ev(flows.FromResp, 2, 0, r1),
+		ev(flows.FromResp, 2, len(r1), r2),
+	})
+	if len(got) != 2 || got[0].Status != "unsolicited" || got[1].Status != "answered" {
+		t.Fatalf("a segment mid-message after a gap: %+v", got)
+	}
+	// a stream joined mid-way is read from the first segment that
+	// starts a message
+	got = streamed(t, conn, []flows.StreamEvent{ev(flows.FromOrig, 1, 7, q1[3:]), ev(flows.FromOrig, 1, 7+len(q1)-3, q2)})
+	if len(got) != 1 || *got[0].Query != "b.example" {
 		t.Fatalf("a stream joined mid-way: %+v", got)
 	}
-	// off port 53: HTTP is left alone, DNS is found
+	// off the DNS ports it is not read at all
 	other := *conn
 	other.RespPort = 8053
+	if got = streamed(t, &other, []flows.StreamEvent{ev(flows.FromOrig, 1, 7, q1)}); len(got) != 0 {
+		t.Fatalf("a stream joined mid-way on port 8053: %+v", got)
+	}
+	// off port 53: HTTP is left alone, DNS is found
 	if got = streamed(t, &other, []flows.StreamEvent{ev(flows.FromOrig, 1, 0, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))}); len(got) != 0 {
 		t.Fatalf("HTTP read as DNS: %+v", got)
 	}
