@@ -72,11 +72,11 @@ func fold(h uint64) uint64 { return (h ^ h>>IDBits) & (1<<IDBits - 1) }
 func addr16(a netip.Addr) [16]byte { return a.As16() }
 
 // keyTunnelID is the tunnel id a packet's flow is keyed by: its tunnel's
-// (VNI, GRE key), but none for GTP-U, whose TEIDs differ by direction
-// (each side picks the one it receives on): keyed by its TEID, one
-// connection was two flows, as Zeek never splits it.
+// (VNI, GRE key), but none for GTP-U and PPTP, whose TEIDs and call ids
+// differ by direction (each side picks the one it receives on): keyed by
+// them, one connection was two flows, as Zeek never splits it.
 func keyTunnelID(r *parsers.PacketRow) uint32 {
-	if !r.Has(parsers.ColTunnelID) || r.Tunnel == "gtpu" {
+	if !r.Has(parsers.ColTunnelID) || r.Tunnel == "gtpu" || r.Tunnel == "pptp" {
 		return 0
 	}
 	return r.TunnelID

@@ -100,7 +100,7 @@ var Schema = &table.Schema{
 		{Name: "dst_port", Type: table.Uint16, Nullable: true, Doc: "Responder port; for ICMP the counterpart type (echo request 8 → 0) or the code."},
 		{Name: "vlan", Type: table.Uint16, Nullable: true, Doc: "Outer 802.1Q VLAN id, part of the flow key; null without a VLAN tag."},
 		{Name: "tunnel", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "How the flow's packets were carried (as the packets table's `tunnel`); null when not tunneled."},
-		{Name: "tunnel_id", Type: table.Uint32, Nullable: true, Doc: "Tunnel id (VNI, GRE key, TEID), part of the flow key (but a GTP-U TEID: each direction has its own, so the first packet's is written); null when the tunnel has none."},
+		{Name: "tunnel_id", Type: table.Uint32, Nullable: true, Doc: "Tunnel id (VNI, GRE key, TEID), part of the flow key (but a GTP-U TEID or a PPTP call id: each direction has its own, so the first packet's is written); null when the tunnel has none."},
 		{Name: "orig_pkts", Type: table.Uint64, Doc: "Packets sent by the originator."},
 		{Name: "resp_pkts", Type: table.Uint64, Doc: "Packets sent by the responder."},
 		{Name: "orig_bytes", Type: table.Uint64, Doc: "Payload bytes sent by the originator. TCP: from sequence numbers, as Zeek (so bytes lost in capture count; see missed_bytes); UDP, ICMP, other: sum of payload lengths."},

@@ -90,6 +90,9 @@ func TestDecodeEncapsulations(t *testing.T) {
 			cat([]byte{0x30, 0xff}, be16(uint16(len(inner))), be32(0xdeadbeef), inner)))), "192.168.1.1", "192.168.1.2", 6, 1234, "gtpu", 0xdeadbeef, -1, ""},
 		{"gre with key", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2,
 			cat([]byte{0x20, 0}, be16(0x0800), be32(77), inner))), "192.168.1.1", "192.168.1.2", 6, 1234, "gre", 77, -1, ""},
+		{"pptp (enhanced gre)", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2,
+			cat([]byte{0x30, 0x81}, be16(0x880b), be16(uint16(4+len(inner))), be16(0x1780), be32(1), be32(2), // key, seq and ack; version 1
+				[]byte{0xff, 0x03}, be16(0x0021), inner))), "192.168.1.1", "192.168.1.2", 6, 1234, "pptp", 0x1780, -1, ""},
 		{"erspan ii", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2,
 			cat([]byte{0x10, 0}, be16(0x88be), be32(1), // GRE with sequence
 				[]byte{0x10, 0x00, 0x00, 0x2a, 0, 0, 0, 0}, // ERSPAN II: version 1, session 42

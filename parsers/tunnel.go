@@ -25,7 +25,13 @@ func (d *Decoder) decodeGRE(row *PacketRow, c *cursor) step {
 		return stDone
 	}
 	g := &d.gre
-	row.setTunnel("gre", g.Key, g.KeyPresent)
+	if g.Version == 1 {
+		// enhanced GRE (PPTP, RFC 2637): the key field is the payload
+		// length, then the call id of the peer the packet goes to
+		row.setTunnel("pptp", g.Key&0xffff, g.KeyPresent)
+	} else {
+		row.setTunnel("gre", g.Key, g.KeyPresent)
+	}
 	c.data = g.Payload
 	switch g.Protocol {
 	case 0x6558: // transparent Ethernet bridging
