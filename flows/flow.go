@@ -164,7 +164,8 @@ func (f *flow) flip() {
 // initRoles picks the originator for a new flow whose first packet came
 // from side: the sender, unless Zeek would flip it (a first TCP packet
 // without SYN or with SYN-ACK, or a UDP packet, from a likely server port
-// to a port that is not). Zeek never flips ICMP: the sender of an echo
+// to a port that is not, unless it goes to 255.255.255.255: a DHCP server's
+// broadcast reply stays its own originator). Zeek never flips ICMP: the sender of an echo
 // reply seen first is its originator.
 func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
 	f.origSide = side
@@ -193,7 +194,7 @@ func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
 			}
 			return
 		}
-		if likelyServerPort(sp) && !likelyServerPort(dp) {
+		if likelyServerPort(sp) && !likelyServerPort(dp) && !limitedBroadcast(r.DstIP) {
 			f.flip()
 		}
 	}

@@ -1,11 +1,13 @@
 package flows
 
+import "net/netip"
+
 // likelyServerPorts approximates Zeek's likely_server_ports (the ports
-// its analyzers register), used to pick the originator of a flow whose
+// its analyzers register; for DHCP only the server's, 67), used to pick the originator of a flow whose
 // handshake was not seen.
 var likelyServerPorts = func() (m [65536 / 64]uint64) {
 	for _, p := range []uint16{
-		20, 21, 22, 23, 25, 42, 53, 67, 68, 69, 80, 81, 88, 110, 111, 113, 119, 123, 135,
+		20, 21, 22, 23, 25, 42, 53, 67, 69, 80, 81, 88, 110, 111, 113, 119, 123, 135,
 		137, 138, 139, 143, 161, 162, 179, 389, 443, 445, 464, 465, 502, 513, 514, 515, 520,
 		546, 547, 563, 585, 587, 614, 631, 636, 749, 750, 853, 873, 989, 990, 992, 993, 994, 995,
 		1080, 1194, 1433, 1434, 1521, 1701, 1723, 1812, 1813, 1883, 2049, 2123, 2152, 2181,
@@ -18,5 +20,9 @@ var likelyServerPorts = func() (m [65536 / 64]uint64) {
 	}
 	return m
 }()
+
+// limitedBroadcast says whether a is 255.255.255.255, which Zeek never
+// makes a UDP flow's originator by flipping.
+func limitedBroadcast(a netip.Addr) bool { return a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) }
 
 func likelyServerPort(p uint16) bool { return likelyServerPorts[p/64]&(1<<(p%64)) != 0 }
