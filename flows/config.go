@@ -11,7 +11,11 @@ type Config struct {
 	UDPIdle    time.Duration // the same for UDP, ICMP and other protocols
 	Active     time.Duration // a flow older than this ends (active) and a new one continues it; 0: never
 	CloseDelay time.Duration // a TCP flow closed by FIN or RST is kept this long for late packets
-	Seed       uint16        // Community ID seed
+	// AttemptTimeout ends a TCP flow that began with a SYN and got no
+	// answer this long after it (Zeek's tcp_attempt_delay); a SYN sent
+	// again later starts a new flow. 0: such flows wait for TCPIdle.
+	AttemptTimeout time.Duration
+	Seed           uint16 // Community ID seed
 
 	// ReassemblyWait is how long (capture time) an acknowledged hole in a
 	// TCP stream waits for its bytes before they are declared missing.
@@ -37,12 +41,13 @@ type Config struct {
 }
 
 // DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,
-// close delay 5 s, and an active timeout of 30 min; holes wait 100 ms,
+// close delay 5 s, an unanswered SYN's attempt 5 s, and an active timeout
+// of 30 min; holes wait 100 ms,
 // and 1 MiB per flow and 64 MiB in all may wait behind them; fragments
 // wait 30 s (Linux's ipfrag_time), 16 MiB in all; at most DefaultMaxFlows
 // flows live at once.
 func DefaultConfig() Config {
-	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second,
+	return Config{TCPIdle: 5 * time.Minute, UDPIdle: time.Minute, Active: 30 * time.Minute, CloseDelay: 5 * time.Second, AttemptTimeout: 5 * time.Second,
 		ReassemblyWait: 100 * time.Millisecond, ReassemblyFlowCap: 1 << 20, ReassemblyCap: 64 << 20,
 		FragTimeout: 30 * time.Second, FragCap: 16 << 20, MaxFlows: DefaultMaxFlows}
 }

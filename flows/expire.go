@@ -9,6 +9,11 @@ import (
 // capture time now, and why it ends then.
 func (t *shard) expired(f *flow, now int64) (bool, string) {
 	idleAt := f.lastClock + t.timeout[f.class]
+	if f.class == classAttempt {
+		// Zeek's attempt timer runs from the first SYN, retransmissions
+		// or not (its queue key, so the queue's order stays exact)
+		idleAt = f.firstClock + t.timeout[classAttempt]
+	}
 	if t.active > 0 {
 		// the deadline that passed first names the end, whenever the
 		// end is found (a batch boundary, a later packet)
@@ -21,6 +26,8 @@ func (t *shard) expired(f *flow, now int64) (bool, string) {
 		return false, ""
 	case f.class == classClosing:
 		return true, f.closeReason()
+	case f.class == classAttempt:
+		return true, "attempt"
 	}
 	return true, "idle"
 }

@@ -101,6 +101,7 @@ type flow struct {
 	queued                int64 // its time in its idle queue (queue.go)
 	qstate                uint8 // where it is queued: qNone, qList, qHeap
 	closeAt               bool  // a TCP close completed: kept for the close delay
+	attempt               bool  // began with a SYN, and only the originator's SYNs since
 	ep                    [2]endpoint
 	histSeen              uint32
 	hist                  [MaxHistory]byte
@@ -241,6 +242,8 @@ func (f *flow) wantClass() uint8 {
 	switch {
 	case f.closeAt:
 		return classClosing
+	case f.attempt:
+		return classAttempt
 	case f.key.Proto == 6:
 		return classTCP
 	}

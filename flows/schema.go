@@ -118,7 +118,7 @@ var Schema = &table.Schema{
 			"(`dns.query` of an answered A/AAAA lookup seen in the capture). Null when none did. Looked for as `service` is: TLS, HTTP and DNS names " +
 			"when their tables or the beacons table are written (the beacons table keys services by it)."},
 		{Name: "dst_name_source", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Where dst_name comes from: `tls`, `http` or `dns`; null with dst_name."},
-		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input), `evicted` (ended early to make room at the `--max-flows` bound of live flows: the least recently active flow; a later packet starts a new flow)."},
+		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `attempt` (a TCP flow that began with a SYN got no answer within the attempt timeout, 5 s: Zeek's tcp_attempt_delay; a SYN sent again later is a new flow), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input), `evicted` (ended early to make room at the `--max-flows` bound of live flows: the least recently active flow; a later packet starts a new flow)."},
 	}),
 }
 

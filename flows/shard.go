@@ -12,6 +12,7 @@ const (
 	classTCP = iota
 	classOther
 	classClosing
+	classAttempt // a SYN unanswered: ends at the attempt timeout after it
 	numClasses
 )
 
@@ -71,7 +72,7 @@ type shard struct {
 // newShard returns a shard with the given configuration.
 func newShard(c Config) *shard {
 	t := &shard{cfg: c, ix: newIndex(), tunnels: []string{""}}
-	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay)}
+	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay), int64(c.AttemptTimeout)}
 	t.active = int64(c.Active)
 	for i := range t.idle {
 		t.idle[i].list = list{none, none}
@@ -387,6 +388,9 @@ func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side u
 		f.class = classTCP
 	}
 	f.initRoles(r, side)
+	if k.Proto == 6 && t.cfg.AttemptTimeout > 0 && r.Has(parsers.ColTCPFlags) && r.TCPFlags&(flagSYN|flagACK) == flagSYN {
+		f.attempt, f.class = true, classAttempt
+	}
 	t.ix.insert(pos, h, i)
 	t.peakLive = max(t.peakLive, uint64(t.ix.n))
 	t.enqueue(i)

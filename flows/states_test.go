@@ -143,6 +143,10 @@ func TestConnStates(t *testing.T) {
 			}
 			cfg := flows.DefaultConfig()
 			cfg.VerifyChecksums = c.corrupt != nil
+			// the frames keep their capture times: SH's FIN comes 30 s
+			// after its SYN, which the attempt timer (TestAttempt) would
+			// have ended first
+			cfg.AttemptTimeout = 0
 			fl := feed(cfg, nil, seq)
 			if len(fl) != 1 {
 				t.Fatalf("%d flows, want 1", len(fl))

@@ -65,6 +65,9 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 	e, p := &f.ep[s], &f.ep[s^1]
 	fl := r.TCPFlags
 	syn, fin, rst, ack := fl&flagSYN != 0, fl&flagFIN != 0, fl&flagRST != 0, fl&flagACK != 0
+	if f.attempt && (s != f.origSide || !syn || ack) {
+		f.attempt = false // answered, or more than a SYN: no longer an attempt
+	}
 	plen := uint64(r.PayloadLen)
 	segLen := plen
 	if syn {

@@ -29,6 +29,7 @@ type convertFlags struct {
 	cpuprofile  string
 	fsync       bool
 	tcpIdle     time.Duration
+	attempt     time.Duration
 	udpIdle     time.Duration
 	active      time.Duration
 	seed        uint16
@@ -95,6 +96,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.StringVar(&f.tables, "tables", "packets", "comma-separated tables to write in one pass: "+strings.Join(pcap2table.TableNames(), ", ")+"; with several, -o is a folder receiving <table>.<ext> (Parquet unless --format)")
 	dc := flows.DefaultConfig()
 	fl.DurationVar(&f.tcpIdle, "tcp-idle", dc.TCPIdle, "flows: a TCP flow idle this long (capture time) ends")
+	fl.DurationVar(&f.attempt, "tcp-attempt", dc.AttemptTimeout, "flows: a TCP flow whose SYN has no answer this long after it ends (0: it waits for --tcp-idle)")
 	fl.DurationVar(&f.udpIdle, "udp-idle", dc.UDPIdle, "flows: a UDP, ICMP or other flow idle this long ends")
 	fl.DurationVar(&f.active, "active-timeout", dc.Active, "flows: a flow lasting this long ends and a new one continues it (0: never)")
 	fl.Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID hash")
@@ -216,6 +218,7 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 	}
 	fc := flows.DefaultConfig()
 	fc.TCPIdle, fc.UDPIdle, fc.Active, fc.Seed = f.tcpIdle, f.udpIdle, f.active, f.seed
+	fc.AttemptTimeout = f.attempt
 	fc.ReassemblyWait, fc.ReassemblyFlowCap, fc.ReassemblyCap = f.rWait, int64(f.rFlowCap), int64(f.rCap)
 	fc.FragTimeout, fc.FragCap = f.fragTimeout, int64(f.fragCap)
 	fc.VerifyChecksums = f.checksums
@@ -259,8 +262,8 @@ func (f *convertFlags) check() error {
 		return errors.New("--max-file-rows must be at least 1")
 	case f.beaconMin < 2:
 		return errors.New("--beacon-min-conns must be at least 2 (an interval needs two connections)")
-	case f.tcpIdle <= 0 || f.udpIdle <= 0 || f.active < 0:
-		return errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout not negative")
+	case f.tcpIdle <= 0 || f.udpIdle <= 0 || f.active < 0 || f.attempt < 0:
+		return errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout and --tcp-attempt not negative")
 	case f.rWait < 0 || f.fragTimeout <= 0:
 		return errors.New("--reassembly-wait must not be negative, --frag-timeout must be positive")
 	}
