@@ -102,6 +102,7 @@ type flow struct {
 	qstate                uint8 // where it is queued: qNone, qList, qHeap
 	closeAt               bool  // a TCP close completed: kept for the close delay
 	attempt               bool  // began with a SYN, and only the originator's SYNs since
+	synAckFirst           uint8 // began with a SYN-ACK not flipped: 2, then 1 until the next packet
 	ep                    [2]endpoint
 	histSeen              uint32
 	hist                  [MaxHistory]byte
@@ -162,6 +163,27 @@ func (f *flow) flip() {
 	f.addHistory('^')
 }
 
+// flipLate makes the responder the originator after packets were
+// counted: the history reads as if the roles had been so from the start
+// ('^' first, each side's letters in the other's case), as Zeek writes a
+// connection it flips when an ACK or data follows its first SYN-ACK.
+func (f *flow) flipLate() {
+	f.origSide ^= 1
+	f.histSeen = f.histSeen>>16 | f.histSeen<<16
+	h := f.hist[:f.histLen]
+	for i, c := range h {
+		if c|0x20 >= 'a' && c|0x20 <= 'z' {
+			h[i] = c ^ 0x20
+		}
+	}
+	if int(f.histLen) == MaxHistory {
+		f.histLen-- // the last letter gives way
+	}
+	copy(f.hist[1:f.histLen+1], f.hist[:f.histLen])
+	f.hist[0] = '^'
+	f.histLen++
+}
+
 // initRoles picks the originator for a new flow whose first packet came
 // from side: the sender, unless Zeek would flip it (a first TCP packet
 // without SYN or with SYN-ACK, or a UDP packet, from a likely server port
@@ -192,6 +214,9 @@ func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
 				} else {
 					f.flip()
 				}
+			}
+			if fl&(flagSYN|flagACK) == flagSYN|flagACK && f.origSide == side {
+				f.synAckFirst = 2 // flipped if an ACK or data follows
 			}
 			return
 		}

@@ -75,7 +75,10 @@ var connCases = []connCase{
 	{name: "Q client SYN+FIN", edits: []frameEdit{{42, syn | fin | ack, -1}}, state: "SF", history: "ShADadfQ"},
 	{name: "q server SYN+FIN", edits: []frameEdit{{43, syn | fin | ack, -1}}, state: "SF", history: "ShADadfFq"},
 	{name: "s responder SYN", frames: []uint64{1, 2}, edits: []frameEdit{{2, syn, -1}}, state: "S1", history: "Ss"},
-	{name: "H originator SYN-ACK", frames: []uint64{2, 3}, server: 50000, state: "OTH", history: "Ha"},
+	{name: "H originator SYN-ACK", frames: []uint64{2}, server: 50000, state: "OTH", history: "H"},
+	// a SYN-ACK answered by an ACK is no scan's probe: the roles flip
+	// (Zeek 5.1 on: its baseline core.conn-size-flip)
+	{name: "SYN-ACK then ACK flips", frames: []uint64{2, 3}, server: 50000, state: "OTH", history: "^hA"},
 	{name: "C client bad checksum", corrupt: []uint64{4}, state: "SF", history: "ShACDadfF"},
 	{name: "c server bad checksum", corrupt: []uint64{6}, state: "SF", history: "ShADacdfF"},
 	{name: "F repeated for a new sequence number", frames: r(1, 5), edits: []frameEdit{{3, fin | ack, -1}, {4, fin | psh | ack, -1}}, state: "S2", history: "ShFFa"},

@@ -68,6 +68,11 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 	if f.attempt && (s != f.origSide || !syn || ack) {
 		f.attempt = false // answered, or more than a SYN: no longer an attempt
 	}
+	if f.synAckFirst > 0 {
+		if f.synAckFirst--; f.synAckFirst == 0 && !syn && !rst {
+			f.flipLate() // a SYN-ACK then an ACK or data: not a scan's probe
+		}
+	}
 	plen := uint64(r.PayloadLen)
 	segLen := plen
 	if syn {
