@@ -71,6 +71,11 @@ type endpoint struct {
 	ackSince  int64
 	holes     int32
 	waiting   bool
+	// cut bytes of segments the snap length cut short, below cutEnd: they
+	// are missed_bytes once the peer acknowledges cutEnd, as Zeek's
+	// reassembler gets none of a cut segment's bytes
+	cut    uint32
+	cutEnd uint64
 
 	missed, rxmt, outOfOrder uint64
 }

@@ -275,6 +275,10 @@ func (f *flow) ackReceived(rs *reasm, s uint8, relAck uint64, ts int64) {
 	}
 	if relAck > e.acked {
 		e.acked = relAck
+		if e.cut > 0 && relAck >= e.cutEnd {
+			f.missed(s, uint64(e.cut))
+			e.cut = 0
+		}
 		if e.holes != 0 {
 			h := &rs.holes[e.holes]
 			for h.nUnacked > 0 && h.unacked[0].hi <= relAck {

@@ -109,7 +109,7 @@ var Schema = &table.Schema{
 		{Name: "resp_ip_bytes", Type: table.Uint64, Doc: "Sum of the IP total lengths of the responder's packets."},
 		{Name: "conn_state", Type: table.String, Hint: table.Dict, Doc: "Zeek's conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH (see docs/flows.md)."},
 		{Name: "history", Type: table.String, Hint: table.Dict, Doc: "Zeek's history letters (s h a d f r c g t w i q ^; upper case = originator), repeated as Zeek repeats them; at most 64 letters."},
-		{Name: "missed_bytes", Type: table.Uint64, Doc: "TCP bytes acknowledged by the peer but never seen in the capture (content gaps, Zeek's missed_bytes)."},
+		{Name: "missed_bytes", Type: table.Uint64, Doc: "TCP bytes acknowledged by the peer but never seen in the capture (content gaps, and payload the snap length cut off: Zeek's missed_bytes)."},
 		{Name: "retransmits", Type: table.Uint64, Doc: "TCP segments with payload that carried no new sequence space (retransmissions), both directions."},
 		{Name: "out_of_order", Type: table.Uint64, Doc: "TCP segments that arrived after a later segment of the same direction (they filled a hole), both directions."},
 		{Name: "service", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Application protocols recognized in the flow by their content, comma-separated in alphabetical order (`dns`, `http`, `quic`, `tls`; a QUIC connection is `quic,tls`); null when none was. A protocol is looked for only when its table is written (`--tables flows,dns` fills `dns`), and every one when the beacons table is."},

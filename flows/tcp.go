@@ -165,11 +165,18 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 		if syn {
 			dataSeq++
 		}
+		fresh := f.dataSent(rs, s, dataSeq, plen, r.Payload, r.TS)
 		switch {
-		case !f.dataSent(rs, s, dataSeq, plen, r.Payload, r.TS):
+		case !fresh:
 			e.rxmt++ // nothing new: a retransmission
 		case base+segLen <= highest && !syn:
 			e.outOfOrder++ // new bytes below the highest sent: it filled a hole
+		}
+		// the snap length cut the frame's end: the payload's last bytes
+		// (r.Payload is not kept when no stream handler reads it)
+		if cut := min(plen, uint64(r.Length-min(r.Length, r.CapLen))); fresh && cut > 0 {
+			e.cut += uint32(cut) // counted when acknowledged: ackReceived
+			e.cutEnd = max(e.cutEnd, dataSeq+plen)
 		}
 	}
 	f.checkAcked(rs, s, r.TS)
