@@ -69,6 +69,7 @@ type quicKeys struct {
 	aead cipher.AEAD
 	hp   cipher.Block
 	iv   [12]byte
+	hdr  []byte // the unprotected header of the last packet opened (reused)
 }
 
 // QUICInitialKeys derives the Initial packet protection keys of a QUIC
@@ -224,7 +225,7 @@ func parseLong(b []byte) (h longHeader, ok bool) {
 }
 
 // open removes the header protection and decrypts the Initial packet
-// pkt (pkt[:h.end], changed in place) into dst, returning the frames.
+// pkt[:h.end] (left as it is) into dst, returning the frames.
 func (k *quicKeys) open(dst, pkt []byte, h *longHeader) ([]byte, error) {
 	pkt = pkt[:h.end]
 	if h.end < h.pnOff+4+16 {
@@ -234,11 +235,13 @@ func (k *quicKeys) open(dst, pkt []byte, h *longHeader) ([]byte, error) {
 	k.hp.Encrypt(mask[:], pkt[h.pnOff+4:h.pnOff+20])
 	first := pkt[0] ^ mask[0]&0x0f
 	pnLen := int(first&3) + 1
-	var hdr [64 + 4]byte // the unprotected header: at most 1+4+1+20+1+20+8+8 bytes before the packet number
-	if h.pnOff+pnLen > len(hdr) || h.end-h.pnOff-pnLen < 16 {
+	if h.end-h.pnOff-pnLen < 16 {
 		return nil, errNotInitial
 	}
-	copy(hdr[:], pkt[:h.pnOff+pnLen])
+	// the header is as long as the token makes it (a server's address
+	// validation token can be hundreds of bytes)
+	k.hdr = append(k.hdr[:0], pkt[:h.pnOff+pnLen]...)
+	hdr := k.hdr
 	hdr[0] = first
 	nonce := k.iv
 	for i := range pnLen {

@@ -48,6 +48,11 @@ func TestQUICInitialKeys(t *testing.T) {
 // carrying frames, protected with the keys of dcid as RFC 9001 section 5
 // says: an independent implementation of what the plugin undoes.
 func initial(t testing.TB, keyDCID []byte, server bool, typ byte, dcid, scid []byte, pn uint16, frames []byte) []byte {
+	return initialToken(t, keyDCID, server, typ, dcid, scid, pn, nil, frames)
+}
+
+// initialToken is initial with a token (an Initial packet's, typ 0).
+func initialToken(t testing.TB, keyDCID []byte, server bool, typ byte, dcid, scid []byte, pn uint16, token, frames []byte) []byte {
 	key, iv, hp, err := tls.QUICInitialKeys(1, keyDCID, server)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +65,8 @@ func initial(t testing.TB, keyDCID []byte, server bool, typ byte, dcid, scid []b
 	h = append(h, byte(len(scid)))
 	h = append(h, scid...)
 	if typ == 0 {
-		h = append(h, 0) // no token
+		h = append(h, 0x40|byte(len(token)>>8), byte(len(token))) // a 2-byte varint
+		h = append(h, token...)
 	}
 	n := 2 + len(frames) + 16
 	h = append(h, 0x40|byte(n>>8), byte(n))
@@ -108,6 +114,22 @@ func quic(t *testing.T, dgs ...datagram) []plugintest.Row {
 	}
 	p.FlowEnd(conn, nil)
 	return plugintest.Read(t, b)
+}
+
+// TestQUICToken: an Initial packet whose token makes its header longer
+// than any fixed buffer (a server's address validation token is often
+// 50-200 bytes; here 300) is read like any other.
+func TestQUICToken(t *testing.T) {
+	dcid, _ := hex.DecodeString("8394c8f03e515708")
+	ch := clientHello(chrome)
+	token := make([]byte, 300)
+	for i := range token {
+		token[i] = byte(i)
+	}
+	rows := quic(t, datagram{true, initialToken(t, dcid, false, 0, dcid, []byte{1, 2, 3, 4}, 0, token, crypto(0, ch))})
+	if len(rows) != 1 || rows[0]["server_name"] != "www.example.com" || rows[0]["transport"] != "quic" {
+		t.Fatalf("rows: %v", rows)
+	}
 }
 
 func TestQUIC(t *testing.T) {
