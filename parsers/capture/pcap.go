@@ -10,11 +10,16 @@ import (
 )
 
 // pcapReader reads the classic libpcap format, both byte orders,
-// microsecond and nanosecond magics, and the Kuznetzov variant whose
-// record headers are 8 bytes longer.
+// microsecond and nanosecond magics, the Kuznetzov variant whose record
+// headers are 8 bytes longer, and files before version 2.3 (and DG/UX's
+// 543.0), whose records hold the lengths in the other order.
 type pcapReader struct {
-	br       byteReader
-	swap     bool  // a big-endian file: words are byte-swapped (u16, u32)
+	br   byteReader
+	swap bool // a big-endian file: words are byte-swapped (u16, u32)
+	// oldLens: the file predates 2.3, when libpcap swapped caplen and
+	// len; as libpcap does, the smaller of the two is the caplen
+	// (files were written both ways under the old version numbers)
+	oldLens  bool
 	fracMul  int64 // 1000 for µs, 1 for ns
 	hdrLen   int   // 16, or 24 for the Kuznetzov variant
 	linkType layers.LinkType
@@ -51,7 +56,10 @@ func newPcapReader(br byteReader, file int, info *Info) (*pcapReader, error) {
 		prec = "µs, Kuznetzov"
 	}
 	major, minor := r.u16(h[4:]), r.u16(h[6:])
-	if major != 2 {
+	switch {
+	case major == 2 && minor < 3, major == 543 && minor == 0:
+		r.oldLens = true
+	case major != 2:
 		return nil, br.errf(4, ErrUnsupported, "pcap version %d.%d", major, minor)
 	}
 	info.SnapLen = r.u32(h[16:])
@@ -101,10 +109,19 @@ func (r *pcapReader) u16(b []byte) uint16 {
 	return v
 }
 
+// lens reads a record header's caplen and len.
+func (r *pcapReader) lens(h []byte) (caplen, length uint32) {
+	caplen, length = r.u32(h[8:]), r.u32(h[12:])
+	if r.oldLens && caplen > length {
+		caplen, length = length, caplen
+	}
+	return caplen, length
+}
+
 func (r *pcapReader) next(p *Packet) error {
 	hl := r.hdrLen
-	if left := len(r.win) - r.used; left < hl || r.u32(r.win[r.used+8:]) > MaxCapLen ||
-		left < hl+int(r.u32(r.win[r.used+8:])) {
+	if left := len(r.win) - r.used; left < hl || r.capLen(r.win[r.used:]) > MaxCapLen ||
+		left < hl+int(r.capLen(r.win[r.used:])) {
 		// Not a whole, plausible record in the window: refill checks it.
 		if err := r.refill(); err != nil {
 			return err
@@ -114,8 +131,7 @@ func (r *pcapReader) next(p *Packet) error {
 	h := r.win[r.used:]
 	sec := int64(r.u32(h[0:]))
 	frac := int64(r.u32(h[4:]))
-	caplen := r.u32(h[8:])
-	length := r.u32(h[12:])
+	caplen, length := r.lens(h)
 	n := hl + int(caplen)
 	r.used += n
 	r.frame++
@@ -130,6 +146,12 @@ func (r *pcapReader) next(p *Packet) error {
 		Offset:    off,
 	}
 	return nil
+}
+
+// capLen reads a record header's caplen.
+func (r *pcapReader) capLen(h []byte) uint32 {
+	c, _ := r.lens(h)
+	return c
 }
 
 // refill makes the next whole record available in win, or reports why it
@@ -148,7 +170,7 @@ func (r *pcapReader) refill() error {
 	if err != nil {
 		return r.br.errf(off, ErrTruncated, "packet record header of frame %d has %d of %d bytes", r.frame+1, len(h), r.hdrLen)
 	}
-	caplen := r.u32(h[8:])
+	caplen := r.capLen(h)
 	if caplen > MaxCapLen {
 		return r.br.errf(off, ErrCorrupt, "frame %d: caplen %d exceeds %d", r.frame+1, caplen, MaxCapLen)
 	}

@@ -133,3 +133,53 @@ func TestPcapTimeEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestPcapOldVersions: files before version 2.3 (and DG/UX's 543.0)
+// wrote a record's len before its caplen; libpcap takes the smaller as
+// the caplen, since files were written both ways under those numbers.
+// Version 2.4 keeps the fields as written; other majors are refused.
+func TestPcapOldVersions(t *testing.T) {
+	file := func(major, minor uint16, first, second uint32) []byte {
+		b := pcapFile(60)
+		binary.LittleEndian.PutUint16(b[4:], major)
+		binary.LittleEndian.PutUint16(b[6:], minor)
+		binary.LittleEndian.PutUint32(b[24+8:], first)
+		binary.LittleEndian.PutUint32(b[24+12:], second)
+		return b
+	}
+	for _, tc := range []struct {
+		name           string
+		data           []byte
+		caplen, length uint32
+		err            string
+	}{
+		{"2.2, len first", file(2, 2, 1514, 60), 60, 1514, ""},
+		{"2.2, caplen first", file(2, 2, 60, 1514), 60, 1514, ""},
+		{"543.0 (DG/UX)", file(543, 0, 1514, 60), 60, 1514, ""},
+		{"2.4", file(2, 4, 60, 1514), 60, 1514, ""},
+		{"3.0", file(3, 0, 60, 60), 0, 0, "pcap version 3.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := reftest.OpenBytes(tc.data)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p capture.Packet
+			if err := r.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+			if p.CapLen != tc.caplen || p.Length != tc.length || len(p.Data) != int(tc.caplen) {
+				t.Fatalf("caplen %d, len %d, %d bytes; want %d, %d", p.CapLen, p.Length, len(p.Data), tc.caplen, tc.length)
+			}
+			if err := r.Next(&p); err != io.EOF {
+				t.Fatalf("after the record: %v", err)
+			}
+		})
+	}
+}
