@@ -65,7 +65,7 @@ func init() {
 		{Name: "Parquet file", Kind: Other, Magic: "PAR1"},
 		{Name: "Arrow IPC file", Kind: Other, Magic: "ARROW1"},
 		{Name: "Arrow IPC stream", Kind: Other, Magic: "\xff\xff\xff\xff????\x10\x00\x00\x00"},
-		{Name: "Solaris snoop", Kind: Unsupported, Magic: "snoop\x00\x00\x00"},
+		{Name: "snoop", Kind: Capture, Magic: "snoop\x00\x00\x00"}, // Solaris, RFC 1761
 		{Name: "ERF", Kind: Unsupported, Magic: "\x00\x00\x00\x00\x00\x00\x00\x00\x01"},
 		{Name: "zip archive", Kind: Other, Magic: "PK\x03\x04"},
 		{Name: "ELF executable", Kind: Other, Magic: "\x7fELF"},

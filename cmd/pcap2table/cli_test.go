@@ -33,8 +33,8 @@ func TestExitCodes(t *testing.T) {
 	os.WriteFile(text, []byte("not a capture\n"), 0o644)
 	allow := filepath.Join(dir, "allow.txt")
 	os.WriteFile(allow, []byte("# ok\n10.0.0.0/8\nupdates.example.com\n\n10.0.0.1/99\n"), 0o644)
-	snoop := filepath.Join(dir, "old.snoop")
-	os.WriteFile(snoop, append([]byte("snoop\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x04"), make([]byte, 64)...), 0o644)
+	erf := filepath.Join(dir, "dag.erf")
+	os.WriteFile(erf, append([]byte("\x00\x00\x00\x00\x00\x00\x00\x00\x01"), make([]byte, 64)...), 0o644)
 	example := captures + "pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap"
 	for _, tc := range []struct {
 		name    string
@@ -58,8 +58,9 @@ func TestExitCodes(t *testing.T) {
 			"x.parquet names a file, but 2 tables (packets, flows) need a folder: give -o FOLDER/", filepath.Join(dir, "x.parquet")},
 		{"a capture and a text", []string{example, text, "--tables", "flows", "-o", filepath.Join(dir, "glob.csv")}, false, exitPartial,
 			"pcap2table: warning: " + text + ": offset 0: not a capture: text (skipped)", ""},
-		{"snoop", []string{snoop, "-o", filepath.Join(dir, "s.csv")}, false, exitError,
-			"pcap2table: " + snoop + ": offset 0: unsupported capture format Solaris snoop: convert it to pcap or pcapng (editcap -F pcapng IN OUT)", filepath.Join(dir, "s.csv")},
+		{"erf", []string{erf, "-o", filepath.Join(dir, "s.csv")}, false, exitError,
+			"pcap2table: " + erf + ": offset 0: unsupported capture format ERF: convert it to pcap or pcapng (editcap -F pcapng IN OUT)", filepath.Join(dir, "s.csv")},
+		{"snoop", []string{"../../testdata/edited/dpkt-http.snoop", "-o", filepath.Join(dir, "snoop.csv")}, false, exitOK, "", ""},
 		{"columns of two tables", []string{example, "--tables", "packets,flows", "--columns", "frame", "-o", filepath.Join(dir, "c")}, false, exitUsage, "--columns selects the columns of a single table", ""},
 		{"bad timeout", []string{example, "--tables", "flows", "--tcp-idle", "0s"}, false, exitUsage, "--tcp-idle and --udp-idle must be positive", ""},
 		{"flows only", []string{example, "--tables", "flows", "-o", filepath.Join(dir, "f.csv")}, false, exitOK, "", ""},

@@ -3,6 +3,7 @@ package capture_test
 import (
 	"bytes"
 	"io"
+	"os"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/internal/reftest"
@@ -60,5 +61,15 @@ func FuzzPcapng(f *testing.F) {
 	for _, s := range reftest.CaptureSeeds(f, capturesDir, reftest.PcapngMagics...) {
 		f.Add(s)
 	}
+	f.Fuzz(drain)
+}
+
+func FuzzSnoop(f *testing.F) {
+	b, err := os.ReadFile("../../testdata/edited/dpkt-http.snoop")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b[:2048])
+	f.Add(b[:16+24+62])
 	f.Fuzz(drain)
 }

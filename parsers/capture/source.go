@@ -73,7 +73,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // Info describes an opened source.
 type Info struct {
 	Name      string // file name as given ("-" for stdin)
-	Format    string // "pcap", "pcapng"
+	Format    string // "pcap", "pcapng", "snoop"
 	Detail    string // byte order, timestamp precision, version
 	Wrappers  []string
 	SnapLen   uint32
@@ -97,6 +97,8 @@ func Open(stream *sniff.Stream, file int, name string) (Reader, error) {
 		return newPcapReader(br, file, info)
 	case "pcapng":
 		return newNgReader(br, file, info)
+	case "snoop":
+		return newSnoopReader(br, file, info)
 	}
 	return nil, fmt.Errorf("%s: %w", name, &sniff.NotCaptureError{Looks: stream.Format.Name})
 }
