@@ -12,8 +12,9 @@ import (
 // Decoder decodes the link, network and transport headers of packets into
 // a PacketRow. It keeps one instance of each gopacket DecodingLayer and
 // reuses them: a Decoder is not safe for concurrent use, and decoding does
-// not allocate for the common stacks (Ethernet/SLL/raw/loopback, VLAN,
-// MPLS, PPPoE, IPv4/IPv6, TCP/UDP/SCTP/ICMP, and the tunnels).
+// not allocate for the common stacks (Ethernet/SLL/raw/loopback/Cisco
+// HDLC/NFLOG, VLAN, VN-Tag, PBB, MPLS, PPPoE, IPv4/IPv6, TCP/UDP/SCTP/ICMP,
+// and the tunnels).
 type Decoder struct {
 	sll    layers.LinuxSLL
 	sll2   layers.LinuxSLL2
@@ -69,6 +70,10 @@ const (
 	stDot11
 	stGRE
 	stTransport // dispatch on row.IPProto
+	stVNTag
+	stPBB
+	stCHDLC
+	stNFLOG
 )
 
 // Reasons for decode_error. Constants, so that a bad packet costs no
@@ -79,6 +84,11 @@ const (
 	errFDDITrunc       = "fddi: truncated"
 	errFabricPathTrunc = "fabricpath: truncated"
 	errVLANTrunc       = "vlan: truncated"
+	errVNTagTrunc      = "vntag: truncated"
+	errPBBTrunc        = "pbb: truncated"
+	errCHDLCTrunc      = "chdlc: truncated"
+	errNFLOGTrunc      = "nflog: truncated"
+	errNFLOGBad        = "nflog: malformed tlv"
 	errMPLSTrunc       = "mpls: truncated"
 	errPPPTrunc        = "ppp: truncated"
 	errPPPoETrunc      = "pppoe: truncated"
@@ -100,6 +110,9 @@ const (
 	errICMPTrunc       = "icmp: truncated"
 	errICMPv6Trunc     = "icmpv6: truncated"
 	errGREBad          = "gre: malformed"
+	errERSPANTrunc     = "erspan: truncated"
+	errAYIYATrunc      = "ayiya: truncated"
+	errAMSDUBad        = "802.11: malformed a-msdu subframe"
 	errTunnelBad       = "tunnel: malformed"
 	errTooDeep         = "decode: too many nested headers"
 )
@@ -203,6 +216,14 @@ func (d *Decoder) run(st step, data []byte, row *PacketRow, ipPayload int) {
 			st = d.decodeRadiotap(row, &c)
 		case stDot11:
 			st = d.decodeDot11(row, &c)
+		case stVNTag:
+			st = d.decodeVNTag(row, &c)
+		case stPBB:
+			st = d.decodePBB(row, &c)
+		case stCHDLC:
+			st = d.decodeCHDLC(row, &c)
+		case stNFLOG:
+			st = d.decodeNFLOG(row, &c)
 		case stIPv4:
 			st = d.decodeIPv4(row, &c)
 		case stIPv6:

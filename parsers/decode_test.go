@@ -55,6 +55,87 @@ func tcp(sp, dp uint16, flags byte, payload []byte) []byte {
 	return cat(be16(sp), be16(dp), be32(1000), be32(2000), []byte{5 << 4, flags}, be16(512), be16(0), be16(0), payload)
 }
 
+// ipv6From is ipv6 with the given addresses.
+func ipv6From(next uint8, src, dst [16]byte, payload []byte) []byte {
+	h := ipv6(next, payload)
+	copy(h[8:24], src[:])
+	copy(h[24:40], dst[:])
+	return h
+}
+
+// gre0 is a GRE header (version 0) of protocol proto, with a sequence
+// number when seq.
+func gre0(proto uint16, seq bool, payload []byte) []byte {
+	if seq {
+		return cat([]byte{0x10, 0}, be16(proto), be32(1), payload)
+	}
+	return cat([]byte{0, 0}, be16(proto), payload)
+}
+
+// erspan3 is an ERSPAN type III header of session id session, with the
+// optional 8-byte subheader when sub (its O flag set).
+func erspan3(session uint16, sub bool) []byte {
+	h := cat([]byte{0x20, 0x14}, be16(session&0x3ff), be32(5208), be16(0), []byte{0x80, 0x30})
+	if sub {
+		h[11] |= 1
+		h = append(h, 1, 2, 3, 4, 5, 6, 7, 8)
+	}
+	return h
+}
+
+// dot11QoS is an 802.11 QoS data frame, to the DS, whose QoS control
+// says A-MSDU when amsdu; body follows the header.
+func dot11QoS(amsdu bool, body []byte) []byte {
+	qos := byte(0)
+	if amsdu {
+		qos = 0x80
+	}
+	return cat([]byte{0x88, 0x01, 0, 0}, // QoS data, to DS; duration
+		[]byte{0x40, 0xe3, 0xd6, 0x64, 0xf4, 0x94}, // BSSID
+		[]byte{0x66, 0x15, 0x48, 0x3c, 0x47, 0xe7}, // SA
+		[]byte{0x00, 0x00, 0x5e, 0x00, 0x01, 0x01}, // DA
+		[]byte{0x10, 0}, []byte{qos, 0}, body)
+}
+
+// llcSNAP is an LLC/SNAP header for EtherType etype, then payload.
+func llcSNAP(etype uint16, payload []byte) []byte {
+	return cat([]byte{0xaa, 0xaa, 3, 0, 0, 0}, be16(etype), payload)
+}
+
+// amsduSub is an A-MSDU subframe carrying msdu (padded to 4 bytes when pad).
+func amsduSub(msdu []byte, pad bool) []byte {
+	b := cat([]byte{2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4, 4}, be16(uint16(len(msdu))), msdu)
+	for pad && len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// ayiya is an AYIYA header with a 16-byte identity and a 20-byte
+// (SHA-1) signature, op code op and next header next, then payload.
+func ayiya(op, next byte, payload []byte) []byte {
+	return cat([]byte{0x41, 0x52, 0x10 | op, next}, be32(1257655293), make([]byte, 16), make([]byte, 20), payload)
+}
+
+// nflogTLV is an NFLOG attribute (little-endian length and type), padded
+// to 4 bytes.
+func nflogTLV(typ uint16, v []byte) []byte {
+	b := binary.LittleEndian.AppendUint16(nil, uint16(4+len(v)))
+	b = binary.LittleEndian.AppendUint16(b, typ)
+	b = append(b, v...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+var (
+	teredoClient = [16]byte{0x20, 0x01, 0, 0, 0x41, 0x37, 0x9e, 0x50, 0x80, 0, 0xf1, 0x2a, 0xb9, 0xc8, 0x28, 0x15}
+	googleV6     = [16]byte{0x20, 0x01, 0x48, 0x60, 0, 0, 0x20, 0x01, 15: 0x68}
+	docV6a       = [16]byte{0x20, 0x01, 0xd, 0xb8, 15: 1}
+	docV6b       = [16]byte{0x20, 0x01, 0xd, 0xb8, 15: 2}
+)
+
 var (
 	a1 = [4]byte{10, 0, 0, 1}
 	a2 = [4]byte{10, 0, 0, 2}
@@ -112,6 +193,90 @@ func TestDecodeEncapsulations(t *testing.T) {
 			"192.168.1.1", "192.168.1.2", 6, 1234, "", -1, 30, ""},
 		{"fabricpath truncated", layers.LinkTypeEthernet, eth(0x8903, []byte{0x80}), "", "", 0, -1, "", -1, -1, "fabricpath: truncated"},
 		{"unknown link type", 284, inner, "", "", 0, -1, "", -1, -1, "link: unsupported link type"},
+
+		// VN-Tag (0x8926): 4 bytes, then the next EtherType.
+		{"vntag", layers.LinkTypeEthernet, eth(0x8926, cat(be32(0x33), be16(0x0800), inner)), "192.168.1.1", "192.168.1.2", 6, 1234, "", -1, -1, ""},
+		{"vntag in vlan sandwich", layers.LinkTypeEthernet, eth(0x8100, cat(be16(250), be16(0x8926), be32(0x33), be16(0x8100), be16(250), be16(0x0800), inner)),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "", -1, 250, ""},
+		{"vntag truncated", layers.LinkTypeEthernet, eth(0x8100, cat(be16(250), be16(0x8926), be32(0x33), []byte{0x08})), "", "", 0, -1, "", -1, 250, "vntag: truncated"},
+
+		// PBB (802.1ah): an I-TAG, then the customer's Ethernet frame.
+		{"pbb after an s-tag", layers.LinkTypeEthernet, eth(0x88a8, cat(be16(100), be16(0x88e7), be32(0x00012345), eth(0x0800, inner))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "pbb", 0x12345, 100, ""},
+		{"pbb, then a c-tag", layers.LinkTypeEthernet, eth(0x88e7, cat(be32(0x40abcdef), eth(0x8100, cat(be16(7), be16(0x86dd), ipv6(17, udp(5353, 53, nil)))))),
+			"2001:db8::1", "2001:db8::2", 17, 5353, "pbb", 0xabcdef, 7, ""},
+		{"pbb truncated", layers.LinkTypeEthernet, eth(0x88e7, cat(be32(0x00012345), eth(0x0800, nil)[:13])), "", "", 0, -1, "", -1, -1, "pbb: truncated"},
+
+		// ERSPAN type III: GRE 0x22eb, 12 bytes (+8 with the O flag), Ethernet.
+		{"erspan iii", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x22eb, true, cat(erspan3(0x155, false), eth(0x0800, inner))))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "erspan", 0x155, -1, ""},
+		{"erspan iii with subheader", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x22eb, true, cat(erspan3(7, true), eth(0x0800, inner))))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "erspan", 7, -1, ""},
+		{"erspan iii, ip frame type", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x22eb, true, cat(erspan3(9, false)[:10], []byte{0x88, 0x30}, inner)))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "erspan", 9, -1, ""},
+		{"erspan iii truncated", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x22eb, true, erspan3(7, false)[:11]))),
+			"10.0.0.1", "10.0.0.2", 47, -1, "gre", -1, -1, "erspan: truncated"},
+		{"erspan iii subheader truncated", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x22eb, true, erspan3(7, true)[:16]))),
+			"10.0.0.1", "10.0.0.2", 47, -1, "gre", -1, -1, "erspan: truncated"},
+
+		// Aruba GRE: 802.11 frames, an A-MSDU's first subframe decoded.
+		{"aruba gre, a-msdu", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x8240, false,
+			dot11QoS(true, cat(amsduSub(llcSNAP(0x0800, inner), true), amsduSub(llcSNAP(0x0800, ipv4(17, a2, a1, udp(1, 2, nil))), false)))))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "gre", -1, -1, ""},
+		{"aruba gre (0x9000), qos data", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x9000, false, dot11QoS(false, llcSNAP(0x0800, inner))))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "gre", -1, -1, ""},
+		{"a-msdu subframe too short", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x8200, false,
+			dot11QoS(true, cat([]byte{2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4, 4}, be16(6), llcSNAP(0x0800, inner)))))),
+			"10.0.0.1", "10.0.0.2", 47, -1, "gre", -1, -1, "802.11: malformed a-msdu subframe"},
+		{"a-msdu truncated", layers.LinkTypeEthernet, eth(0x0800, ipv4(47, a1, a2, gre0(0x8370, false, dot11QoS(true, make([]byte, 20))))),
+			"10.0.0.1", "10.0.0.2", 47, -1, "gre", -1, -1, "802.11: truncated"},
+
+		// AYIYA (UDP 5072): 8 bytes, identity, signature, then IPv6 or IPv4.
+		{"ayiya, ipv6", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(53859, 5072, ayiya(1, 41, ipv6(6, tcp(53382, 80, 2, nil)))))),
+			"2001:db8::1", "2001:db8::2", 6, 53382, "ayiya", -1, -1, ""},
+		{"ayiya, ipv4", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(5072, 40000, ayiya(1, 4, inner)))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "ayiya", -1, -1, ""},
+		{"ayiya heartbeat", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(53859, 5072, ayiya(0, 59, nil)))),
+			"10.0.0.1", "10.0.0.2", 17, 53859, "", -1, -1, ""},
+		{"ayiya truncated", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(53859, 5072, ayiya(1, 41, nil)[:30]))),
+			"10.0.0.1", "10.0.0.2", 17, 53859, "", -1, -1, "ayiya: truncated"},
+		{"ayiya short", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(53859, 5072, []byte{0x41, 0x52, 0x11, 0x29, 0}))),
+			"10.0.0.1", "10.0.0.2", 17, 53859, "", -1, -1, "ayiya: truncated"},
+
+		// GRE in UDP (port 4754, RFC 8086).
+		{"gre in udp", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(50000, 4754, gre0(0x0800, false, inner)))),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "gre", -1, -1, ""},
+		{"gre in udp with key, ipv6", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(50000, 4754, cat([]byte{0x20, 0}, be16(0x86dd), be32(9), ipv6(17, udp(7, 8, nil)))))),
+			"2001:db8::1", "2001:db8::2", 17, 7, "gre", 9, -1, ""},
+		{"gre in udp truncated", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(50000, 4754, []byte{0x20, 0, 0x08, 0, 0, 0}))),
+			"10.0.0.1", "10.0.0.2", 17, 50000, "", -1, -1, "gre: malformed"},
+
+		// Teredo on another port than 3544, recognized by content.
+		{"teredo on another port", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(32900, 3797, ipv6From(58, googleV6, teredoClient, []byte{129, 0, 0, 0, 0xd3, 0x73, 0xb6, 0x9b})))),
+			"2001:4860:0:2001::68", "2001:0:4137:9e50:8000:f12a:b9c8:2815", 58, -1, "teredo", -1, -1, ""},
+		{"teredo on another port, origin indication", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(32900, 3797,
+			cat([]byte{0, 0, 0xf1, 0x2a}, be32(0xb9c82815), ipv6From(6, teredoClient, googleV6, tcp(1286, 80, 2, nil)))))),
+			"2001:0:4137:9e50:8000:f12a:b9c8:2815", "2001:4860:0:2001::68", 6, 1286, "teredo", -1, -1, ""},
+		{"teredo bubble with payload on another port", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(3797, 32900, cat(ipv6From(59, teredoClient, googleV6, nil), []byte{1, 2, 3, 4})))),
+			"2001:0:4137:9e50:8000:f12a:b9c8:2815", "2001:4860:0:2001::68", 59, -1, "teredo", -1, -1, ""},
+		{"teredo-like, payload length off by one", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(3797, 32900, cat(ipv6From(17, teredoClient, googleV6, udp(1, 2, nil)), []byte{0})))),
+			"10.0.0.1", "10.0.0.2", 17, 3797, "", -1, -1, ""},
+		{"teredo-like, no teredo address", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(3797, 32900, ipv6From(17, docV6a, docV6b, udp(1, 2, nil))))),
+			"10.0.0.1", "10.0.0.2", 17, 3797, "", -1, -1, ""},
+		{"teredo-like, next header 0", layers.LinkTypeEthernet, eth(0x0800, ipv4(17, a1, a2, udp(3797, 32900, ipv6From(0, teredoClient, googleV6, make([]byte, 8))))),
+			"10.0.0.1", "10.0.0.2", 17, 3797, "", -1, -1, ""},
+
+		// Link types: Cisco HDLC (104) and NFLOG (239).
+		{"cisco hdlc (104)", layers.LinkTypeC_HDLC, cat([]byte{0x0f, 0}, be16(0x0800), inner), "192.168.1.1", "192.168.1.2", 6, 1234, "", -1, -1, ""},
+		{"cisco hdlc, ipv6", layers.LinkTypeC_HDLC, cat([]byte{0x8f, 0}, be16(0x86dd), ipv6(17, udp(7, 8, nil))), "2001:db8::1", "2001:db8::2", 17, 7, "", -1, -1, ""},
+		{"cisco hdlc truncated", layers.LinkTypeC_HDLC, []byte{0x0f, 0, 0x08}, "", "", 0, -1, "", -1, -1, "chdlc: truncated"},
+		{"nflog (239)", 239, cat([]byte{2, 0, 0, 5}, nflogTLV(1, []byte{0x08, 0, 3, 0}), nflogTLV(10, []byte("drop\x00")), nflogTLV(9, inner)),
+			"192.168.1.1", "192.168.1.2", 6, 1234, "", -1, -1, ""},
+		{"nflog, ipv6, payload unpadded", 239, cat([]byte{10, 0, 0, 0}, nflogTLV(9, ipv6(17, udp(7, 8, []byte{1})))[:4+40+9]), "2001:db8::1", "2001:db8::2", 17, 7, "", -1, -1, ""},
+		{"nflog without payload", 239, cat([]byte{2, 0, 0, 0}, nflogTLV(1, []byte{0x08, 0, 3, 0})), "", "", 0, -1, "", -1, -1, ""},
+		{"nflog truncated", 239, []byte{2, 0, 0}, "", "", 0, -1, "", -1, -1, "nflog: truncated"},
+		{"nflog tlv too short", 239, cat([]byte{2, 0, 0, 0}, []byte{2, 0, 9, 0}, inner), "", "", 0, -1, "", -1, -1, "nflog: malformed tlv"},
+		{"nflog tlv beyond the data", 239, cat([]byte{2, 0, 0, 0}, []byte{200, 0, 1, 0, 1, 2}), "", "", 0, -1, "", -1, -1, "nflog: truncated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var d parsers.Decoder
@@ -149,6 +314,23 @@ func TestDecodeEncapsulations(t *testing.T) {
 				t.Errorf("decode_error %q, want %q", g, tc.err)
 			}
 		})
+	}
+}
+
+// TestEncapsulationsZeroAllocs: decoding the headers of
+// encapsulationSeeds (which no capture of TestZeroAllocs has) allocates
+// nothing either.
+func TestEncapsulationsZeroAllocs(t *testing.T) {
+	var d parsers.Decoder
+	var r parsers.PacketRow
+	for _, s := range encapsulationSeeds() {
+		p := capture.Packet{Data: s.data, CapLen: uint32(len(s.data)), Length: uint32(len(s.data)), LinkType: s.lt, Frame: 1}
+		if n := testing.AllocsPerRun(10, func() { d.Decode(&p, &r) }); n != 0 {
+			t.Errorf("link type %d, % x...: %.1f allocations per packet, want 0", s.lt, s.data[:min(len(s.data), 24)], n)
+		}
+		if !r.Has(parsers.ColSrcIP) || r.DecodeError != "" {
+			t.Errorf("link type %d, % x...: not decoded (%q)", s.lt, s.data[:min(len(s.data), 24)], r.DecodeError)
+		}
 	}
 }
 

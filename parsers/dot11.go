@@ -3,7 +3,15 @@ package parsers
 import "encoding/binary"
 
 // The wireless link layers: a radiotap header, then an 802.11 MAC header
-// whose data frames carry an LLC/SNAP header and a network packet.
+// whose data frames carry an LLC/SNAP header and a network packet (or,
+// in an A-MSDU, several).
+
+const (
+	llcSNAPLen             = 8    // DSAP, SSAP, control, OUI, EtherType
+	qosAMSDU               = 0x80 // QoS control: the frame is an A-MSDU
+	amsduSubframeHeaderLen = 14   // destination, source, length
+	amsduLenOff            = 12   // the subframe's length (big-endian): LLC/SNAP and packet
+)
 
 // decodeRadiotap skips a radiotap header, and the frame check sequence it
 // may announce at the end of the frame, up to the 802.11 header.
@@ -98,7 +106,10 @@ func dot11(data []byte, row *PacketRow) ([]byte, bool) {
 	copy(row.EthDst[:], da)
 	row.Set(ColEthSrc)
 	row.Set(ColEthDst)
+	// qos is the offset of the QoS control field, -1 without one.
+	qos := -1
 	if subtype&0x8 != 0 { // QoS data
+		qos = hl
 		hl += 2
 		if flags&0x80 != 0 { // +HTC
 			hl += 4
@@ -107,15 +118,33 @@ func dot11(data []byte, row *PacketRow) ([]byte, bool) {
 	if subtype&0x4 != 0 || flags&0x40 != 0 { // null data, or protected
 		return nil, false
 	}
-	if len(data) < hl+8 {
+	if len(data) < hl+llcSNAPLen {
 		row.fail(errDot11Trunc)
 		return nil, false
 	}
 	p := data[hl:]
+	if qos >= 0 && data[qos]&qosAMSDU != 0 {
+		// An A-MSDU: subframes of destination, source, length, then
+		// LLC/SNAP and the packet, each padded to 4 bytes. The row is the
+		// first subframe's packet (one row per captured frame); the others
+		// are not decoded.
+		if len(p) < amsduSubframeHeaderLen+llcSNAPLen {
+			row.fail(errDot11Trunc)
+			return nil, false
+		}
+		n := int(binary.BigEndian.Uint16(p[amsduLenOff:]))
+		if n < llcSNAPLen {
+			row.fail(errAMSDUBad)
+			return nil, false
+		}
+		copy(row.EthDst[:], p[0:6])
+		copy(row.EthSrc[:], p[6:12])
+		p = clip(p[amsduSubframeHeaderLen:], n)
+	}
 	if p[0] != 0xaa || p[1] != 0xaa || p[2] != 0x03 {
 		return nil, false
 	}
 	row.EthType = binary.BigEndian.Uint16(p[6:])
 	row.Set(ColEthType)
-	return p[8:], true
+	return p[llcSNAPLen:], true
 }

@@ -8,9 +8,43 @@ import (
 
 // The link layers: where a capture's link type starts decoding, and the
 // wired headers before the network layer (Ethernet and its VLAN tags,
-// Cisco FabricPath, FDDI, Linux SLL, BSD loopback, raw IP, PPP and PPPoE,
-// MPLS). The wireless
-// ones are in dot11.go.
+// Cisco VN-Tag, 802.1ah PBB, Cisco FabricPath, FDDI, Linux SLL, BSD
+// loopback, raw IP, PPP and PPPoE, Cisco HDLC, Linux NFLOG, MPLS). The
+// wireless ones are in dot11.go.
+
+// Link types gopacket has no constant for.
+const (
+	linkTypeNFLOG layers.LinkType = 239 // LINKTYPE_NFLOG: Linux netfilter log messages
+)
+
+// EtherTypes dispatched by etherStep, besides the common ones.
+const (
+	etherTypeVNTag = 0x8926 // Cisco VN-Tag (802.1Qbh)
+	etherTypePBB   = 0x88e7 // 802.1ah provider backbone bridging: an I-TAG
+)
+
+// Header sizes and fields of the link layers decoded here.
+const (
+	ethHeaderLen   = 14 // destination, source, EtherType
+	etherTypeLen   = 2
+	vnTagLen       = 6          // 4-byte tag, then the next EtherType
+	pbbITagLen     = 4          // flags (8 bits), then the I-SID
+	pbbISIDMask    = 0x00ffffff // the I-SID: the low 24 bits of the I-TAG
+	chdlcHeaderLen = 4          // address, control, then a 2-byte EtherType
+	chdlcProtoOff  = 2          // offset of the EtherType in a Cisco HDLC header
+
+	// NFLOG: a 4-byte header (address family, version, resource id),
+	// then netlink attributes (TLVs): 2-byte length (counting its 4-byte
+	// header, not the padding) and 2-byte type, both in the host's byte
+	// order (little-endian on every capture seen), each padded to 4 bytes.
+	nflogHeaderLen    = 4
+	nflogTLVHeaderLen = 4
+	nflogTLVAlign     = 4
+	nflogTypeMask     = 0x3fff // the type without netlink's nested and byte-order flags
+	nflogTypePayload  = 9      // NFULA_PAYLOAD: the packet, from its IP header
+	afINET            = 2      // AF_INET
+	afINET6           = 10     // AF_INET6 (NFLOG is Linux's)
+)
 
 // Decodes reports whether the decoder reads packets of link type lt: the
 // packets of another get a row of the capture's columns only, with
@@ -47,6 +81,10 @@ func firstStep(lt layers.LinkType) step {
 		return stRadiotap
 	case layers.LinkTypeIEEE802_11:
 		return stDot11
+	case layers.LinkTypeC_HDLC:
+		return stCHDLC
+	case linkTypeNFLOG:
+		return stNFLOG
 	}
 	return stDone
 }
@@ -66,6 +104,10 @@ func etherStep(t uint16) step {
 		return stPPPoE
 	case 0x8903:
 		return stFabricPath
+	case etherTypeVNTag:
+		return stVNTag
+	case etherTypePBB:
+		return stPBB
 	}
 	return stDone
 }
@@ -154,6 +196,93 @@ func (d *Decoder) decodeVLAN(row *PacketRow, c *cursor) step {
 	row.EthType = binary.BigEndian.Uint16(data[2:])
 	c.data = data[4:]
 	return stEtherType
+}
+
+// decodeVNTag decodes a Cisco VN-Tag (EtherType 0x8926, after the
+// addresses or a VLAN tag): its EtherType replaces row.EthType, and
+// stEtherType follows again, as after a VLAN tag.
+func (d *Decoder) decodeVNTag(row *PacketRow, c *cursor) step {
+	data := c.data
+	if len(data) < vnTagLen {
+		row.fail(errVNTagTrunc)
+		return stDone
+	}
+	row.EthType = binary.BigEndian.Uint16(data[vnTagLen-etherTypeLen:])
+	c.data = data[vnTagLen:]
+	return stEtherType
+}
+
+// decodePBB decodes an 802.1ah I-TAG (EtherType 0x88e7, usually after an
+// 802.1ad S-tag): the customer's whole Ethernet frame follows, whose
+// addresses replace the backbone ones. The I-SID, the service instance,
+// is the tunnel id of tunnel "pbb".
+func (d *Decoder) decodePBB(row *PacketRow, c *cursor) step {
+	data := c.data
+	if len(data) < pbbITagLen+ethHeaderLen {
+		row.fail(errPBBTrunc)
+		return stDone
+	}
+	row.setTunnel("pbb", binary.BigEndian.Uint32(data)&pbbISIDMask, true)
+	c.data = data[pbbITagLen:]
+	return stEthernet
+}
+
+// decodeCHDLC decodes a Cisco HDLC header (LINKTYPE_C_HDLC): address and
+// control bytes, then an EtherType.
+func (d *Decoder) decodeCHDLC(row *PacketRow, c *cursor) step {
+	data := c.data
+	if len(data) < chdlcHeaderLen {
+		row.fail(errCHDLCTrunc)
+		return stDone
+	}
+	row.EthType = binary.BigEndian.Uint16(data[chdlcProtoOff:])
+	row.Set(ColEthType)
+	c.data = data[chdlcHeaderLen:]
+	return stEtherType
+}
+
+// decodeNFLOG decodes a Linux NFLOG message (LINKTYPE_NFLOG) up to its
+// NFULA_PAYLOAD attribute, an IP packet of the header's address family.
+// A message without one (the rule logged no packet bytes) carries
+// nothing decoded; an attribute whose length is bad is a decode error.
+func (d *Decoder) decodeNFLOG(row *PacketRow, c *cursor) step {
+	data := c.data
+	if len(data) < nflogHeaderLen {
+		row.fail(errNFLOGTrunc)
+		return stDone
+	}
+	family := data[0]
+	data = data[nflogHeaderLen:]
+	for len(data) > 0 {
+		if len(data) < nflogTLVHeaderLen {
+			row.fail(errNFLOGTrunc)
+			return stDone
+		}
+		n := int(binary.LittleEndian.Uint16(data))
+		typ := binary.LittleEndian.Uint16(data[2:]) & nflogTypeMask
+		if n < nflogTLVHeaderLen {
+			row.fail(errNFLOGBad)
+			return stDone
+		}
+		if typ == nflogTypePayload {
+			// clip: the snaplen may have cut the packet short.
+			c.data = clip(data[nflogTLVHeaderLen:], n-nflogTLVHeaderLen)
+			switch family {
+			case afINET:
+				return stIPv4
+			case afINET6:
+				return stIPv6
+			}
+			return stRawIP
+		}
+		if n > len(data) {
+			row.fail(errNFLOGTrunc)
+			return stDone
+		}
+		n = (n + nflogTLVAlign - 1) &^ (nflogTLVAlign - 1)
+		data = data[min(n, len(data)):] // the last attribute may go unpadded
+	}
+	return stDone
 }
 
 // decodeSLL decodes a Linux cooked capture (SLL) header.
