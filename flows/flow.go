@@ -233,6 +233,11 @@ func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
 
 // observe updates the flow with one of its packets sent by side.
 func (f *flow) observe(rs *reasm, r *parsers.PacketRow, side uint8, verify bool) {
+	if f.key.Proto == 6 && !r.Has(parsers.ColTCPFlags) {
+		// a TCP header cut short (decode_error in the packets table):
+		// as Zeek, the flow starts but the packet counts for nothing
+		return
+	}
 	e := &f.ep[side]
 	if verify {
 		// Zeek's 'c'; unlike Zeek the packet still counts (offloaded
