@@ -49,3 +49,16 @@ func TestSnaplenMissed(t *testing.T) {
 		})
 	}
 }
+
+// TestTCPHeaderCut: a TCP packet whose header the snap length cut (the
+// decoder sets no flags, decode_error says why) starts its flow but
+// counts for nothing, as Zeek logs it (its VN-Tag trace: OTH, no
+// history, 0 packets).
+func TestTCPHeaderCut(t *testing.T) {
+	r := udpRow(1, 443, 1e9)
+	r.IPProto, r.DstPort = 6, 56960
+	got := feed(flows.DefaultConfig(), nil, []parsers.PacketRow{r})
+	if len(got) != 1 || got[0].Orig.Pkts+got[0].Resp.Pkts != 0 || got[0].Orig.IPBytes != 0 || got[0].HistoryLen != 0 || got[0].ConnState != "OTH" {
+		t.Fatalf("%+v", got)
+	}
+}
