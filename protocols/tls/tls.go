@@ -148,7 +148,9 @@ const (
 // be a protocol that upgrades to TLS in the stream: a text protocol
 // (STARTTLS of SMTP, IMAP, POP3, FTP, XMPP, IRC, NNTP; HTTP CONNECT), RDP
 // (a TPKT header), PostgreSQL's SSLRequest, MySQL's greeting, LDAP (a BER
-// sequence: its StartTLS operation).
+// sequence: its StartTLS operation), a SOCKS proxy's client (version 5's
+// greeting, version 4's CONNECT or BIND request), TLS once the proxy
+// connects it.
 func mayUpgrade(b []byte) bool {
 	switch {
 	case len(b) == 0:
@@ -163,6 +165,22 @@ func mayUpgrade(b []byte) bool {
 		return true
 	case b[0] == 0x30: // LDAP
 		return true
+	case socksGreeting(b):
+		return true
+	}
+	return false
+}
+
+// socksGreeting says whether b begins what a SOCKS client sends first:
+// version 5, a count of 1 to 16 methods and the methods (RFC 1928), or
+// version 4, CONNECT (1) or BIND (2), a port, an address and a user id
+// ended by NUL (SOCKS 4 and 4a).
+func socksGreeting(b []byte) bool {
+	switch {
+	case len(b) >= 3 && b[0] == 5 && b[1] >= 1 && b[1] <= 16:
+		return len(b) == 2+int(b[1]) // the greeting is its own segment
+	case len(b) >= 9 && b[0] == 4 && (b[1] == 1 || b[1] == 2):
+		return bytes.IndexByte(b[8:], 0) >= 0
 	}
 	return false
 }

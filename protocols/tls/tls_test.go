@@ -266,6 +266,9 @@ func TestUpgrade(t *testing.T) {
 		{"ftp auth tls", hello(sv([]byte("220 ftp\r\n")), cl([]byte("AUTH TLS\r\n")), sv([]byte("234 ok\r\n"))), 1},
 		{"rdp", hello(cl([]byte{3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 1, 0, 0, 0}), sv([]byte{3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0, 8, 0, 1, 0, 0, 0})), 1},
 		{"http connect", hello(cl([]byte("CONNECT h:443 HTTP/1.1\r\n\r\n")), sv([]byte("HTTP/1.1 200 OK\r\n\r\n"))), 1},
+		{"socks5", hello(cl([]byte{5, 1, 0}), sv([]byte{5, 0}), cl([]byte{5, 1, 0, 3, 11, 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', 1, 187}),
+			sv([]byte{5, 0, 0, 1, 10, 0, 0, 1, 1, 187})), 1},
+		{"socks4a", hello(cl([]byte{4, 1, 1, 187, 0, 0, 0, 1, 'u', 0, 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', 0}), sv([]byte{0, 90, 0, 0, 0, 0, 0, 0})), 1},
 		{"never upgraded", []piece{sv([]byte("220 mx ESMTP\r\n")), cl([]byte("QUIT\r\n"))}, 0},
 		{"plain http", hello(cl([]byte("GET / HTTP/1.1\r\n\r\n")), sv([]byte("HTTP/1.1 200 OK\r\n\r\n"))), 0},
 	} {
