@@ -79,3 +79,21 @@ func FuzzQUIC(f *testing.F) {
 			datagram{true, initial(t, dcid, false, 0, dcid, nil, 1, data)})
 	})
 }
+
+// FuzzDTLS feeds arbitrary bytes as DTLS datagrams of a UDP flow after a
+// ClientHello (mode 0), or as the handshake fragments of records (mode
+// 1): no panic, every row whole.
+func FuzzDTLS(f *testing.F) {
+	ch := clientHello(chrome)
+	f.Add(dtlsRecord(22, 0, dtlsFragment(ch, 0, 0, len(ch)-4)), uint8(0))
+	f.Add(dtlsFragment(ch, 0, 0, 20), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
+		first := dtlsRecord(22, 0, dtlsFragment(ch, 0, 0, 10))
+		if mode&1 == 0 {
+			quic(t, datagram{true, first}, datagram{true, data}, datagram{false, data})
+			return
+		}
+		data = data[:min(len(data), 4000)]
+		quic(t, datagram{true, first}, datagram{true, dtlsRecord(22, 0, data)}, datagram{false, dtlsRecord(22, 0, data)})
+	})
+}

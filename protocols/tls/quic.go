@@ -326,25 +326,36 @@ func (s *cryptoStream) deliver(out []byte) []byte {
 }
 
 // Packet implements flows.PacketHook: it reads the QUIC Initial packets
-// of UDP flows (TCP flows are read from their streams).
+// and the DTLS records of UDP flows (TCP flows are read from their
+// streams).
 func (p *Plugin) Packet(c *flows.Conn, dir flows.Dir, r *parsers.PacketRow) {
 	if c.IPProto != 17 {
 		return
 	}
 	st := p.flows[c.ID]
 	if st == nil {
-		st = p.quicStart(dir, r.TS, r.Payload)
-		if st == nil {
-			c.Ignore() // a UDP flow that does not begin with a client's QUIC Initial packet
-			return
+		switch {
+		case looksLikeDTLSHello(r.Payload):
+			st = &conn{clientDir: dir, roles: true, dtls: new([2]dtlsState), ts: r.TS}
+			c.SetService("dtls")
+		default:
+			st = p.quicStart(dir, r.TS, r.Payload)
+			if st == nil {
+				c.Ignore() // a UDP flow that does not begin with a client's QUIC Initial packet or DTLS ClientHello
+				return
+			}
+			c.SetService("quic")
 		}
 		p.flows[c.ID] = st
-		c.SetService("quic")
 	}
-	if st.done || st.quic == nil {
+	if st.done {
 		return
 	}
-	p.quicDatagram(c, st, dir, r.TS, r.Payload)
+	if st.dtls != nil {
+		p.dtlsDatagram(c, st, dir, r.TS, r.Payload)
+	} else {
+		p.quicDatagram(c, st, dir, r.TS, r.Payload)
+	}
 	if st.established() {
 		p.row(c, st)
 	}

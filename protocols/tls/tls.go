@@ -49,9 +49,9 @@ var Schema = &table.Schema{
 		"begins with a ClientHello. QUIC connections (UDP flows that begin with a client's Initial packet) give a row too, " +
 		"read from their Initial packets. A row is written once the handshake is established or failed, or when the flow ends. " +
 		"The fingerprints follow their definitions: `ja3`/`ja3s` as Salesforce's JA3 (GREASE values left out; tshark's `tls.handshake.ja3`/`ja3s`), " +
-		"`ja4` as FoxIO's JA4 (`t` over TCP, `q` over QUIC).",
+		"`ja4` as FoxIO's JA4 (`t` over TCP, `q` over QUIC, `d` over DTLS).",
 	Columns: append(flows.ConnColumns("Timestamp of the ClientHello (of the ServerHello without one).", "The client: sender of the ClientHello."), []table.Column{
-		{Name: "transport", Type: table.String, Hint: table.Dict, Doc: "`tcp` (TLS records), or `quic`: the hellos came in the CRYPTO frames of QUIC Initial packets (versions 1 and 2, and drafts 23 to 34), decrypted with the keys every observer can derive from the client's connection id."},
+		{Name: "transport", Type: table.String, Hint: table.Dict, Doc: "`tcp` (TLS records), `dtls` (DTLS records over UDP: versions 1.0, 1.2 and 1.3), or `quic`: the hellos came in the CRYPTO frames of QUIC Initial packets (versions 1 and 2, and drafts 23 to 34), decrypted with the keys every observer can derive from the client's connection id."},
 		{Name: "version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Negotiated version (`TLSv12`, `TLSv13`, `SSLv3`, ...): the ServerHello's supported_versions if present, else its version; TLS 1.3 drafts are `TLSv13-draftNN`, and `TLSv13-draft<16` when the ServerHello says 0x0304 in its own version field (only drafts before 16 did); null without a ServerHello."},
 		{Name: "client_version", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Highest version the client offered: the top of its supported_versions (GREASE ignored) if present, else the ClientHello's version; null without a ClientHello."},
 		{Name: "cipher", Type: table.Uint16, Nullable: true, Doc: "The cipher suite the server chose."},
@@ -63,7 +63,7 @@ var Schema = &table.Schema{
 		{Name: "established", Type: table.Bool, Doc: "The handshake completed: both sides went encrypted (ChangeCipherSpec each, or in TLS 1.3 an encrypted record each after the ServerHello; over QUIC a 1-RTT packet each) with no fatal alert."},
 		{Name: "ja3", Type: table.String, Nullable: true, Doc: "JA3 of the ClientHello: MD5 of version,ciphers,extensions,groups,point formats (GREASE left out); null for an SSL 2.0-format hello."},
 		{Name: "ja3s", Type: table.String, Nullable: true, Doc: "JA3S of the ServerHello: MD5 of version,cipher,extensions."},
-		{Name: "ja4", Type: table.String, Nullable: true, Doc: "JA4 of the ClientHello (for example `t13d1516h2_8daaf6152771_e5627efa2ab1`; `q...` over QUIC)."},
+		{Name: "ja4", Type: table.String, Nullable: true, Doc: "JA4 of the ClientHello (for example `t13d1516h2_8daaf6152771_e5627efa2ab1`; `q...` over QUIC, `d...` over DTLS)."},
 		{Name: "cert_subject", Type: table.String, Nullable: true, Doc: "Subject of the server's certificate (the first of its chain), RFC 2253 style; TLS ≤ 1.2 only (TLS 1.3 encrypts it)."},
 		{Name: "cert_issuer", Type: table.String, Nullable: true, Doc: "Issuer of that certificate."},
 		{Name: "cert_not_before", Type: table.Timestamp, Nullable: true, Doc: "Start of that certificate's validity."},
@@ -125,6 +125,7 @@ type conn struct {
 	certErr    string
 	err        string
 	quic       *quicConn // a QUIC connection: the hellos come from its Initial packets
+	dtls       *[2]dtlsState // DTLS: each direction's handshake fragments
 	// watch: the flow began in the clear, in a protocol that may upgrade
 	// to TLS (STARTTLS, RDP, ...): its segments are watched for a
 	// ClientHello, up to upgradeBudget bytes and upgradeSegs segments
@@ -312,6 +313,14 @@ func (p *Plugin) Stream(c *flows.Conn, ev *flows.StreamEvent) {
 	}
 }
 
+// setService names the flow's service at a hello: tls, but dtls alone
+// over DTLS, as Zeek names them.
+func (st *conn) setService(c *flows.Conn) {
+	if st.dtls == nil {
+		c.SetService("tls")
+	}
+}
+
 func (st *conn) addErr(msg string) {
 	if st.err != "" {
 		st.err += "; "
@@ -449,7 +458,7 @@ func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ b
 		if st.hasCH {
 			return // the second ClientHello after a HelloRetryRequest: the first one is the fingerprint
 		}
-		c.SetService("tls")
+		st.setService(c)
 		st.hasCH, st.ts = true, ts
 		if err := ParseClientHello(body, h); err != nil {
 			st.addErr("malformed ClientHello")
@@ -471,8 +480,11 @@ func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ b
 		p.text = h.JA3(p.text[:0])
 		st.ja3 = MD5Hex(nil, p.text)
 		st.ja4 = h.JA4(nil, &p.scratch)
-		if st.quic != nil {
+		switch {
+		case st.quic != nil:
 			st.ja4[0] = 'q' // JA4's transport: QUIC
+		case st.dtls != nil:
+			st.ja4[0] = 'd' // DTLS
 		}
 	case typ == 2 && dir != st.clientDir:
 		if err := ParseServerHello(body, h); err != nil {
@@ -481,7 +493,7 @@ func (p *Plugin) message(c *flows.Conn, st *conn, dir flows.Dir, ts int64, typ b
 		if !st.hasCH && !st.hasSH {
 			st.ts = ts
 		}
-		c.SetService("tls")
+		st.setService(c)
 		if string(h.Random) == string(helloRetry) {
 			return // a HelloRetryRequest: the real ServerHello follows
 		}
@@ -578,12 +590,15 @@ func (p *Plugin) row(c *flows.Conn, st *conn) {
 	cip, cpt := c.Side(st.clientDir)
 	sip, spt := c.Side(1 - st.clientDir)
 	flows.AppendConn(v, st.ts, c, cip, cpt, sip, spt)
-	if st.quic != nil {
+	switch {
+	case st.quic != nil:
 		v[ColTransport].AppendString("quic")
 		if !st.hasCH {
 			st.addErr("the ClientHello in the QUIC Initial packets is incomplete")
 		}
-	} else {
+	case st.dtls != nil:
+		v[ColTransport].AppendString("dtls")
+	default:
 		v[ColTransport].AppendString("tcp")
 	}
 	if st.hasSH {
