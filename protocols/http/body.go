@@ -36,6 +36,7 @@ func (p *Plugin) feedBody(c *flows.Conn, st *conn, dir flows.Dir, data []byte) [
 	}
 	d.remain -= n
 	d.addBody(n)
+	p.z.keepCoded(d, data[:n])
 	p.bodyRead(c, st, dir)
 	return data[n:]
 }

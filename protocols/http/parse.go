@@ -90,6 +90,7 @@ func (p *Plugin) requestLine(c *flows.Conn, st *conn, dir flows.Dir, line []byte
 func (d *parser) begin(t *txn) {
 	d.cur, d.state, d.headers = t, stHeaders, 0
 	d.chunked, d.length = false, -1
+	d.coding, d.codedOver = codingNone, false
 }
 
 // methodChar reports whether x may be in a method: upper-case letters,
@@ -227,6 +228,10 @@ func (p *Plugin) header(d *parser, line []byte) {
 				return
 			}
 			d.length = int64(n)
+		}
+	case 16:
+		if bytes.EqualFold(name, []byte("content-encoding")) {
+			d.coding = contentCoding(val)
 		}
 	case 17:
 		if bytes.EqualFold(name, []byte("transfer-encoding")) {

@@ -19,6 +19,7 @@ type Plugin struct {
 	// spare are ended flows' states kept for new flows: their line
 	// buffers grew for each flow from nothing, a tenth of the plugin's time
 	spare []*conn
+	z     inflater // coded bodies (coding.go)
 	// Requests and Responses count the messages parsed; Resyncs the times
 	// a direction lost its framing and searched for the next message.
 	Requests, Responses, Resyncs uint64
@@ -116,12 +117,17 @@ func (p *Plugin) FlowEnd(c *flows.Conn, _ *flows.Row) {
 	}
 	delete(p.flows, c.ID)
 	for dir := range st.dir {
-		if d := &st.dir[dir]; d.cur != nil && d.resp {
+		d := &st.dir[dir]
+		if d.cur != nil {
+			p.z.decoded(d, d.cur)
+		}
+		if d.cur != nil && d.resp {
 			if d.state != stUntilEnd {
 				d.cur.addErr("the flow ended inside the message")
 			}
 			d.cur.respDone = true
 		}
+		p.z.drop(d)
 	}
 	for _, t := range st.pending {
 		p.row(c, st, t)

@@ -51,6 +51,11 @@ type parser struct {
 	cur     *txn // the message being read
 	chunked bool
 	length  int64 // Content-Length, -1 if none
+	// coding is the message's content coding (coding.go), coded its
+	// body's bytes so far, codedOver set when they passed the bounds
+	coding    uint8
+	codedOver bool
+	coded     []byte
 	start   int64 // ts of the message's first byte
 	// budget is what a direction never recognized as HTTP may still scan
 	// for a start line (a flow joined mid-stream on a well-known port)
@@ -74,6 +79,7 @@ func (p *Plugin) feed(c *flows.Conn, st *conn, dir flows.Dir, ts int64, data []b
 			data = p.feedBody(c, st, dir, data)
 		case stUntilEnd:
 			d.addBody(uint64(len(data)))
+			p.z.keepCoded(d, data)
 			return
 		default: // line states
 			data = p.feedLine(c, st, dir, ts, data)

@@ -97,6 +97,7 @@ func (p *Plugin) done(c *flows.Conn, st *conn, dir flows.Dir) {
 	if t == nil {
 		return
 	}
+	p.z.decoded(d, t)
 	if !d.resp {
 		t.reqDone = true
 		return
