@@ -34,18 +34,24 @@ var zeekConnFloors = []struct {
 	field string
 	floor float64
 }{
-	{"rows", 99.2},
-	{"originator", 99.7},
-	{"conn_state", 99.6},
-	{"history", 99.4},
-	{"orig_pkts", 99.8},
-	{"resp_pkts", 99.6},
+	{"rows", 99.9},
+	{"originator", 99.8},
+	{"conn_state", 99.8},
+	{"history", 99.6},
+	// orig_pkts and orig_ip_bytes went from 99.8 and 99.6 to 99.7 and 99.5
+	// when the encapsulations the decoder learnt (VN-Tag, ERSPAN III,
+	// Aruba, AYIYA, Teredo) matched 10 more rows: all agree but Aruba's
+	// 802.11 A-MSDU frame, which Zeek counts as one packet per subframe
+	// and the packets table as the one captured packet (docs/fidelity.md).
+	// No row that agreed before disagrees now.
+	{"orig_pkts", 99.7},
+	{"resp_pkts", 99.8},
 	{"orig_bytes", 98.8},
-	{"resp_bytes", 97.6},
-	{"orig_ip_bytes", 99.6},
-	{"resp_ip_bytes", 99.7},
-	{"missed_bytes", 99.9},
-	{"duration", 99.8},
+	{"resp_bytes", 98.8},
+	{"orig_ip_bytes", 99.5},
+	{"resp_ip_bytes", 99.8},
+	{"missed_bytes", 100.0},
+	{"duration", 99.9},
 	{"service", 99.8},
 }
 
