@@ -56,7 +56,7 @@ type parser struct {
 	coding    uint8
 	codedOver bool
 	coded     []byte
-	start   int64 // ts of the message's first byte
+	start     int64 // ts of the message's first byte
 	// budget is what a direction never recognized as HTTP may still scan
 	// for a start line (a flow joined mid-stream on a well-known port)
 	budget int

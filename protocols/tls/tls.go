@@ -124,7 +124,7 @@ type conn struct {
 	cert       []byte
 	certErr    string
 	err        string
-	quic       *quicConn // a QUIC connection: the hellos come from its Initial packets
+	quic       *quicConn     // a QUIC connection: the hellos come from its Initial packets
 	dtls       *[2]dtlsState // DTLS: each direction's handshake fragments
 	// watch: the flow began in the clear, in a protocol that may upgrade
 	// to TLS (STARTTLS, RDP, ...): its segments are watched for a
