@@ -62,3 +62,48 @@ func TestTCPHeaderCut(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// TestSeqWrap: a connection whose sequence numbers wrap past 2^32, from
+// an ISN near the top and over more than 4 GiB sent: its byte counts
+// come from the 64-bit unwrapped sequence numbers, nothing is taken for
+// missing, retransmitted or out of order.
+func TestSeqWrap(t *testing.T) {
+	const seg, n = 65000, 70000 // 4.55 GB: past 2^32 bytes
+	isn := uint32(0xffffff00)
+	mk := func(ts int64, fromClient bool, flags uint16, seq, ack, plen uint32) parsers.PacketRow {
+		r := udpRow(1, 40000, ts)
+		r.IPProto, r.DstPort, r.TCPFlags, r.TCPSeq, r.TCPAck = 6, 80, flags, seq, ack
+		r.PayloadLen, r.IPLen = plen, uint16(min(40+plen, 65535))
+		for _, c := range []int{parsers.ColTCPFlags, parsers.ColTCPSeq, parsers.ColTCPAck} {
+			r.Set(c)
+		}
+		if !fromClient {
+			r.SrcIP, r.DstIP, r.SrcPort, r.DstPort = r.DstIP, r.SrcIP, r.DstPort, r.SrcPort
+		}
+		return r
+	}
+	rows := []parsers.PacketRow{
+		mk(1e6, true, syn, isn, 0, 0),
+		mk(2e6, false, syn|ack, 7, isn+1, 0),
+		mk(3e6, true, ack, isn+1, 8, 0),
+	}
+	seq := isn + 1 // wraps: uint32 arithmetic, as on the wire
+	for i := range n {
+		ts := int64(4e6) + int64(i)*1e4
+		rows = append(rows, mk(ts, true, ack|psh, seq, 8, seg))
+		seq += seg
+		if i%10 == 9 || i == n-1 {
+			rows = append(rows, mk(ts+1, false, ack, 8, seq, 0))
+		}
+	}
+	end := int64(4e6) + n*1e4
+	rows = append(rows, mk(end, true, fin|ack, seq, 8, 0), mk(end+1, false, fin|ack, 8, seq+1, 0), mk(end+2, true, ack, seq+1, 9, 0))
+	got := feed(flows.DefaultConfig(), nil, rows)
+	if len(got) != 1 {
+		t.Fatalf("%d flows", len(got))
+	}
+	f := got[0]
+	if f.Orig.Bytes != seg*n || f.Missed != 0 || f.Retransmits != 0 || f.OutOfOrder != 0 || f.ConnState != "SF" {
+		t.Fatalf("orig_bytes %d (want %d), missed %d, retransmits %d, out of order %d, %s %s", f.Orig.Bytes, seg*n, f.Missed, f.Retransmits, f.OutOfOrder, f.ConnState, f.History[:f.HistoryLen])
+	}
+}
