@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
@@ -106,6 +107,14 @@ type Options struct {
 	// by name: the dns, http and tls parsers then run only for their own
 	// tables (a third of the time of --tables flows,beacons).
 	BeaconByAddress bool
+	// Dedup drops the copies of packets that SPAN ports and merged taps
+	// make: a packet equal to one seen within DedupWindow before it but
+	// for its link layer, TTL and IP checksum (dedup.go). They are
+	// counted in FileStats.Duplicates.
+	Dedup bool
+	// DedupWindow is how far back a copy is looked for (0:
+	// DefaultDedupWindow).
+	DedupWindow time.Duration
 	// BeaconAllow lists destinations left out of the beacons table
 	// (beacons.ParseAllow; nil: none).
 	BeaconAllow *beacons.Allow

@@ -51,6 +51,7 @@ type pipeline struct {
 	sinks   []*sink
 	partial []error // inputs cut short or corrupt, or skipped
 	lastTS  []int64 // per input, for the stats' backwards count
+	dedup   *dedup  // nil: duplicates are kept
 
 	threaded bool // the tracking stage runs on its own goroutine
 	full     chan *rowBatch
@@ -99,6 +100,9 @@ func newPipeline(ctx context.Context, ins []*input, o *Options, p *plan, sinks [
 			Compression: info.Wrappers, SnapLen: info.SnapLen, DecodeErrs: map[string]uint64{}})
 	}
 	pl.merge = capture.NewMerge(srcs, pl.damaged)
+	if o.Dedup {
+		pl.dedup = newDedup(o.DedupWindow)
+	}
 	if err := pl.wire(); err != nil {
 		return nil, err
 	}
@@ -271,6 +275,13 @@ func (pl *pipeline) read() error {
 		}
 		row := &pl.cur.rows[pl.cur.n]
 		pl.dec.Decode(&pkt, row)
+		if pl.dedup != nil && pl.dedup.dup(&pkt, row) {
+			pl.st.Files[pkt.File].Duplicates++
+			if pl.live {
+				pl.mu.Unlock()
+			}
+			continue
+		}
 		pl.st.Files[pkt.File].count(&pkt, row, pl.lastTS)
 		if pl.tracker != nil {
 			pl.tracker.Retain(row, &pl.cur.arena)

@@ -40,11 +40,14 @@ type FileStats struct {
 	// Empty counts the records of no bytes at all (caplen and length 0),
 	// such as a file filled with zeros past its end; EmptyOffset is the
 	// first's.
-	Empty       uint64            `json:"records_empty,omitempty"`
-	EmptyOffset int64             `json:"first_empty_offset,omitempty"`
-	WireBytes   uint64            `json:"bytes_on_wire"`
-	CapBytes    uint64            `json:"bytes_captured"`
-	Truncated   uint64            `json:"packets_truncated"` // caplen < length
+	Empty       uint64 `json:"records_empty,omitempty"`
+	EmptyOffset int64  `json:"first_empty_offset,omitempty"`
+	WireBytes   uint64 `json:"bytes_on_wire"`
+	CapBytes    uint64 `json:"bytes_captured"`
+	Truncated   uint64 `json:"packets_truncated"` // caplen < length
+	// Duplicates counts the copies dropped (Options.Dedup): they are in
+	// no table and in none of the counts above.
+	Duplicates  uint64            `json:"duplicates_dropped,omitempty"`
 	Backwards   uint64            `json:"timestamps_backwards"`
 	DecodeErrs  map[string]uint64 `json:"decode_errors"`
 	Error       string            `json:"error,omitempty"` // why the file stopped early
@@ -191,6 +194,7 @@ func (s *Stats) total() {
 		t.WireBytes += f.WireBytes
 		t.CapBytes += f.CapBytes
 		t.Truncated += f.Truncated
+		t.Duplicates += f.Duplicates
 		t.Backwards += f.Backwards
 		for k, v := range f.DecodeErrs {
 			t.DecodeErrs[k] += v

@@ -50,6 +50,8 @@ type convertFlags struct {
 	beaconNTP   bool
 	beaconAddr  bool
 	beaconAllow string
+	dedup       bool
+	dedupWindow time.Duration
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -112,6 +114,8 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 400 bytes each); at the bound the least recently seen is forgotten")
 	fl.BoolVar(&f.beaconAll, "beacon-all-destinations", false, "beacons: keep the destinations never routed (multicast, broadcast, link-local, loopback, unspecified), left out by default")
 	fl.BoolVar(&f.beaconNTP, "beacon-ntp", false, "beacons: keep NTP time synchronization (UDP to port 123, NTP-sized messages), left out by default: clients poll on a schedule by design")
+	fl.BoolVar(&f.dedup, "dedup", false, "drop the copies of packets that SPAN ports and merged taps make: equal but for their link layer, TTL and IP checksum, within --dedup-window (counted in the summary and stats)")
+	fl.DurationVar(&f.dedupWindow, "dedup-window", pcap2table.DefaultDedupWindow, "--dedup: how far back (capture time) a packet's copy is looked for")
 	fl.BoolVar(&f.beaconAddr, "beacon-by-address", false, "beacons: key pairs by dst_ip only, not by the name their connections used (TLS, HTTP, DNS): the dns, http and tls parsers then run only for their own tables (faster)")
 	fl.StringVar(&f.beaconAllow, "beacon-allow", "", "beacons: leave out the destinations listed in `FILE`: one a line, an IP address or CIDR prefix (dst_ip) or a DNS name (*.name or .name: and its subdomains); # comments")
 	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
@@ -212,6 +216,8 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 		BeaconAllDestinations: f.beaconAll,
 		BeaconNTP:             f.beaconNTP,
 		BeaconByAddress:       f.beaconAddr,
+		Dedup:                 f.dedup,
+		DedupWindow:           f.dedupWindow,
 		PartitionBy:           f.partition,
 		MaxFileRows:           f.maxFileRows,
 		ZstdMaxWindow:         int64(f.zstdWindow),
@@ -266,6 +272,8 @@ func (f *convertFlags) check() error {
 		return errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout and --tcp-attempt not negative")
 	case f.rWait < 0 || f.fragTimeout <= 0:
 		return errors.New("--reassembly-wait must not be negative, --frag-timeout must be positive")
+	case f.dedupWindow <= 0:
+		return errors.New("--dedup-window must be positive")
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func printStats(w io.Writer, f *pcap2table.FileStats) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  caplen < length:      %d packets\n", f.Truncated)
+	if f.Duplicates > 0 {
+		fmt.Fprintf(w, "  duplicates dropped:   %d (--dedup)\n", f.Duplicates)
+	}
 	fmt.Fprintf(w, "  timestamps backwards: %d\n", f.Backwards)
 	var nerr uint64
 	for _, v := range f.DecodeErrs {
