@@ -26,6 +26,12 @@ func Convert(ctx context.Context, inputs []string, o Options) (*Stats, error) {
 	if err := checkOverwrite(inputs, p, &o); err != nil {
 		return nil, err
 	}
+	db, err := openEnrich(o.GeoIP, o.ASN, p)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	o.Flows = withEnrich(o.Flows, db)
 	ins, skipped, err := openInputs(ctx, inputs, &o)
 	if err != nil {
 		return nil, err

@@ -107,6 +107,13 @@ type Options struct {
 	// by name: the dns, http and tls parsers then run only for their own
 	// tables (a third of the time of --tables flows,beacons).
 	BeaconByAddress bool
+	// GeoIP is a MaxMind-format City or Country database (.mmdb) whose
+	// answers fill the flows table's src_country and dst_country
+	// (docs/enrich.md); "": none.
+	GeoIP string
+	// ASN is a MaxMind-format ASN database (.mmdb) whose answers fill the
+	// flows table's src_asn, dst_asn, src_as_org and dst_as_org; "": none.
+	ASN string
 	// Dedup drops the copies of packets that SPAN ports and merged taps
 	// make: a packet equal to one seen within DedupWindow before it but
 	// for its link layer, TTL and IP checksum (dedup.go). They are

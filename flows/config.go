@@ -38,6 +38,12 @@ type Config struct {
 	// the history (the packet still counts). Off by default: captures
 	// taken on a sending host hold offloaded, wrong checksums.
 	VerifyChecksums bool
+	// Enrich, if not nil, looks up both ends of each flow (once, when its
+	// row is made) for the flows table's src_country, dst_country,
+	// src_asn, dst_asn, src_as_org and dst_as_org (Row.SrcGeo,
+	// Row.DstGeo); nil leaves them null. Package enrich opens MaxMind
+	// databases as one.
+	Enrich Enricher
 }
 
 // DefaultConfig is Zeek's defaults: TCP idle 5 min, UDP/ICMP idle 1 min,

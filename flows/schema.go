@@ -38,6 +38,12 @@ const (
 	ColService
 	ColDstName
 	ColDstNameSource
+	ColSrcCountry
+	ColDstCountry
+	ColSrcASN
+	ColDstASN
+	ColSrcASOrg
+	ColDstASOrg
 	ColEndReason
 	ColOrigLenMin
 	ColOrigLenMean
@@ -81,8 +87,8 @@ func iatCols(dir string) []table.Column {
 // Schema is the flows table: one row per flow.
 var Schema = &table.Schema{
 	Name:         "flows",
-	Version:      2,
-	RowGroupRows: 1 << 17, // 43 columns, many of them float statistics
+	Version:      3,
+	RowGroupRows: 1 << 17, // 51 columns, many of them float statistics
 	Doc: "One row per flow (a bidirectional conversation: TCP connection, UDP or ICMP exchange, or other IP protocol between two hosts), " +
 		"with Zeek conn.log semantics. A flow is keyed by its canonical 5-tuple, VLAN and tunnel id; rows are written when flows end, " +
 		"so they are ordered by end, not by start. `flow_id` joins the packets table.",
@@ -118,9 +124,18 @@ var Schema = &table.Schema{
 			"(`dns.query` of an answered A/AAAA lookup seen in the capture). Null when none did. Looked for as `service` is: TLS, HTTP and DNS names " +
 			"when their tables or the beacons table are written (the beacons table keys services by it)."},
 		{Name: "dst_name_source", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Where dst_name comes from: `tls`, `http` or `dns`; null with dst_name."},
+		{Name: "src_country", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "ISO 3166-1 alpha-2 code of src_ip's country in the `--geoip` database (a MaxMind City or Country database: the country of the network's location, else the one it is registered in; docs/enrich.md). " + geoNull},
+		{Name: "dst_country", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The same for dst_ip."},
+		{Name: "src_asn", Type: table.Uint32, Nullable: true, Hint: table.Dict, Doc: "Number of the autonomous system that announces src_ip, from the `--asn` database (a MaxMind ASN database, or one with its field names). " + geoNull},
+		{Name: "dst_asn", Type: table.Uint32, Nullable: true, Hint: table.Dict, Doc: "The same for dst_ip."},
+		{Name: "src_as_org", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Organization of src_ip's autonomous system, as the `--asn` database writes it; null as src_asn, and when the database names none."},
+		{Name: "dst_as_org", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The same for dst_ip."},
 		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `attempt` (a TCP flow that began with a SYN got no answer within the attempt timeout, 5 s: Zeek's tcp_attempt_delay; a SYN sent again later is a new flow), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input), `evicted` (ended early to make room at the `--max-flows` bound of live flows: the least recently active flow; a later packet starts a new flow)."},
 	}),
 }
+
+// geoNull says when the enrichment columns are null.
+const geoNull = "Null without the database, for private, loopback, link-local, multicast and unspecified addresses, and for those the database has no answer for."
 
 // flowColumns appends the per-direction statistics to the base columns.
 func flowColumns(base []table.Column) []table.Column {
@@ -166,6 +181,9 @@ type Row struct {
 	// plugin read it (Conn.SetName) or the Tracker's namer gave it, and
 	// NameSource where it comes from; "" when none did.
 	Name, NameSource string
+	// SrcGeo and DstGeo are what Config.Enrich knows of SrcIP and DstIP
+	// (zero without it).
+	SrcGeo, DstGeo Geo
 }
 
 // DirStats are one direction's counters.
@@ -307,11 +325,31 @@ func (r *Row) appendCol(v *table.Vector, c int) {
 		appendOptString(v, r.Name)
 	case ColDstNameSource:
 		appendOptString(v, r.NameSource)
+	case ColSrcCountry, ColDstCountry:
+		g := r.geo(c == ColSrcCountry)
+		if g.HasCountry() {
+			v.AppendBytes(g.Country[:])
+		} else {
+			v.AppendNull()
+		}
+	case ColSrcASN, ColDstASN:
+		g := r.geo(c == ColSrcASN)
+		appendOptUint(v, g.ASN != 0, uint64(g.ASN))
+	case ColSrcASOrg, ColDstASOrg:
+		appendOptString(v, r.geo(c == ColSrcASOrg).ASOrg)
 	case ColEndReason:
 		v.AppendString(r.EndReason)
 	default:
 		r.appendStat(v, c)
 	}
+}
+
+// geo returns the originator's Geo (src) or the responder's.
+func (r *Row) geo(src bool) *Geo {
+	if src {
+		return &r.SrcGeo
+	}
+	return &r.DstGeo
 }
 
 // appendStat appends one of the per-direction statistics columns: the

@@ -437,6 +437,7 @@ func (t *shard) end(i int32, reason string) {
 	}
 	row.Service = t.serviceString(f.service)
 	row.Name, row.NameSource = f.name, f.nameSource
+	t.enrich(row)
 	f.inUse = false
 	t.free = append(t.free, i)
 	t.nEnded++

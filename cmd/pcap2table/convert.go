@@ -52,6 +52,7 @@ type convertFlags struct {
 	beaconAllow string
 	dedup       bool
 	dedupWindow time.Duration
+	geoip, asn  string
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -114,6 +115,8 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 400 bytes each); at the bound the least recently seen is forgotten")
 	fl.BoolVar(&f.beaconAll, "beacon-all-destinations", false, "beacons: keep the destinations never routed (multicast, broadcast, link-local, loopback, unspecified), left out by default")
 	fl.BoolVar(&f.beaconNTP, "beacon-ntp", false, "beacons: keep NTP time synchronization (UDP to port 123, NTP-sized messages), left out by default: clients poll on a schedule by design")
+	fl.StringVar(&f.geoip, "geoip", "", "flows: add src_country and dst_country from a MaxMind-format City or Country database `FILE` (.mmdb: GeoLite2, DB-IP lite; docs/enrich.md)")
+	fl.StringVar(&f.asn, "asn", "", "flows: add src_asn, dst_asn, src_as_org and dst_as_org from a MaxMind-format ASN database `FILE` (.mmdb)")
 	fl.BoolVar(&f.dedup, "dedup", false, "drop the copies of packets that SPAN ports and merged taps make: equal but for their link layer, TTL and IP checksum, within --dedup-window (counted in the summary and stats)")
 	fl.DurationVar(&f.dedupWindow, "dedup-window", pcap2table.DefaultDedupWindow, "--dedup: how far back (capture time) a packet's copy is looked for")
 	fl.BoolVar(&f.beaconAddr, "beacon-by-address", false, "beacons: key pairs by dst_ip only, not by the name their connections used (TLS, HTTP, DNS): the dns, http and tls parsers then run only for their own tables (faster)")
@@ -217,6 +220,8 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 		BeaconNTP:             f.beaconNTP,
 		BeaconByAddress:       f.beaconAddr,
 		Dedup:                 f.dedup,
+		GeoIP:                 f.geoip,
+		ASN:                   f.asn,
 		DedupWindow:           f.dedupWindow,
 		PartitionBy:           f.partition,
 		MaxFileRows:           f.maxFileRows,
