@@ -397,6 +397,7 @@ func (pl *pipeline) stats() *Stats {
 		st.Flows = c.Ended
 		st.PeakFlows = c.PeakLive
 		st.FlowsEvicted = c.Evicted
+		st.FlowsInterim = c.Interim
 		st.ReassemblyFlowCapHits = c.CapHits[flows.CapFlow]
 		st.ReassemblyTotalCapHits = c.CapHits[flows.CapTotal]
 		st.ReassemblyHoleHits = c.CapHits[flows.CapHoles]

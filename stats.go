@@ -67,6 +67,9 @@ type Stats struct {
 	// FlowsEvicted counts the flows ended early at the bound of live flows
 	// (flows.Config.MaxFlows).
 	FlowsEvicted uint64 `json:"flows_evicted,omitempty"`
+	// FlowsInterim counts the interim rows of flows that went on
+	// (flows.Config.Interim).
+	FlowsInterim uint64 `json:"flows_interim_rows,omitempty"`
 	// The times a TCP stream gave up waiting for lost segments at a
 	// reassembly bound: the bytes one flow may hold behind holes
 	// (flows.Config.ReassemblyFlowCap), those all flows may hold

@@ -242,8 +242,12 @@ func (p *Scorer) leftOut(row *flows.Row, name string) uint8 {
 	return kept
 }
 
-// Flow implements flows.Subscriber: the connection counts for its pair.
+// Flow implements flows.Subscriber: the connection counts for its pair
+// (an interim row of a flow that goes on does not: its final row will).
 func (p *Scorer) Flow(row *flows.Row) {
+	if row.Interim {
+		return
+	}
 	p.spanLo = min(p.spanLo, row.TSStart)
 	p.spanHi = max(p.spanHi, row.TSEnd)
 	pr := p.lookup(row)

@@ -11,6 +11,11 @@ type Config struct {
 	UDPIdle    time.Duration // the same for UDP, ICMP and other protocols
 	Active     time.Duration // a flow older than this ends (active) and a new one continues it; 0: never
 	CloseDelay time.Duration // a TCP flow closed by FIN or RST is kept this long for late packets
+	// Interim makes a flow that lasts longer than this write an interim
+	// row every Interim of capture time while it goes on (end_reason
+	// "interim": its counts so far, IPFIX's active timeout without ending
+	// the flow); its final row comes at its end as always. 0: none.
+	Interim time.Duration
 	// AttemptTimeout ends a TCP flow that began with a SYN and got no
 	// answer this long after it (Zeek's tcp_attempt_delay); a SYN sent
 	// again later starts a new flow. 0: such flows wait for TCPIdle.

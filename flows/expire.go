@@ -50,6 +50,9 @@ func (t *shard) sweepAt(eof bool) {
 		f := t.flow(i)
 		t.cand = append(t.cand, candidate{seq: f.firstSeq, id: f.id, i: i})
 	}
+	if !eof {
+		t.interimsDue()
+	}
 	if eof {
 		for i := t.byAge.head; i != none; i = t.flow(i).age.next {
 			add(i)
@@ -72,7 +75,16 @@ func (t *shard) sweepAt(eof bool) {
 		if c := cmp.Compare(a.seq, b.seq); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.id, b.id)
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		if a.interim != b.interim {
+			if b.interim {
+				return -1 // a flow that ends gives no interim row
+			}
+			return 1
+		}
+		return 0
 	})
 	t.cand = slices.CompactFunc(t.cand, func(a, b candidate) bool { return a.i == b.i })
 }

@@ -130,7 +130,7 @@ var Schema = &table.Schema{
 		{Name: "dst_asn", Type: table.Uint32, Nullable: true, Hint: table.Dict, Doc: "The same for dst_ip."},
 		{Name: "src_as_org", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Organization of src_ip's autonomous system, as the `--asn` database writes it; null as src_asn, and when the database names none."},
 		{Name: "dst_as_org", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The same for dst_ip."},
-		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `attempt` (a TCP flow that began with a SYN got no answer within the attempt timeout, 5 s: Zeek's tcp_attempt_delay; a SYN sent again later is a new flow), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input), `evicted` (ended early to make room at the `--max-flows` bound of live flows: the least recently active flow; a later packet starts a new flow)."},
+		{Name: "end_reason", Type: table.String, Hint: table.Dict, Doc: "Why the flow ended: `fin` (closed by FIN), `rst` (reset), `idle` (idle timeout), `interim` (not an end: the flow goes on; a row of its counts so far, every `--interim` of capture time, with the same flow_id as its final row; sum only the final rows), `attempt` (a TCP flow that began with a SYN got no answer within the attempt timeout, 5 s: Zeek's tcp_attempt_delay; a SYN sent again later is a new flow), `active` (active timeout: a new flow continues it), `eof` (still open at the end of the input), `evicted` (ended early to make room at the `--max-flows` bound of live flows: the least recently active flow; a later packet starts a new flow)."},
 	}),
 }
 
@@ -174,6 +174,9 @@ type Row struct {
 	Retransmits uint64
 	OutOfOrder  uint64
 	EndReason   string
+	// Interim marks a row written while the flow goes on (Config.Interim;
+	// EndReason "interim"): subscribers that count flows skip it.
+	Interim bool
 	// Service lists the protocols plugins recognized, comma-separated
 	// ("" when none did).
 	Service string

@@ -28,6 +28,10 @@ type shard struct {
 	cfg     Config
 	timeout [numClasses]int64
 	active  int64
+	// interim is Config.Interim; interims holds every live flow's next
+	// interim row time (a heap; an entry of an ended flow is stale)
+	interim  int64
+	interims []qent
 
 	ix   index
 	ring [16]rowKey // keys of the rows ahead (runJob)
@@ -67,6 +71,7 @@ type shard struct {
 	// Counters (Tracker.Counters): the flows started and ended, the most
 	// live at once, and those ended early at Config.MaxFlows.
 	nStarted, nEnded, peakLive, nEvicted uint64
+	nInterim                             uint64 // interim rows written
 }
 
 // newShard returns a shard with the given configuration.
@@ -74,6 +79,7 @@ func newShard(c Config) *shard {
 	t := &shard{cfg: c, ix: newIndex(), tunnels: []string{""}}
 	t.timeout = [numClasses]int64{int64(c.TCPIdle), int64(c.UDPIdle), int64(c.CloseDelay), int64(c.AttemptTimeout)}
 	t.active = int64(c.Active)
+	t.interim = int64(c.Interim)
 	for i := range t.idle {
 		t.idle[i].list = list{none, none}
 	}
@@ -133,6 +139,10 @@ func (t *shard) runJob(j *shardJob) {
 	// the flows of the cut, by rank
 	for _, c := range t.cand[:j.end] {
 		t.tag = tagCut | c.rank
+		if c.interim {
+			t.interimRow(c.i)
+			continue
+		}
 		reason := "eof"
 		if exp, r := t.expired(t.flow(c.i), t.now); exp {
 			reason = r
@@ -392,6 +402,9 @@ func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side u
 		f.attempt, f.class = true, classAttempt
 	}
 	t.ix.insert(pos, h, i)
+	if t.interim > 0 {
+		t.pushInterim(qent{f.firstClock + t.interim, f.id, i})
+	}
 	t.peakLive = max(t.peakLive, uint64(t.ix.n))
 	t.enqueue(i)
 	t.push(&t.byAge, i, true)

@@ -90,6 +90,7 @@ type candidate struct {
 	seq, id uint64
 	rank    uint64
 	i       int32
+	interim bool // an interim row is due: the flow goes on
 }
 
 // The tags order a step's rows: the flows ended by the step's cut first
@@ -387,6 +388,8 @@ type Counters struct {
 	// Started and Ended count the flows; Evicted those ended early at
 	// Config.MaxFlows.
 	Started, Ended, Evicted uint64
+	// Interim counts the interim rows written (Config.Interim).
+	Interim uint64
 	// CapHits counts the times a TCP stream gave up its holes at a
 	// reassembly bound, by bound (CapFlow, CapTotal, CapHoles).
 	CapHits [3]uint64
@@ -410,6 +413,7 @@ func (s *Tracker) Counters() Counters {
 		c.Started += t.nStarted
 		c.Ended += t.nEnded
 		c.Evicted += t.nEvicted
+		c.Interim += t.nInterim
 		for i, n := range t.rs.capHits {
 			c.CapHits[i] += n
 		}

@@ -53,6 +53,7 @@ type convertFlags struct {
 	dedup       bool
 	dedupWindow time.Duration
 	geoip, asn  string
+	interim     time.Duration
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -100,6 +101,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	dc := flows.DefaultConfig()
 	fl.DurationVar(&f.tcpIdle, "tcp-idle", dc.TCPIdle, "flows: a TCP flow idle this long (capture time) ends")
 	fl.DurationVar(&f.attempt, "tcp-attempt", dc.AttemptTimeout, "flows: a TCP flow whose SYN has no answer this long after it ends (0: it waits for --tcp-idle)")
+	fl.DurationVar(&f.interim, "interim", 0, "flows: a flow that goes on is also written every INTERVAL of capture time (end_reason interim, its counts so far), as IPFIX's active timeout without ending it (0: never)")
 	fl.DurationVar(&f.udpIdle, "udp-idle", dc.UDPIdle, "flows: a UDP, ICMP or other flow idle this long ends")
 	fl.DurationVar(&f.active, "active-timeout", dc.Active, "flows: a flow lasting this long ends and a new one continues it (0: never)")
 	fl.Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID hash")
@@ -230,6 +232,7 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 	fc := flows.DefaultConfig()
 	fc.TCPIdle, fc.UDPIdle, fc.Active, fc.Seed = f.tcpIdle, f.udpIdle, f.active, f.seed
 	fc.AttemptTimeout = f.attempt
+	fc.Interim = f.interim
 	fc.ReassemblyWait, fc.ReassemblyFlowCap, fc.ReassemblyCap = f.rWait, int64(f.rFlowCap), int64(f.rCap)
 	fc.FragTimeout, fc.FragCap = f.fragTimeout, int64(f.fragCap)
 	fc.VerifyChecksums = f.checksums
@@ -273,8 +276,8 @@ func (f *convertFlags) check() error {
 		return errors.New("--max-file-rows must be at least 1")
 	case f.beaconMin < 2:
 		return errors.New("--beacon-min-conns must be at least 2 (an interval needs two connections)")
-	case f.tcpIdle <= 0 || f.udpIdle <= 0 || f.active < 0 || f.attempt < 0:
-		return errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout and --tcp-attempt not negative")
+	case f.tcpIdle <= 0 || f.udpIdle <= 0 || f.active < 0 || f.attempt < 0 || f.interim < 0:
+		return errors.New("--tcp-idle and --udp-idle must be positive, --active-timeout, --tcp-attempt and --interim not negative")
 	case f.rWait < 0 || f.fragTimeout <= 0:
 		return errors.New("--reassembly-wait must not be negative, --frag-timeout must be positive")
 	case f.dedupWindow <= 0:
