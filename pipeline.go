@@ -142,8 +142,13 @@ func (pl *pipeline) wire() error {
 		cfg = *pl.o.Flows
 	}
 	pl.tracker = flows.NewTracker(cfg, pl.p.jobs)
-	// every parser that names destinations runs when beacons is written
+	// every parser that names destinations runs when beacons is written,
+	// and every parser when the weird table is
 	names := pl.sink(beacons.Schema) != nil && !pl.o.BeaconByAddress
+	weird := pl.sink(flows.WeirdSchema)
+	if weird != nil {
+		pl.tracker.SetWeird(weird.out)
+	}
 	var sh shared
 	if names || pl.sink(dns.Schema) != nil {
 		sh.names = dns.NewNames()
@@ -161,7 +166,7 @@ func (pl *pipeline) wire() error {
 			s := t.subscriber(sk.out, sk.cols, pl.o, &sh)
 			pl.subs = append(pl.subs, s)
 			pl.tracker.Subscribe(s)
-		case t.plugin != nil && (sk != nil || t.names && names):
+		case t.plugin != nil && (sk != nil || t.names && names || weird != nil):
 			out := discard(t.schema, pl.p.rows) // only the names are wanted
 			if sk != nil {
 				out = sk.out

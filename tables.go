@@ -30,6 +30,10 @@ type tableDef struct {
 	// destinations by (Conn.SetName, shared.names), so it runs when
 	// beacons is written, its own table written or not.
 	names bool
+	// weird: the tracker writes the table itself (flows.Tracker.SetWeird),
+	// with the anomalies of the decoder, the flows and every parser (which
+	// then run, their own tables written or not).
+	weird bool
 }
 
 // shared is what the producers of one run share.
@@ -49,6 +53,7 @@ var registry = []*tableDef{
 	{schema: http.Schema, plugin: func(out *flows.Output, _ *Options, _ *shared) flows.Plugin { return http.New(out) }, names: true},
 	{schema: tls.Schema, plugin: func(out *flows.Output, _ *Options, _ *shared) flows.Plugin { return tls.New(out) }, names: true},
 	{schema: beacons.Schema, subscriber: newBeacons},
+	{schema: flows.WeirdSchema, weird: true},
 }
 
 // flowsTable writes the flows' rows into the flows table.

@@ -32,6 +32,10 @@ type shard struct {
 	// interim row time (a heap; an entry of an ended flow is stale)
 	interim  int64
 	interims []qent
+	// weird is the weird table's rows of this shard (nil: not written),
+	// detail a buffer for their details
+	weird  *Output
+	detail []byte
 
 	ix   index
 	ring [16]rowKey // keys of the rows ahead (runJob)
@@ -213,7 +217,10 @@ func (t *shard) prefetchFlow(a *rowKey) {
 }
 
 func (t *shard) observe(r *parsers.PacketRow, a *rowKey) {
-	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) {
+	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) || r.Untimed() {
+		if t.weird != nil && r.Has(parsers.ColDecodeError) {
+			t.weirdPacket(r, 0, nil)
+		}
 		return
 	}
 	if isFragment(r) {
@@ -236,6 +243,9 @@ func (t *shard) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	}
 	t.touch(i)
 	t.label(r, f)
+	if t.weird != nil && r.Has(parsers.ColDecodeError) {
+		t.weirdPacket(r, f.id, &f.cid)
+	}
 	return i, side
 }
 
@@ -451,6 +461,9 @@ func (t *shard) end(i int32, reason string) {
 	row.Service = t.serviceString(f.service)
 	row.Name, row.NameSource = f.name, f.nameSource
 	t.enrich(row)
+	if t.weird != nil {
+		t.weirdFlow(row)
+	}
 	f.inUse = false
 	t.free = append(t.free, i)
 	t.nEnded++

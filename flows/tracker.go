@@ -193,7 +193,13 @@ func (s *Tracker) Observe(rows []parsers.PacketRow) {
 	for i := range rows {
 		r := &rows[i]
 		if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) || r.Untimed() {
-			continue // no flow: not IP, or no time to give it
+			// no flow: not IP, or no time to give it; the first shard
+			// writes its weird row, in order
+			if s.ws[0].weird != nil && r.Has(parsers.ColDecodeError) {
+				clock[i] = s.now
+				s.jobs[0].idx = append(s.jobs[0].idx, int32(i))
+			}
+			continue
 		}
 		s.now = max(s.now, r.TS)
 		clock[i] = s.now

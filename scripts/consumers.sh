@@ -68,6 +68,13 @@ for t in http tls beacons; do
   for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --beacon-min-conns 3 --tables "$t" -o "$out/proto/$t.$f"; done
 done
 node test/consumers/protocols.mjs "$out" proto
+# the weird table: the decoder's (an unsupported link type), the flows'
+# (a segment lost) and the http parser's anomalies
+set -- "$C/tcpdump--tests--dsa.pcap" testdata/edited/http-lost-segment.pcap
+"$out/pcap2table" -q "$@" --tables flows,weird -o "$out/weird"
+for f in csv arrow jsonl; do "$out/pcap2table" -q "$@" --tables weird -o "$out/weird/weird.$f"; done
+node test/consumers/weird.mjs "$out/weird"
+set -- "$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--example.pcap" "$C/pcapplusplus--Tests--Pcap__Test--PcapExamples--many_interfaces-1.pcapng"
 # ids survive every consumer: jq prints each flow_id digit for digit, the
 # README's jq join finds every packet's flow, and DuckDB (CSV and JSON
 # auto-detection), polars, Arrow JS and JSON.parse read Parquet's integers

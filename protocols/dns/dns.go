@@ -307,17 +307,24 @@ func (p *Plugin) row(c *flows.Conn, st *flowState, q *query, m *layers.DNS, rts 
 		v[ColTTLs].AppendNull()
 	}
 	v[ColStatus].AppendString(status)
+	var err string
 	switch {
 	case q.err != "" && respErr != "" && q.err != respErr:
-		v[ColError].AppendString("query: " + q.err + "; response: " + respErr)
+		err = "query: " + q.err + "; response: " + respErr
 	case q.err != "":
-		v[ColError].AppendString(q.err)
+		err = q.err
 	case respErr != "":
-		v[ColError].AppendString(respErr)
-	default:
+		err = respErr
+	}
+	if err == "" {
 		v[ColError].AppendNull()
+	} else {
+		v[ColError].AppendString(err)
 	}
 	p.out.EndRow()
+	if err != "" {
+		c.Weird(q.ts, err, "", q.client, q.clientPt, q.server, q.serverPt)
+	}
 }
 
 // appendRData appends a record's data as the answers column writes it.

@@ -28,6 +28,7 @@ func (p *Plugin) row(c *flows.Conn, st *conn, t *txn) {
 	}
 	if len(t.err) > 0 {
 		v[ColError].AppendBytes(t.err)
+		c.Weird(ts, string(t.err), "", cip, cpt, sip, spt)
 	} else {
 		v[ColError].AppendNull()
 	}

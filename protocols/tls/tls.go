@@ -663,6 +663,7 @@ func (p *Plugin) row(c *flows.Conn, st *conn) {
 	if st.err != "" {
 		p.Errors++
 		v[ColError].AppendString(st.err)
+		c.Weird(st.ts, st.err, "", cip, cpt, sip, spt)
 	} else {
 		v[ColError].AppendNull()
 	}
