@@ -16,6 +16,7 @@ import (
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/writers"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type convertFlags struct {
@@ -98,33 +99,16 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.StringVar(&f.format, "format", "", "output format: "+strings.Join(writers.Names(), ", "))
 	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to write, in this order (default: all; see 'pcap2table schema packets')")
 	fl.StringVar(&f.tables, "tables", "packets", "comma-separated tables to write in one pass: "+strings.Join(pcap2table.TableNames(), ", ")+"; with several, -o is a folder receiving <table>.<ext> (Parquet unless --format)")
-	dc := flows.DefaultConfig()
-	fl.DurationVar(&f.tcpIdle, "tcp-idle", dc.TCPIdle, "flows: a TCP flow idle this long (capture time) ends")
-	fl.DurationVar(&f.attempt, "tcp-attempt", dc.AttemptTimeout, "flows: a TCP flow whose SYN has no answer this long after it ends (0: it waits for --tcp-idle)")
+	addFlowFlags(fl, &f)
 	fl.DurationVar(&f.interim, "interim", 0, "flows: a flow that goes on is also written every INTERVAL of capture time (end_reason interim, its counts so far), as IPFIX's active timeout without ending it (0: never)")
-	fl.DurationVar(&f.udpIdle, "udp-idle", dc.UDPIdle, "flows: a UDP, ICMP or other flow idle this long ends")
-	fl.DurationVar(&f.active, "active-timeout", dc.Active, "flows: a flow lasting this long ends and a new one continues it (0: never)")
-	fl.Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID hash")
-	fl.DurationVar(&f.rWait, "reassembly-wait", dc.ReassemblyWait, "flows: an acknowledged hole in a TCP stream waits this long (capture time) for its bytes before they count as missed")
-	f.rFlowCap, f.rCap, f.fragCap = byteSize(dc.ReassemblyFlowCap), byteSize(dc.ReassemblyCap), byteSize(dc.FragCap)
-	fl.Var(&f.rFlowCap, "reassembly-flow-cap", "flows: out-of-order TCP bytes one flow may hold behind holes (bytes, or with KiB, MiB, GiB)")
-	fl.Var(&f.rCap, "reassembly-cap", "flows: out-of-order TCP bytes all flows together may hold behind holes")
-	fl.DurationVar(&f.fragTimeout, "frag-timeout", dc.FragTimeout, "flows: an IP datagram waits this long (capture time) for its fragments")
-	fl.Var(&f.fragCap, "frag-cap", "flows: memory all IP datagrams waiting for fragments may hold (their bytes, and about 560 bytes each); at most 65536 of them")
-	fl.IntVar(&f.maxFlows, "max-flows", dc.MaxFlows, "flows: the most flows live at once, the tracker's memory bound (about 1.2 KiB each); at the bound a new flow ends the least recently active one (end_reason evicted)")
-	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
 	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
 	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 400 bytes each); at the bound the least recently seen is forgotten")
 	fl.BoolVar(&f.beaconAll, "beacon-all-destinations", false, "beacons: keep the destinations never routed (multicast, broadcast, link-local, loopback, unspecified), left out by default")
 	fl.BoolVar(&f.beaconNTP, "beacon-ntp", false, "beacons: keep NTP time synchronization (UDP to port 123, NTP-sized messages), left out by default: clients poll on a schedule by design")
 	fl.StringVar(&f.geoip, "geoip", "", "flows: add src_country and dst_country from a MaxMind-format City or Country database `FILE` (.mmdb: GeoLite2, DB-IP lite; docs/enrich.md)")
 	fl.StringVar(&f.asn, "asn", "", "flows: add src_asn, dst_asn, src_as_org and dst_as_org from a MaxMind-format ASN database `FILE` (.mmdb)")
-	fl.BoolVar(&f.dedup, "dedup", false, "drop the copies of packets that SPAN ports and merged taps make: equal but for their link layer, TTL and IP checksum, within --dedup-window (counted in the summary and stats)")
-	fl.DurationVar(&f.dedupWindow, "dedup-window", pcap2table.DefaultDedupWindow, "--dedup: how far back (capture time) a packet's copy is looked for")
 	fl.BoolVar(&f.beaconAddr, "beacon-by-address", false, "beacons: key pairs by dst_ip only, not by the name their connections used (TLS, HTTP, DNS): the dns, http and tls parsers then run only for their own tables (faster)")
 	fl.StringVar(&f.beaconAllow, "beacon-allow", "", "beacons: leave out the destinations listed in `FILE`: one a line, an IP address or CIDR prefix (dst_ip) or a DNS name (*.name or .name: and its subdomains); # comments")
-	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
-	fl.Var(&f.zstdWindow, "zstd-max-window", "the largest window a zstd-compressed input may use (the memory its decoder holds); zstd --long=31 writes up to 2GiB")
 	fl.StringVar(&f.partition, "partition-by", "", "hour or day: write each table as a Hive-style dataset, -o FOLDER/<table>/date=YYYY-MM-DD[/hour=HH]/part-NNNNN.<ext>, partitioned by the table's first timestamp (DuckDB: read_parquet('FOLDER/flows/**/*.parquet', hive_partitioning = true))")
 	fl.IntVar(&f.maxFileRows, "max-file-rows", writers.DefaultMaxFileRows, "with --partition-by: the most rows in one file (a partition's rows go on in part-00001, ...)")
 	fl.StringVar(&f.timeFormat, "time-format", "rfc3339", "timestamps in CSV/JSONL: rfc3339, epoch, epoch_ns, epoch_us")
@@ -136,6 +120,30 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	_ = fl.MarkHidden("cpuprofile")
 	root.AddCommand(newSchemaCmd(e), newStatsCmd(e))
 	return root
+}
+
+// addFlowFlags adds the flags that decide which flow a packet belongs to
+// and how the inputs are read: the conversion's and extract's (whose flow
+// ids must be the conversion's).
+func addFlowFlags(fl *pflag.FlagSet, f *convertFlags) {
+	dc := flows.DefaultConfig()
+	fl.DurationVar(&f.tcpIdle, "tcp-idle", dc.TCPIdle, "flows: a TCP flow idle this long (capture time) ends")
+	fl.DurationVar(&f.attempt, "tcp-attempt", dc.AttemptTimeout, "flows: a TCP flow whose SYN has no answer this long after it ends (0: it waits for --tcp-idle)")
+	fl.DurationVar(&f.udpIdle, "udp-idle", dc.UDPIdle, "flows: a UDP, ICMP or other flow idle this long ends")
+	fl.DurationVar(&f.active, "active-timeout", dc.Active, "flows: a flow lasting this long ends and a new one continues it (0: never)")
+	fl.Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID hash")
+	fl.DurationVar(&f.rWait, "reassembly-wait", dc.ReassemblyWait, "flows: an acknowledged hole in a TCP stream waits this long (capture time) for its bytes before they count as missed")
+	f.rFlowCap, f.rCap, f.fragCap = byteSize(dc.ReassemblyFlowCap), byteSize(dc.ReassemblyCap), byteSize(dc.FragCap)
+	fl.Var(&f.rFlowCap, "reassembly-flow-cap", "flows: out-of-order TCP bytes one flow may hold behind holes (bytes, or with KiB, MiB, GiB)")
+	fl.Var(&f.rCap, "reassembly-cap", "flows: out-of-order TCP bytes all flows together may hold behind holes")
+	fl.DurationVar(&f.fragTimeout, "frag-timeout", dc.FragTimeout, "flows: an IP datagram waits this long (capture time) for its fragments")
+	fl.Var(&f.fragCap, "frag-cap", "flows: memory all IP datagrams waiting for fragments may hold (their bytes, and about 560 bytes each); at most 65536 of them")
+	fl.IntVar(&f.maxFlows, "max-flows", dc.MaxFlows, "flows: the most flows live at once, the tracker's memory bound (about 1.2 KiB each); at the bound a new flow ends the least recently active one (end_reason evicted)")
+	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
+	fl.BoolVar(&f.dedup, "dedup", false, "drop the copies of packets that SPAN ports and merged taps make: equal but for their link layer, TTL and IP checksum, within --dedup-window (counted in the summary and stats)")
+	fl.DurationVar(&f.dedupWindow, "dedup-window", pcap2table.DefaultDedupWindow, "--dedup: how far back (capture time) a packet's copy is looked for")
+	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
+	fl.Var(&f.zstdWindow, "zstd-max-window", "the largest window a zstd-compressed input may use (the memory its decoder holds); zstd --long=31 writes up to 2GiB")
 }
 
 func convert(ctx context.Context, e *env, f *convertFlags, args []string) error {
