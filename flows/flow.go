@@ -107,6 +107,7 @@ type flow struct {
 	qstate                uint8 // where it is queued: qNone, qList, qHeap
 	closeAt               bool  // a TCP close completed: kept for the close delay
 	attempt               bool  // began with a SYN, and only the originator's SYNs since
+	truncated             bool  // a packet was cut by the snap length
 	synAckFirst           uint8 // began with a SYN-ACK not flipped: 2, then 1 until the next packet
 	ep                    [2]endpoint
 	histSeen              uint32
@@ -233,6 +234,9 @@ func (f *flow) initRoles(r *parsers.PacketRow, side uint8) {
 
 // observe updates the flow with one of its packets sent by side.
 func (f *flow) observe(rs *reasm, r *parsers.PacketRow, side uint8, verify bool) {
+	if r.CapLen < r.Length {
+		f.truncated = true
+	}
 	if f.key.Proto == 6 && !r.Has(parsers.ColTCPFlags) {
 		// a TCP header cut short (decode_error in the packets table):
 		// as Zeek, the flow starts but the packet counts for nothing
@@ -410,6 +414,7 @@ func (f *flow) row(r *Row, reason string) {
 		Orig: f.ep[o].stats, Resp: f.ep[s].stats,
 		ConnState: f.connState(), History: f.hist, HistoryLen: int(f.histLen),
 		Missed:      f.ep[0].missed + f.ep[1].missed,
+		Truncated:   f.truncated,
 		Retransmits: f.ep[0].rxmt + f.ep[1].rxmt,
 		OutOfOrder:  f.ep[0].outOfOrder + f.ep[1].outOfOrder,
 		EndReason:   reason,

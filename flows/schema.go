@@ -33,6 +33,7 @@ const (
 	ColConnState
 	ColHistory
 	ColMissedBytes
+	ColTruncated
 	ColRetransmits
 	ColOutOfOrder
 	ColService
@@ -87,7 +88,7 @@ func iatCols(dir string) []table.Column {
 // Schema is the flows table: one row per flow.
 var Schema = &table.Schema{
 	Name:         "flows",
-	Version:      3,
+	Version:      4,
 	RowGroupRows: 1 << 17, // 51 columns, many of them float statistics
 	Doc: "One row per flow (a bidirectional conversation: TCP connection, UDP or ICMP exchange, or other IP protocol between two hosts), " +
 		"with Zeek conn.log semantics. A flow is keyed by its canonical 5-tuple, VLAN and tunnel id; rows are written when flows end, " +
@@ -116,6 +117,7 @@ var Schema = &table.Schema{
 		{Name: "conn_state", Type: table.String, Hint: table.Dict, Doc: "Zeek's conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH (see docs/flows.md)."},
 		{Name: "history", Type: table.String, Hint: table.Dict, Doc: "Zeek's history letters (s h a d f r c g t w i q ^; upper case = originator), repeated as Zeek repeats them; at most 64 letters."},
 		{Name: "missed_bytes", Type: table.Uint64, Doc: "TCP bytes acknowledged by the peer but never seen in the capture (content gaps, and payload the snap length cut off: Zeek's missed_bytes)."},
+		{Name: "truncated", Type: table.Bool, Doc: "Some packet of the flow was cut by the snap length (caplen < length): its payload is not all in the capture, so the dns, http and tls tables may lack what it held."},
 		{Name: "retransmits", Type: table.Uint64, Doc: "TCP segments with payload that carried no new sequence space (retransmissions), both directions."},
 		{Name: "out_of_order", Type: table.Uint64, Doc: "TCP segments that arrived after a later segment of the same direction (they filled a hole), both directions."},
 		{Name: "service", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Application protocols recognized in the flow by their content, comma-separated in alphabetical order (`dns`, `http`, `quic`, `tls`; a QUIC connection is `quic,tls`); null when none was. A protocol is looked for only when its table is written (`--tables flows,dns` fills `dns`), and every one when the beacons table is."},
@@ -171,6 +173,7 @@ type Row struct {
 	History     [MaxHistory]byte
 	HistoryLen  int
 	Missed      uint64
+	Truncated   bool // a packet was cut by the snap length
 	Retransmits uint64
 	OutOfOrder  uint64
 	EndReason   string
@@ -314,6 +317,8 @@ func (r *Row) appendCol(v *table.Vector, c int) {
 		v.AppendBytes(r.History[:r.HistoryLen])
 	case ColMissedBytes:
 		v.AppendUint(r.Missed)
+	case ColTruncated:
+		v.AppendBool(r.Truncated)
 	case ColRetransmits:
 		v.AppendUint(r.Retransmits)
 	case ColOutOfOrder:

@@ -43,7 +43,7 @@ func TestSnaplenMissed(t *testing.T) {
 				seg(3e6, true, ack|psh, 1001, 5001, 100, 60),
 				tc.last,
 			})
-			if len(got) != 1 || got[0].Missed != tc.missed || string(got[0].History[:got[0].HistoryLen]) != tc.history || got[0].Orig.Bytes != 100 {
+			if len(got) != 1 || !got[0].Truncated || got[0].Missed != tc.missed || string(got[0].History[:got[0].HistoryLen]) != tc.history || got[0].Orig.Bytes != 100 {
 				t.Fatalf("missed %d, history %s, orig_bytes %d; want %d, %s, 100", got[0].Missed, got[0].History[:got[0].HistoryLen], got[0].Orig.Bytes, tc.missed, tc.history)
 			}
 		})
@@ -58,7 +58,7 @@ func TestTCPHeaderCut(t *testing.T) {
 	r := udpRow(1, 443, 1e9)
 	r.IPProto, r.DstPort = 6, 56960
 	got := feed(flows.DefaultConfig(), nil, []parsers.PacketRow{r})
-	if len(got) != 1 || got[0].Orig.Pkts+got[0].Resp.Pkts != 0 || got[0].Orig.IPBytes != 0 || got[0].HistoryLen != 0 || got[0].ConnState != "OTH" {
+	if len(got) != 1 || got[0].Truncated || got[0].Orig.Pkts+got[0].Resp.Pkts != 0 || got[0].Orig.IPBytes != 0 || got[0].HistoryLen != 0 || got[0].ConnState != "OTH" {
 		t.Fatalf("%+v", got)
 	}
 }
