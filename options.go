@@ -122,6 +122,8 @@ type Options struct {
 	// DedupWindow is how far back a copy is looked for (0:
 	// DefaultDedupWindow).
 	DedupWindow time.Duration
+	// replay is set by Watch (watch.go): nil for a plain conversion.
+	replay *replayRun
 	// BeaconAllow lists destinations left out of the beacons table
 	// (beacons.ParseAllow; nil: none).
 	BeaconAllow *beacons.Allow

@@ -52,6 +52,9 @@ type pipeline struct {
 	partial []error // inputs cut short or corrupt, or skipped
 	lastTS  []int64 // per input, for the stats' backwards count
 	dedup   *dedup  // nil: duplicates are kept
+	// muted: the packets read are of inputs read again only to rebuild
+	// their open flows (replayRun): the rows they make are dropped
+	muted bool
 
 	threaded bool // the tracking stage runs on its own goroutine
 	full     chan *rowBatch
@@ -73,6 +76,7 @@ type pipeline struct {
 type rowBatch struct {
 	rows  []parsers.PacketRow
 	n     int
+	muted bool // read while the pipeline was muted
 	arena flows.Arena
 	flush bool // hand every table's partial batch on after these
 }
@@ -103,6 +107,9 @@ func newPipeline(ctx context.Context, ins []*input, o *Options, p *plan, sinks [
 	if o.Dedup {
 		pl.dedup = newDedup(o.DedupWindow)
 	}
+	if o.replay != nil && o.replay.skip > 0 {
+		pl.muted = true
+	}
 	if err := pl.wire(); err != nil {
 		return nil, err
 	}
@@ -117,6 +124,9 @@ func newPipeline(ctx context.Context, ins []*input, o *Options, p *plan, sinks [
 		pl.free <- &rowBatch{rows: make([]parsers.PacketRow, p.rows)}
 	}
 	pl.cur = <-pl.free
+	for _, sk := range sinks {
+		sk.muted = pl.muted
+	}
 	return pl, nil
 }
 
@@ -275,6 +285,13 @@ func (pl *pipeline) read() error {
 		if err != nil {
 			return err
 		}
+		if pl.muted && pkt.File >= pl.o.replay.skip {
+			// the first packet whose rows count: a batch ends before it
+			if pl.cur.n > 0 {
+				pl.send(false)
+			}
+			pl.muted = false
+		}
 		if pl.live {
 			pl.mu.Lock()
 		}
@@ -313,7 +330,7 @@ func (pl *pipeline) read() error {
 // send hands the current row batch on: to the tracking goroutine, or
 // through track here.
 func (pl *pipeline) send(flush bool) {
-	pl.cur.flush = flush
+	pl.cur.flush, pl.cur.muted = flush, pl.muted
 	pl.sent.Add(1)
 	if !pl.threaded {
 		pl.track(pl.cur)
@@ -328,6 +345,14 @@ func (pl *pipeline) send(flush bool) {
 // then the rows go into the packets table.
 func (pl *pipeline) track(b *rowBatch) {
 	rows := b.rows[:b.n]
+	if !b.muted {
+		for _, sk := range pl.sinks {
+			if sk.muted { // the rows made so far are the replay's
+				sk.out.Batch().Reset()
+				sk.muted = false
+			}
+		}
+	}
 	if pl.tracker != nil {
 		pl.tracker.Observe(rows)
 	}
@@ -348,7 +373,21 @@ func (pl *pipeline) track(b *rowBatch) {
 // finish ends the flows still open (end_reason eof, a chunk at a time: a
 // million open flows are not held as rows all at once) and the plugins.
 func (pl *pipeline) finish() {
-	if pl.tracker != nil {
+	if pl.o.replay == nil || !pl.o.replay.hold {
+		// every input was read again (watch's last word): the rows the
+		// end of the input makes are written
+		for _, sk := range pl.sinks {
+			if sk.muted {
+				sk.out.Batch().Reset()
+				sk.muted = false
+			}
+		}
+	}
+	switch {
+	case pl.tracker == nil:
+	case pl.o.replay != nil && pl.o.replay.hold:
+		pl.o.replay.oldest = pl.tracker.Hold()
+	default:
 		pl.tracker.Close()
 	}
 }

@@ -21,6 +21,7 @@ const sinkDepth = 4
 // through one. Producers append rows to out; each full batch goes to the
 // writer, on the sink's encoding goroutine (async) or at once.
 type sink struct {
+	muted  bool // its rows are dropped (replayRun.skip)
 	def    *tableDef
 	cols   []int  // the columns the writer reads
 	name   string // the output as the user named it, for messages
@@ -140,6 +141,10 @@ func (sk *sink) write(b *table.Batch) {
 // (the flows table's, with a few rows per thousand packets) needs two,
 // and memory first touched is not cheap.
 func (sk *sink) hand(b *table.Batch) *table.Batch {
+	if sk.muted {
+		b.Reset() // rows of inputs read again only for their flows (watch)
+		return b
+	}
 	sk.rows += uint64(b.N)
 	if !sk.async {
 		sk.write(b)

@@ -108,6 +108,7 @@ type flow struct {
 	closeAt               bool  // a TCP close completed: kept for the close delay
 	attempt               bool  // began with a SYN, and only the originator's SYNs since
 	truncated             bool  // a packet was cut by the snap length
+	firstFile             int32 // the input of its first packet (Tracker.Hold)
 	synAckFirst           uint8 // began with a SYN-ACK not flipped: 2, then 1 until the next packet
 	ep                    [2]endpoint
 	histSeen              uint32

@@ -399,6 +399,7 @@ func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side u
 	f.firstSeq = t.pos
 	f.hasVLAN = r.Has(parsers.ColVLAN)
 	f.hasTunnelID, f.tunnelID = r.Has(parsers.ColTunnelID), r.TunnelID
+	f.firstFile = int32(r.File)
 	f.id = t.newID(k, r.TS)
 	var sa, da = addrFrom16(k.A, k.V6), addrFrom16(k.B, k.V6)
 	// written in place: f.cid has room for exactly the 30 bytes

@@ -234,6 +234,35 @@ func (s *Tracker) Close() {
 	s.Stop()
 }
 
+// Hold ends the flows past their timeouts at the end of the input, as a
+// batch boundary would, finishes the subscribers and stops: the flows
+// still open end nowhere, for a later run that reads their packets again
+// to end them (pcap2table watch). It returns the input (parsers.PacketRow's
+// File) of the oldest open flow's first packet, or -1 when none is open.
+func (s *Tracker) Hold() int {
+	if s.closed {
+		return -1
+	}
+	for w := range s.jobs {
+		s.jobs[w] = shardJob{idx: s.jobs[w].idx[:0], base: s.pos, sweep: true, now: s.now}
+	}
+	s.run()
+	s.endCandidates()
+	for _, sub := range s.subs {
+		sub.Finish()
+	}
+	oldest := -1
+	for _, t := range s.ws {
+		for i := t.byAge.head; i != none; i = t.flow(i).age.next {
+			if f := t.flow(i); oldest < 0 || int(f.firstFile) < oldest {
+				oldest = int(f.firstFile)
+			}
+		}
+	}
+	s.Stop()
+	return oldest
+}
+
 // Stop stops the shards' goroutines without ending the flows (Close does
 // both).
 func (s *Tracker) Stop() {

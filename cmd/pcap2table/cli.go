@@ -81,7 +81,7 @@ type usageErr struct{ error }
 
 func run(ctx context.Context, e *env, args []string) exitCode {
 	root := newRoot(e)
-	root.AddCommand(newHTMLReportCmd(e), newExtractCmd(e))
+	root.AddCommand(newHTMLReportCmd(e), newExtractCmd(e), newWatchCmd(e))
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
