@@ -19,6 +19,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/pcap2table/pcap2table/filter"
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/parsers/capture"
@@ -243,6 +244,9 @@ type ExtractOptions struct {
 	// Dedup and DedupWindow drop the copies of packets as Options.Dedup
 	// does: a dropped copy has no flow_id in the packets table, and is not
 	// written.
+	// Filter is the conversion's capture filter (Options.Filter): packets
+	// it leaves out belong to no flow.
+	Filter      string
 	Dedup       bool
 	DedupWindow time.Duration
 	// ZstdMaxWindow bounds a zstd-compressed input's window, as
@@ -325,8 +329,11 @@ func Extract(ctx context.Context, inputs []string, sel Selection, o ExtractOptio
 	if err != nil {
 		return nil, err
 	}
-	co := Options{Output: o.Output, Stdin: o.Stdin, Stdout: o.Stdout, ZstdMaxWindow: o.ZstdMaxWindow,
+	co := Options{Output: o.Output, Stdin: o.Stdin, Stdout: o.Stdout, ZstdMaxWindow: o.ZstdMaxWindow, Filter: o.Filter,
 		Flows: o.Flows, Jobs: o.Jobs, Dedup: o.Dedup, DedupWindow: o.DedupWindow, OnWarning: o.OnWarning, Fsync: o.Fsync, Progress: o.Progress}
+	if _, err := compileFilter(o.Filter); err != nil {
+		return nil, err
+	}
 	if o.Output != "-" {
 		// the plan of one table to one file: checkOverwrite's output is o.Output
 		if err := checkOverwrite(inputs, &plan{tables: registry[:1]}, &co); err != nil {
@@ -527,20 +534,21 @@ const (
 // extractRun is one pass over the inputs: merged, decoded, deduplicated
 // and labelled with their flows as a conversion does.
 type extractRun struct {
-	ctx   context.Context
-	o     *Options
-	ins   []*input
-	warn  bool // report damaged inputs (the first pass does)
-	sub   flows.Subscriber
-	want  map[uint64]uint64
-	emit  func(p *capture.Packet) error // nil: nothing written
-	dec   parsers.Decoder
-	rows  []parsers.PacketRow
-	pkts  []capture.Packet // the rows' packets, their Data in arena
-	arena []byte
-	kept  flows.Arena // what Retain keeps of the rows, as the pipeline's
-	dedup *dedup
-	tr    *flows.Tracker
+	ctx    context.Context
+	o      *Options
+	ins    []*input
+	warn   bool // report damaged inputs (the first pass does)
+	sub    flows.Subscriber
+	want   map[uint64]uint64
+	emit   func(p *capture.Packet) error // nil: nothing written
+	dec    parsers.Decoder
+	rows   []parsers.PacketRow
+	pkts   []capture.Packet // the rows' packets, their Data in arena
+	arena  []byte
+	kept   flows.Arena // what Retain keeps of the rows, as the pipeline's
+	dedup  *dedup
+	filter *filter.Filter
+	tr     *flows.Tracker
 
 	partial    []error
 	read, dups uint64
@@ -553,6 +561,7 @@ func newExtractRun(ctx context.Context, ins []*input, o *Options, warn bool) *ex
 	if o.Dedup {
 		r.dedup = newDedup(o.DedupWindow)
 	}
+	r.filter, _ = compileFilter(o.Filter) // checked by Extract
 	return r
 }
 
@@ -598,6 +607,9 @@ func (r *extractRun) run() error {
 			if r.ctx.Err() != nil {
 				return nil
 			}
+		}
+		if r.filter != nil && !r.filter.Match(pkt.Data, pkt.LinkType, pkt.Length) {
+			continue // in no flow: the conversion never saw it
 		}
 		// the packet's bytes outlive the reader's buffer until labelled
 		off := len(r.arena)

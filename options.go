@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pcap2table/pcap2table/beacons"
+	"github.com/pcap2table/pcap2table/filter"
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/writers"
 )
@@ -114,6 +115,11 @@ type Options struct {
 	// ASN is a MaxMind-format ASN database (.mmdb) whose answers fill the
 	// flows table's src_asn, dst_asn, src_as_org and dst_as_org; "": none.
 	ASN string
+	// Filter keeps only the packets a capture filter in tcpdump's
+	// language selects (pcap-filter(7); package filter), applied to each
+	// packet before it is decoded: the others are in no table (counted in
+	// FileStats.Filtered). "": every packet.
+	Filter string
 	// Dedup drops the copies of packets that SPAN ports and merged taps
 	// make: a packet equal to one seen within DedupWindow before it but
 	// for its link layer, TTL and IP checksum (dedup.go). They are
@@ -147,7 +153,8 @@ type plan struct {
 	folder bool // Output is a folder: a file (or dataset) per table
 	stdout bool // the table goes to Stdout
 	jobs   int
-	rows   int // per batch
+	rows   int            // per batch
+	filter *filter.Filter // nil: no --filter
 }
 
 // makePlan checks the options.
@@ -161,6 +168,9 @@ func makePlan(o *Options) (*plan, error) {
 	}
 	var err error
 	if p.tables, err = pickTables(o.Tables); err != nil {
+		return nil, err
+	}
+	if p.filter, err = compileFilter(o.Filter); err != nil {
 		return nil, err
 	}
 	p.stdout = o.Output == "" || o.Output == "-"
@@ -186,6 +196,18 @@ func makePlan(o *Options) (*plan, error) {
 		p.cols = append(p.cols, cols)
 	}
 	return p, nil
+}
+
+// compileFilter compiles Options.Filter; nil for none.
+func compileFilter(expr string) (*filter.Filter, error) {
+	if strings.TrimSpace(expr) == "" {
+		return nil, nil
+	}
+	f, err := filter.Compile(expr)
+	if err != nil {
+		return nil, usagef("--filter: %v", err)
+	}
+	return f, nil
 }
 
 // pickOutput decides between one file (or stdout) and a folder of tables,

@@ -285,6 +285,10 @@ func (pl *pipeline) read() error {
 		if err != nil {
 			return err
 		}
+		if pl.p.filter != nil && !pl.p.filter.Match(pkt.Data, pkt.LinkType, pkt.Length) {
+			pl.st.Files[pkt.File].Filtered++
+			continue
+		}
 		if pl.muted && pkt.File >= pl.o.replay.skip {
 			// the first packet whose rows count: a batch ends before it
 			if pl.cur.n > 0 {

@@ -47,7 +47,10 @@ type FileStats struct {
 	Truncated   uint64 `json:"packets_truncated"` // caplen < length
 	// Duplicates counts the copies dropped (Options.Dedup): they are in
 	// no table and in none of the counts above.
-	Duplicates  uint64            `json:"duplicates_dropped,omitempty"`
+	Duplicates uint64 `json:"duplicates_dropped,omitempty"`
+	// Filtered counts the packets Options.Filter left out: they are in
+	// no table and in none of the counts above but Duplicates.
+	Filtered    uint64            `json:"packets_filtered_out,omitempty"`
 	Backwards   uint64            `json:"timestamps_backwards"`
 	DecodeErrs  map[string]uint64 `json:"decode_errors"`
 	Error       string            `json:"error,omitempty"` // why the file stopped early
@@ -198,6 +201,7 @@ func (s *Stats) total() {
 		t.CapBytes += f.CapBytes
 		t.Truncated += f.Truncated
 		t.Duplicates += f.Duplicates
+		t.Filtered += f.Filtered
 		t.Backwards += f.Backwards
 		for k, v := range f.DecodeErrs {
 			t.DecodeErrs[k] += v

@@ -63,6 +63,10 @@ fuzz ./protocols/dns FuzzDNS 10000
 fuzz ./protocols/http FuzzHTTP 40000
 fuzz ./protocols/tls FuzzTLS 8000
 fuzz ./protocols/tls FuzzQUIC 30
+fuzz ./protocols/tls FuzzDTLS 10000
+fuzz ./parsers/capture FuzzSnoop 20000
+fuzz ./filter FuzzCompile 20000
+fuzz ./filter FuzzMatch 20000
 fuzz ./beacons FuzzParseAllow 20000
 
 echo "== corpus sweep (every table on every shared capture: no panic, timeout or memory blow-up)"

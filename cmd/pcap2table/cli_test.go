@@ -68,6 +68,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad size", []string{example, "--tables", "flows", "--reassembly-cap", "lots"}, false, exitUsage, "want a size such as", ""},
 		{"geoip not a database", []string{example, "--tables", "flows", "--geoip", example}, false, exitUsage, "--geoip " + example + ": not a MaxMind database", ""},
 		{"geoip without flows", []string{example, "--geoip", example}, false, exitUsage, "--geoip fills columns of the flows table", ""},
+		{"bad filter", []string{example, "--filter", "tcp port"}, false, exitUsage, "--filter: ", ""},
 		{"zero dedup window", []string{example, "--dedup", "--dedup-window", "0s"}, false, exitUsage, "--dedup-window must be positive", ""},
 		{"zero fragment timeout", []string{example, "--tables", "flows", "--frag-timeout", "0s"}, false, exitUsage, "--frag-timeout must be positive", ""},
 		{"beacons need two connections", []string{example, "--tables", "beacons", "--beacon-min-conns", "1"}, false, exitUsage, "--beacon-min-conns must be at least 2", ""},

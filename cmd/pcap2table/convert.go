@@ -54,6 +54,7 @@ type convertFlags struct {
 	dedup       bool
 	dedupWindow time.Duration
 	geoip, asn  string
+	filter      string
 	interim     time.Duration
 }
 
@@ -140,6 +141,7 @@ func addFlowFlags(fl *pflag.FlagSet, f *convertFlags) {
 	fl.Var(&f.fragCap, "frag-cap", "flows: memory all IP datagrams waiting for fragments may hold (their bytes, and about 560 bytes each); at most 65536 of them")
 	fl.IntVar(&f.maxFlows, "max-flows", dc.MaxFlows, "flows: the most flows live at once, the tracker's memory bound (about 1.2 KiB each); at the bound a new flow ends the least recently active one (end_reason evicted)")
 	fl.BoolVar(&f.checksums, "verify-checksums", false, "flows: verify TCP and UDP checksums; a bad one adds c to the history (off: captures from a sending host hold offloaded, wrong checksums)")
+	fl.StringVar(&f.filter, "filter", "", "keep only the packets this capture filter selects, in tcpdump's language (pcap-filter(7): 'tcp port 443 and not net 10.0.0.0/8'), applied before decoding (docs/filter.md)")
 	fl.BoolVar(&f.dedup, "dedup", false, "drop the copies of packets that SPAN ports and merged taps make: equal but for their link layer, TTL and IP checksum, within --dedup-window (counted in the summary and stats)")
 	fl.DurationVar(&f.dedupWindow, "dedup-window", pcap2table.DefaultDedupWindow, "--dedup: how far back (capture time) a packet's copy is looked for")
 	f.zstdWindow = byteSize(sniff.DefaultZstdWindow)
@@ -230,6 +232,7 @@ func (f *convertFlags) options(e *env) (*pcap2table.Options, error) {
 		BeaconNTP:             f.beaconNTP,
 		BeaconByAddress:       f.beaconAddr,
 		Dedup:                 f.dedup,
+		Filter:                f.filter,
 		GeoIP:                 f.geoip,
 		ASN:                   f.asn,
 		DedupWindow:           f.dedupWindow,

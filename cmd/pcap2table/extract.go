@@ -131,7 +131,7 @@ func extract(cmd *cobra.Command, e *env, f *extractFlags, args []string) error {
 	}
 	o := pcap2table.ExtractOptions{
 		Output: f.output, Format: f.format, Flows: co.Flows, Jobs: co.Jobs,
-		Dedup: co.Dedup, DedupWindow: co.DedupWindow, ZstdMaxWindow: co.ZstdMaxWindow,
+		Dedup: co.Dedup, DedupWindow: co.DedupWindow, ZstdMaxWindow: co.ZstdMaxWindow, Filter: co.Filter,
 		Stdin: e.stdin, Stdout: e.stdout, Fsync: co.Fsync,
 		OnWarning: func(err error) {
 			if !f.conv.quiet {

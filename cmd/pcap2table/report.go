@@ -59,6 +59,9 @@ func summary(st *pcap2table.Stats, took time.Duration) string {
 	if skipped > 0 {
 		fmt.Fprintf(&b, " (%d skipped)", skipped)
 	}
+	if n := st.Total.Filtered; n > 0 {
+		b.WriteString(" (" + count(n, "packet") + " filtered out)")
+	}
 	if d := st.Total.Duplicates; d > 0 {
 		b.WriteString(" (" + count(d, "duplicate") + " dropped)")
 	}

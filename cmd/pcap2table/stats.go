@@ -95,6 +95,9 @@ func printStats(w io.Writer, f *pcap2table.FileStats) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  caplen < length:      %d packets\n", f.Truncated)
+	if f.Filtered > 0 {
+		fmt.Fprintf(w, "  filtered out:         %d (--filter)\n", f.Filtered)
+	}
 	if f.Duplicates > 0 {
 		fmt.Fprintf(w, "  duplicates dropped:   %d (--dedup)\n", f.Duplicates)
 	}
