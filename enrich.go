@@ -18,12 +18,16 @@ func openEnrich(geoPath, asnPath string, p *plan) (*enrich.DB, error) {
 	if geoPath == "" && asnPath == "" {
 		return nil, nil
 	}
-	if !containsTable(p.tables, lookup(flows.Schema.Name)) {
+	enriched := false
+	for _, name := range []string{flows.Schema.Name, "dns", "http", "tls"} {
+		enriched = enriched || containsTable(p.tables, lookup(name))
+	}
+	if !enriched {
 		flag := "--geoip"
 		if geoPath == "" {
 			flag = "--asn"
 		}
-		return nil, usagef("%s fills columns of the flows table, which is not written: add it (--tables flows,...)", flag)
+		return nil, usagef("%s fills columns of the flows, dns, http and tls tables, none of which is written: add one (--tables flows,...)", flag)
 	}
 	db, err := enrich.Open(geoPath, asnPath)
 	if err != nil {

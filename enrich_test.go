@@ -47,8 +47,8 @@ func TestOpenEnrich(t *testing.T) {
 		{"both", []string{"flows"}, city, asn, true, ""},
 		{"GeoIP only, with other tables", []string{"packets", "flows", "dns"}, city, "", true, ""},
 		{"ASN only", []string{"flows"}, "", asn, true, ""},
-		{"no flows table", []string{"packets", "dns"}, city, asn, false, "--geoip fills columns of the flows table, which is not written: add it (--tables flows,...)"},
-		{"no flows table, ASN only", []string{"beacons"}, "", asn, false, "--asn fills columns of the flows table, which is not written: add it (--tables flows,...)"},
+		{"no table with the columns", []string{"packets"}, city, asn, false, "--geoip fills columns of the flows, dns, http and tls tables, none of which is written: add one (--tables flows,...)"},
+		{"no table with the columns, ASN only", []string{"beacons"}, "", asn, false, "--asn fills columns of the flows, dns, http and tls tables, none of which is written: add one (--tables flows,...)"},
 		{"ASN database as GeoIP", []string{"flows"}, asn, "", false, "--geoip " + asn + ": an ASN database (GeoLite2-ASN), not a City or Country database"},
 		{"City database as ASN", []string{"flows"}, city, city, false, "--asn " + city + ": a City or Country database (GeoLite2-City), not an ASN database"},
 		{"missing ASN", []string{"flows"}, city, missing, false, "--asn " + missing + ": no such file or directory"},
@@ -136,5 +136,26 @@ func TestConvertEnrich(t *testing.T) {
 				}
 			}
 		}
+	}
+	// the app tables' client and server get the same answers
+	var out bytes.Buffer
+	if _, err := Convert(context.Background(), in, Options{Stdout: &out, Tables: []string{"http"}, Flows: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	for _, l := range lines {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatal(err)
+		}
+		w := want[row["dst_ip"].(string)]
+		for k, v := range w {
+			if got := row[k]; !reflect.DeepEqual(got, v) {
+				t.Errorf("http row to %s: %s = %v, want %v", row["dst_ip"], k, got, v)
+			}
+		}
+	}
+	if len(lines) == 0 {
+		t.Fatal("no http rows")
 	}
 }

@@ -328,7 +328,7 @@ func (c *Conn) Side(d Dir) (netip.Addr, uint16) {
 
 // NumConnColumns is the number of ConnColumns: a transaction table's own
 // columns start there.
-const NumConnColumns = 7
+const NumConnColumns = 13
 
 // ConnColumns returns the columns that begin every transaction table
 // (dns, http, tls): ts, flow_id, community_id, then the client as src_ip
@@ -343,11 +343,18 @@ func ConnColumns(tsDoc, clientDoc string) []table.Column {
 		{Name: "src_port", Type: table.Uint16, Doc: "The client's port."},
 		{Name: "dst_ip", Type: table.String, Hint: table.Dict, Doc: "The server."},
 		{Name: "dst_port", Type: table.Uint16, Doc: "The server's port."},
+		{Name: "src_country", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "ISO 3166-1 alpha-2 code of the client's country in the `--geoip` database, as the flows table's (docs/enrich.md); null without one, or with no answer."},
+		{Name: "dst_country", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The same for the server."},
+		{Name: "src_asn", Type: table.Uint32, Nullable: true, Hint: table.Dict, Doc: "The client's autonomous system number, from the `--asn` database; null without one, or with no answer."},
+		{Name: "dst_asn", Type: table.Uint32, Nullable: true, Hint: table.Dict, Doc: "The same for the server."},
+		{Name: "src_as_org", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Organization of the client's autonomous system."},
+		{Name: "dst_as_org", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The same for the server."},
 	}
 }
 
 // AppendConn appends the values of ConnColumns to the first columns of a
-// row: ts, c's flow_id and community_id, the client and the server.
+// row: ts, c's flow_id and community_id, the client and the server, and
+// their countries and autonomous systems (Config.Enrich; null without).
 func AppendConn(v []table.Vector, ts int64, c *Conn, client netip.Addr, clientPort uint16, server netip.Addr, serverPort uint16) {
 	v[0].AppendInt(ts)
 	v[1].AppendUint(c.ID)
@@ -358,4 +365,23 @@ func AppendConn(v []table.Vector, ts int64, c *Conn, client netip.Addr, clientPo
 	v[5].Str = parsers.AppendAddr(v[5].Str, server)
 	v[5].EndString()
 	v[6].AppendUint(uint64(serverPort))
+	if c.t == nil || c.t.cfg.Enrich == nil {
+		for i := 7; i < NumConnColumns; i++ {
+			v[i].AppendNull()
+		}
+		return
+	}
+	geo := &c.t.geo // the shard's: a Geo handed to the interface would escape
+	c.t.cfg.Enrich.Lookup(client, &geo[0])
+	c.t.cfg.Enrich.Lookup(server, &geo[1])
+	for i := range geo {
+		g := &geo[i]
+		if g.HasCountry() {
+			v[7+i].AppendBytes(g.Country[:])
+		} else {
+			v[7+i].AppendNull()
+		}
+		appendOptUint(&v[9+i], g.ASN != 0, uint64(g.ASN))
+		appendOptString(&v[11+i], g.ASOrg)
+	}
 }

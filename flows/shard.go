@@ -36,6 +36,7 @@ type shard struct {
 	// detail a buffer for their details
 	weird  *Output
 	detail []byte
+	geo    [2]Geo // AppendConn's look-ups
 
 	ix   index
 	ring [16]rowKey // keys of the rows ahead (runJob)

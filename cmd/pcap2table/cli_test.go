@@ -67,7 +67,7 @@ func TestExitCodes(t *testing.T) {
 		{"reassembly cap reached", []string{"../../testdata/edited/http-lost-segment.pcap", "--tables", "flows", "--reassembly-flow-cap", "100", "-o", filepath.Join(dir, "cap.csv")}, false, exitOK, "gave up waiting for lost segments once: a flow held more than --reassembly-flow-cap (100 B) behind its holes", ""},
 		{"bad size", []string{example, "--tables", "flows", "--reassembly-cap", "lots"}, false, exitUsage, "want a size such as", ""},
 		{"geoip not a database", []string{example, "--tables", "flows", "--geoip", example}, false, exitUsage, "--geoip " + example + ": not a MaxMind database", ""},
-		{"geoip without flows", []string{example, "--geoip", example}, false, exitUsage, "--geoip fills columns of the flows table", ""},
+		{"geoip without flows", []string{example, "--geoip", example}, false, exitUsage, "--geoip fills columns of the flows, dns, http and tls tables", ""},
 		{"bad filter", []string{example, "--filter", "tcp port"}, false, exitUsage, "--filter: ", ""},
 		{"zero dedup window", []string{example, "--dedup", "--dedup-window", "0s"}, false, exitUsage, "--dedup-window must be positive", ""},
 		{"zero fragment timeout", []string{example, "--tables", "flows", "--frag-timeout", "0s"}, false, exitUsage, "--frag-timeout must be positive", ""},

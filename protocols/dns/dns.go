@@ -41,7 +41,7 @@ const (
 // Schema is the dns table: one row per query/response pair.
 var Schema = &table.Schema{
 	Name:    "dns",
-	Version: 1,
+	Version: 2,
 	Doc: "One row per DNS query and its response (Zeek's dns.log), over UDP and over TCP (length-prefixed messages from the reassembled " +
 		"streams). A query without a response (when its flow ends) and a response without a query are rows too (`status`). " +
 		"DNS is recognized by content: on ports 53, 5353 (mDNS) and 5355 (LLMNR) every message, elsewhere only messages that decode whole. " +

@@ -29,7 +29,7 @@ const (
 // Schema is the http table: one row per request/response pair.
 var Schema = &table.Schema{
 	Name:    "http",
-	Version: 1,
+	Version: 2,
 	Doc: "One row per HTTP/1.x request and its response (Zeek's http.log), parsed from the reassembled TCP streams: keep-alive and pipelined " +
 		"requests each get a row, paired with the responses in order. A request without a response (when the flow ends) and a response " +
 		"without a request are rows too, with the other side's columns null. HTTP is recognized by content on any port: a direction is " +

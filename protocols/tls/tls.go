@@ -41,7 +41,7 @@ const (
 // Schema is the tls table: one row per handshake.
 var Schema = &table.Schema{
 	Name:    "tls",
-	Version: 2,
+	Version: 3,
 	Doc: "One row per TLS (or SSL 3.0) handshake (Zeek's ssl.log), from the reassembled TCP streams: hellos and certificates " +
 		"are reassembled across records and segments. TLS is recognized by content on any port: a stream that begins with a " +
 		"ClientHello (or, without one, a ServerHello), or TLS a clear-text protocol upgraded to in the stream (STARTTLS of SMTP, IMAP, POP3, FTP, XMPP, " +
