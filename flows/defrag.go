@@ -155,6 +155,9 @@ func (t *shard) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		// data length from the headers, not the captured bytes
 		g.total = off + int(r.PayloadLen)
 	}
+	if t.weird != nil {
+		t.fragOverlap(r, g, off, end, data)
+	}
 	// copy the bytes not received yet
 	if end > len(g.data) {
 		g.data = slices.Grow(g.data, end-len(g.data))[:end]

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"math/bits"
 	"net/netip"
 	"strconv"
@@ -37,7 +38,7 @@ var WeirdSchema = &table.Schema{
 	Version: 1,
 	Doc: "One row per protocol anomaly noticed while converting (Zeek's weird.log, Suricata's anomaly events): packets the decoder " +
 		"could not read whole, flows with bytes missing from the capture or bad checksums, messages the dns, http and tls parsers found " +
-		"malformed. `source` says who noticed, `name` what, `detail` the specifics. Each is also said on stderr as a count " +
+		"malformed, IP fragments that overlap. `source` says who noticed, `name` what, `detail` the specifics. Each is also said on stderr as a count " +
 		"(decode errors) or in the table's own `error` column; this table puts them in one place, joined to flows by `flow_id`.",
 	Columns: []table.Column{
 		{Name: "ts", Type: table.Timestamp, Nullable: true, Doc: "Capture time of the packet that showed the anomaly (a flow's: its last packet's; a message's: its first); null for a packet without a time."},
@@ -48,7 +49,7 @@ var WeirdSchema = &table.Schema{
 		{Name: "dst_ip", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The destination (or responder, server)."},
 		{Name: "dst_port", Type: table.Uint16, Nullable: true, Doc: "Its port."},
 		{Name: "proto", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Transport: `tcp`, `udp`, `icmp`, ... (as the flows table)."},
-		{Name: "name", Type: table.String, Hint: table.Dict, Doc: "What: the decoder's error (`tcp: malformed header`, `ipv4: truncated`, ...), `content_gap`, `bad_checksum`, `flow_evicted`, or the parser's message (`malformed ClientHello`, `a gap cut the message`, ...)."},
+		{Name: "name", Type: table.String, Hint: table.Dict, Doc: "What: the decoder's error (`tcp: malformed header`, `ipv4: truncated`, ...), `content_gap`, `bad_checksum`, `flow_evicted`, `fragment_overlap` (a fragment repeats bytes of an earlier one), `fragment_inconsistency` (it says other bytes there: an evasion; the first copy is kept), or the parser's message (`malformed ClientHello`, `a gap cut the message`, ...)."},
 		{Name: "detail", Type: table.String, Nullable: true, Doc: "Specifics: the bytes missing from each side, the frame and file of a packet, ..."},
 		{Name: "source", Type: table.String, Hint: table.Dict, Doc: "Who noticed: `decoder`, `flows`, `dns`, `http`, `tls`."},
 	},
@@ -109,9 +110,50 @@ func appendDetail(v []table.Vector, detail string) {
 	}
 }
 
+// fragOverlap records a fragment whose bytes [off, end) overlap those
+// of an earlier fragment of its datagram g: fragment_overlap when they
+// are the same bytes again, fragment_inconsistency when they differ (an
+// evasion: the first copy is kept, a host may keep the other).
+func (t *shard) fragOverlap(r *parsers.PacketRow, g *datagram, off, end int, data []byte) {
+	n, differ := 0, false
+	for _, h := range g.have {
+		lo, hi := max(off, int(h.lo)), min(end, int(h.hi))
+		if lo >= hi {
+			continue
+		}
+		n += hi - lo
+		differ = differ || !bytes.Equal(g.data[lo:hi], data[lo-off:hi-off])
+	}
+	if n == 0 {
+		return
+	}
+	name := "fragment_overlap"
+	if differ {
+		name = "fragment_inconsistency"
+	}
+	var id uint64
+	var cid *[CommunityIDLen]byte
+	if g.flow != none && t.flow(g.flow).inUse && t.flow(g.flow).id == g.flowID {
+		f := t.flow(g.flow)
+		id, cid = f.id, &f.cid
+	}
+	t.detail = strconv.AppendInt(t.detail[:0], int64(n), 10)
+	t.detail = append(t.detail, " bytes overlap an earlier fragment of IP id "...)
+	t.detail = strconv.AppendUint(t.detail, uint64(r.IPID), 10)
+	t.detail = append(t.detail, "; the first copy is kept"...)
+	t.weirdRecord(r, id, cid, name)
+}
+
 // weirdPacket records a packet the decoder could not read whole (its
 // decode_error), with its flow when it has one.
 func (t *shard) weirdPacket(r *parsers.PacketRow, flowID uint64, cid *[CommunityIDLen]byte) {
+	t.detail = append(t.detail[:0], "frame "...)
+	t.detail = strconv.AppendUint(t.detail, r.Frame, 10)
+	t.weirdRecord(r, flowID, cid, r.DecodeError)
+}
+
+// weirdRecord writes a packet's weird row: name, and t.detail.
+func (t *shard) weirdRecord(r *parsers.PacketRow, flowID uint64, cid *[CommunityIDLen]byte, name string) {
 	o := t.weird
 	v := o.b.Cols
 	if r.Untimed() {
@@ -134,11 +176,13 @@ func (t *shard) weirdPacket(r *parsers.PacketRow, flowID uint64, cid *[Community
 			v[c].AppendNull()
 		}
 	}
-	v[WeirdColName].AppendString(r.DecodeError)
-	t.detail = append(t.detail[:0], "frame "...)
-	t.detail = strconv.AppendUint(t.detail, r.Frame, 10)
+	v[WeirdColName].AppendString(name)
 	v[WeirdColDetail].AppendBytes(t.detail)
-	v[WeirdColSource].AppendString("decoder")
+	source := "flows"
+	if name == r.DecodeError {
+		source = "decoder"
+	}
+	v[WeirdColSource].AppendString(source)
 	o.EndRow()
 }
 
