@@ -108,6 +108,7 @@ type flow struct {
 	closeAt               bool  // a TCP close completed: kept for the close delay
 	attempt               bool  // began with a SYN, and only the originator's SYNs since
 	truncated             bool  // a packet was cut by the snap length
+	inconsistent          bool  // a retransmission said other bytes than the held copy
 	firstFile             int32 // the input of its first packet (Tracker.Hold)
 	synAckFirst           uint8 // began with a SYN-ACK not flipped: 2, then 1 until the next packet
 	ep                    [2]endpoint
@@ -414,11 +415,12 @@ func (f *flow) row(r *Row, reason string) {
 		VLAN: k.VLAN, HasVLAN: f.hasVLAN, TunnelID: f.tunnelID, HasTunnelID: f.hasTunnelID,
 		Orig: f.ep[o].stats, Resp: f.ep[s].stats,
 		ConnState: f.connState(), History: f.hist, HistoryLen: int(f.histLen),
-		Missed:      f.ep[0].missed + f.ep[1].missed,
-		Truncated:   f.truncated,
-		Retransmits: f.ep[0].rxmt + f.ep[1].rxmt,
-		OutOfOrder:  f.ep[0].outOfOrder + f.ep[1].outOfOrder,
-		EndReason:   reason,
+		Missed:       f.ep[0].missed + f.ep[1].missed,
+		Truncated:    f.truncated,
+		Inconsistent: f.inconsistent,
+		Retransmits:  f.ep[0].rxmt + f.ep[1].rxmt,
+		OutOfOrder:   f.ep[0].outOfOrder + f.ep[1].outOfOrder,
+		EndReason:    reason,
 	}
 	if k.Proto == 6 {
 		r.Orig.Bytes, r.Resp.Bytes = f.size(o), f.size(s)

@@ -1,6 +1,9 @@
 package flows
 
-import "slices"
+import (
+	"bytes"
+	"slices"
+)
 
 // TCP payload reassembly.
 //
@@ -188,6 +191,9 @@ func (f *flow) dataSent(rs *reasm, s uint8, seq, n uint64, data []byte, ts int64
 		return false
 	}
 	if lo > e.delivered {
+		if rs.h != nil && e.holes != 0 && rs.differs(e, lo, data) {
+			f.inconsistent = true
+		}
 		for _, x := range rs.spans(e) {
 			if x.lo <= lo && hi <= x.hi {
 				return false // seen already, beyond the hole
@@ -486,6 +492,21 @@ func (rs *reasm) hold(e *endpoint, lo uint64, data []byte) {
 		i++
 		pos = next
 	}
+}
+
+// differs says whether data, sent at lo, says other bytes than those
+// held for the same sequence numbers: a retransmission that is not one
+// (an evasion, or a broken stack). Only bytes still held beyond a hole
+// can be compared: delivered bytes are not kept.
+func (rs *reasm) differs(e *endpoint, lo uint64, data []byte) bool {
+	end := lo + uint64(len(data))
+	for _, s := range rs.holes[e.holes].segs {
+		a, b := max(lo, s.lo), min(end, s.end())
+		if a < b && !bytes.Equal(data[a-lo:b-lo], s.data[a-s.lo:b-s.lo]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (rs *reasm) copyOf(b []byte) []byte {

@@ -174,9 +174,12 @@ type Row struct {
 	HistoryLen  int
 	Missed      uint64
 	Truncated   bool // a packet was cut by the snap length
-	Retransmits uint64
-	OutOfOrder  uint64
-	EndReason   string
+	// Inconsistent: a retransmitted segment said other bytes than the
+	// copy held beyond a hole (only seen when a plugin reads streams)
+	Inconsistent bool
+	Retransmits  uint64
+	OutOfOrder   uint64
+	EndReason    string
 	// Interim marks a row written while the flow goes on (Config.Interim;
 	// EndReason "interim"): subscribers that count flows skip it.
 	Interim bool

@@ -49,7 +49,7 @@ var WeirdSchema = &table.Schema{
 		{Name: "dst_ip", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The destination (or responder, server)."},
 		{Name: "dst_port", Type: table.Uint16, Nullable: true, Doc: "Its port."},
 		{Name: "proto", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Transport: `tcp`, `udp`, `icmp`, ... (as the flows table)."},
-		{Name: "name", Type: table.String, Hint: table.Dict, Doc: "What: the decoder's error (`tcp: malformed header`, `ipv4: truncated`, ...), `content_gap`, `bad_checksum`, `flow_evicted`, `fragment_overlap` (a fragment repeats bytes of an earlier one), `fragment_inconsistency` (it says other bytes there: an evasion; the first copy is kept), or the parser's message (`malformed ClientHello`, `a gap cut the message`, ...)."},
+		{Name: "name", Type: table.String, Hint: table.Dict, Doc: "What: the decoder's error (`tcp: malformed header`, `ipv4: truncated`, ...), `content_gap`, `bad_checksum`, `flow_evicted`, `fragment_overlap` (a fragment repeats bytes of an earlier one), `fragment_inconsistency` (it says other bytes there: an evasion; the first copy is kept), `tcp_inconsistent_retransmission` (a TCP segment sent again said other bytes than the copy held beyond a hole; delivered bytes are not kept, so only those can be compared), or the parser's message (`malformed ClientHello`, `a gap cut the message`, ...)."},
 		{Name: "detail", Type: table.String, Nullable: true, Doc: "Specifics: the bytes missing from each side, the frame and file of a packet, ..."},
 		{Name: "source", Type: table.String, Hint: table.Dict, Doc: "Who noticed: `decoder`, `flows`, `dns`, `http`, `tls`."},
 	},
@@ -200,6 +200,9 @@ func (t *shard) weirdFlow(r *Row) {
 			t.weirdRow(r, "bad_checksum", []byte("a packet's TCP or UDP checksum is wrong (--verify-checksums)"))
 			break
 		}
+	}
+	if r.Inconsistent {
+		t.weirdRow(r, "tcp_inconsistent_retransmission", []byte("a segment sent again said other bytes than the first copy (kept)"))
 	}
 	if r.EndReason == "evicted" {
 		t.weirdRow(r, "flow_evicted", []byte("ended early at --max-flows live flows"))

@@ -69,3 +69,59 @@ func TestWeirdFragments(t *testing.T) {
 		})
 	}
 }
+
+// streamSink is a plugin that reads TCP streams and writes nothing: with
+// it the tracker holds segments beyond holes.
+type streamSink struct{}
+
+func (streamSink) Schema() *table.Schema                  { return flows.WeirdSchema }
+func (streamSink) Stream(*flows.Conn, *flows.StreamEvent) {}
+
+// TestWeirdInconsistentRetransmission: a segment sent again beyond a
+// hole with other bytes than the copy held is a
+// tcp_inconsistent_retransmission row at the flow's end (the same bytes
+// again are not).
+func TestWeirdInconsistentRetransmission(t *testing.T) {
+	seg := func(ts int64, fromClient bool, flags uint16, seq, ackN uint32, payload string) parsers.PacketRow {
+		r := udpRow(1, 40000, ts)
+		r.IPProto, r.DstPort, r.TCPFlags, r.TCPSeq, r.TCPAck = 6, 80, flags, seq, ackN
+		r.Payload, r.PayloadLen, r.IPLen = []byte(payload), uint32(len(payload)), uint16(40+len(payload))
+		for _, c := range []int{parsers.ColTCPFlags, parsers.ColTCPSeq, parsers.ColTCPAck} {
+			r.Set(c)
+		}
+		if !fromClient {
+			r.SrcIP, r.DstIP, r.SrcPort, r.DstPort = r.DstIP, r.SrcIP, r.DstPort, r.SrcPort
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		again string
+		want  int
+	}{{"EFGH", 0}, {"EVIL", 1}} {
+		rows := []parsers.PacketRow{
+			seg(1e6, true, syn, 1000, 0, ""),
+			seg(2e6, false, syn|ack, 5000, 1001, ""),
+			seg(3e6, true, ack, 1001, 5001, ""),
+			seg(4e6, true, ack|psh, 1005, 5001, "EFGH"), // beyond a hole of 4 bytes
+			seg(5e6, true, ack|psh, 1005, 5001, tc.again),
+			seg(6e6, true, ack|psh, 1001, 5001, "ABCD"), // the hole filled
+		}
+		b := table.NewBatch(flows.WeirdSchema, 64)
+		tr := flows.NewTracker(flows.DefaultConfig(), 1)
+		tr.SetWeird(table.NewOutput(b, 1<<20, nil))
+		if err := tr.Register(func(*flows.Output) flows.Plugin { return streamSink{} }, table.NewOutput(table.NewBatch(flows.WeirdSchema, 8), 1<<20, nil)); err != nil {
+			t.Fatal(err)
+		}
+		tr.Observe(rows)
+		tr.Close()
+		n := 0
+		for i := range b.N {
+			if string(b.Cols[flows.WeirdColName].Bytes(i)) == "tcp_inconsistent_retransmission" {
+				n++
+			}
+		}
+		if n != tc.want {
+			t.Fatalf("sent again as %q: %d inconsistent rows, want %d", tc.again, n, tc.want)
+		}
+	}
+}
