@@ -33,7 +33,7 @@ for f in "$dir"/*; do
   # virtual memory capped at 4x the RSS limit: a runaway allocation fails
   # (Go reserves address space lazily, far below this for a normal run)
   ( ulimit -v $((mem_mib * 4 * 1024)); exec /usr/bin/time -f "%M" -o "$work/rss" \
-      timeout -s KILL "$timeout_s" "$work/pcap2table" -q "$f" --tables packets,flows,dns,http,tls,beacons \
+      timeout -s KILL "$timeout_s" "$work/pcap2table" -q "$f" --tables packets,flows,dns,http,tls,beacons,weird \
       --beacon-min-conns 2 -o "$out" ) >/dev/null 2>"$work/err"
   rc=$?
   rss=$(( $(tail -1 "$work/rss" 2>/dev/null | grep -E '^[0-9]+$' || echo 0) / 1024 ))
