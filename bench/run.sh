@@ -79,6 +79,18 @@ if [ "${TSHARK:-1}" = 1 ] && command -v tshark >/dev/null; then
     -e http.request.method -e http.host -e http.request.uri -e http.user_agent -e http.response.code \
     -e tls.handshake.extensions_server_name -e tls.handshake.ja3 -e tls.handshake.ja3s
 fi
+# the flow tools, when installed (PEERS=0 skips them): each turns the
+# capture into flow records, as the flows table does. Debian: nfdump
+# (nfpcapd), argus-server (argus), softflowd (it exports NetFlow over UDP to
+# a collector that need not be there), zeek if the distribution has it
+# (conn.log only: the other analyzers off).
+if [ "${PEERS:-1}" = 1 ]; then
+  mkdir -p "$dst/nf" "$dst/zeek" # not o.*: kept between runs (the files are named by time)
+  command -v nfpcapd >/dev/null && add nfpcapd nfpcapd -r "$cap" -w "$dst/nf"
+  command -v argus >/dev/null && add argus argus -r "$cap" -w "$dst/o.argus"
+  command -v softflowd >/dev/null && add softflowd softflowd -r "$cap" -n 127.0.0.1:9995
+  command -v zeek >/dev/null && add zeek zeek -b -r "$cap" base/protocols/conn "Log::default_logdir=$dst/zeek"
+fi
 : > "$out/raw.txt"
 cat "$cap" > /dev/null # page cache
 for round in $(seq "$RUNS"); do
@@ -130,6 +142,18 @@ if [ -n "$(res tshark-proto)" ] && [ -n "$(res all-tables)" ]; then
 fi
 if [ -n "$(res all-tables-j1)" ] && [ -n "$(res all-tables)" ]; then
   awk -v a="$(res all-tables)" -v b="$(res all-tables-j1)" -v c="$(nproc)" 'BEGIN{printf "all tables, -j %d vs -j 1: %.2fx (was 1.8x before -j 1 got 21%% faster, LockOSThread: see BENCHMARKS.md)\n", c, b/a}'
+fi
+# issue 25's goals, as ratios from the same rounds
+for peer in nfpcapd argus softflowd zeek; do
+  if [ -n "$(res "$peer")" ] && [ -n "$(res flows)" ]; then
+    awk -v a="$(res flows)" -v b="$(res "$peer")" -v p="$peer" 'BEGIN{printf "flows alone vs %s: %.1fx faster (target: nfpcapd >= 5x, argus >= 10x, zeek)\n", p, b/a}'
+  fi
+done
+if [ -n "$(res parquet-all-columns)" ] && [ -n "$floor" ]; then
+  awk -v a="$(res parquet-all-columns)" -v f="$floor" -v n="$N" 'BEGIN{printf "default Parquet: %.2f M packets/s (target >= 3), %.2fx the floor (target <= 1.8)\n", n/a/1e6, a/f}'
+  for fm in csv jsonl; do
+    [ -n "$(res $fm-all-columns)" ] && awk -v a="$(res $fm-all-columns)" -v f="$floor" -v m=$fm 'BEGIN{printf "%s, all columns: %.2fx the floor (target <= 1.5)\n", m, a/f}'
+  done
 fi
 if [ -n "$(res packets+flows)" ] && [ -n "$(res parquet-all-columns)" ]; then
   awk -v a="$(res packets+flows)" -v b="$(res parquet-all-columns)" 'BEGIN{printf "packets+flows / packets alone (Parquet, all columns): %.2f (target <= 1.5)\n", a/b}'
