@@ -23,7 +23,6 @@ import (
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/parsers/capture"
-	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/writers"
 )
 
@@ -689,7 +688,6 @@ type extractOutput struct {
 	// pcapng
 	ng     *pcapgo.NgWriter
 	ifaces map[ifaceKey]int
-	scans  []*ngScanner // per input: its interfaces' descriptions
 	// pcap
 	buf      *bufio.Writer
 	pc       *pcapgo.Writer
@@ -708,7 +706,7 @@ type ifaceKey struct {
 }
 
 func newExtractOutput(ins []*input, o *Options, format string) (*extractOutput, error) {
-	out := &extractOutput{name: o.Output, format: format, ins: ins, o: o, ifaces: map[ifaceKey]int{}, scans: make([]*ngScanner, len(ins))}
+	out := &extractOutput{name: o.Output, format: format, ins: ins, o: o, ifaces: map[ifaceKey]int{}}
 	if o.Output == "-" {
 		out.name = "stdout"
 		w := o.Stdout
@@ -774,24 +772,21 @@ func (out *extractOutput) writeNg(p *capture.Packet, ci gopacket.CaptureInfo) er
 }
 
 // describe is the pcapng interface of the packet's input and interface:
-// as the input's interface description block says, for a pcapng file;
-// else its link type and the input's snap length.
+// as the input's interface description block says (the capture reader
+// keeps it), for a pcapng file; else its link type and the input's snap
+// length.
 func (out *extractOutput) describe(p *capture.Packet) pcapgo.NgInterface {
 	in := out.ins[p.File]
 	intf := pcapgo.NgInterface{LinkType: p.LinkType}
-	if in.info != nil {
-		intf.SnapLength = in.info.SnapLen
-	}
-	if in.info == nil || in.info.Format != "pcapng" || in.live {
+	if in.info == nil {
 		return intf
 	}
-	sc := out.scans[p.File]
-	if sc == nil {
-		sc = &ngScanner{name: in.name, lim: sniff.Limits{ZstdWindow: out.o.ZstdMaxWindow}}
-		out.scans[p.File] = sc
-	}
-	if d, ok := sc.iface(p.Interface); ok && d.LinkType == p.LinkType {
-		return d
+	intf.SnapLength = in.info.SnapLen
+	if int(p.Interface) < len(in.info.Interfaces) {
+		if d := in.info.Interfaces[p.Interface]; d.LinkType == p.LinkType {
+			intf = pcapgo.NgInterface{LinkType: d.LinkType, SnapLength: d.SnapLen, Name: d.Name, Description: d.Description,
+				Filter: d.Filter, OS: d.OS, Comment: d.Note}
+		}
 	}
 	return intf
 }
@@ -843,11 +838,6 @@ func (out *extractOutput) close() error {
 			_, err = out.file.WriteAt(b[:], 16)
 		}
 	}
-	for _, sc := range out.scans {
-		if sc != nil {
-			sc.close()
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", out.name, osCause(err))
 	}
@@ -867,128 +857,5 @@ func (out *extractOutput) commit() error {
 func (out *extractOutput) abort() {
 	if out.file != nil {
 		out.file.Abort()
-	}
-	for _, sc := range out.scans {
-		if sc != nil {
-			sc.close()
-		}
-	}
-}
-
-// ngScanner reads the interface description blocks of a pcapng input, as
-// far into it as the interfaces asked for: the capture reader keeps only
-// what it needs of them (link type, time resolution and offset), the
-// output wants their names and snap lengths too. It reads the file a
-// second time, from its start, but in practice only its first blocks
-// (interfaces are described before their packets, mostly at the start).
-// It gives up quietly on anything unexpected: the interface is then
-// described by its link type and the input's snap length.
-type ngScanner struct {
-	name   string
-	lim    sniff.Limits
-	f      *os.File
-	s      *sniff.Stream
-	order  binary.ByteOrder
-	ifaces []pcapgo.NgInterface // every section's, in order (capture.Packet.Interface)
-	done   bool
-}
-
-// iface returns the description of the input's interface g.
-func (sc *ngScanner) iface(g uint32) (pcapgo.NgInterface, bool) {
-	for !sc.done && len(sc.ifaces) <= int(g) {
-		if err := sc.step(); err != nil {
-			sc.close()
-		}
-	}
-	if int(g) < len(sc.ifaces) {
-		return sc.ifaces[g], true
-	}
-	return pcapgo.NgInterface{}, false
-}
-
-// step reads one block.
-func (sc *ngScanner) step() error {
-	if sc.s == nil {
-		f, err := os.Open(sc.name)
-		if err != nil {
-			return err
-		}
-		sc.f = f
-		if sc.s, err = sniff.OpenLimits(f, 64<<10, sc.lim); err != nil {
-			return err
-		}
-		if sc.s.Format.Name != "pcapng" {
-			return errors.New("not pcapng")
-		}
-	}
-	h, err := sc.s.Peek(12) // every block has 12 bytes at least
-	if err != nil {
-		return err
-	}
-	if binary.LittleEndian.Uint32(h) == 0x0A0D0D0A { // a section header: its byte order
-		switch binary.LittleEndian.Uint32(h[8:]) {
-		case 0x1A2B3C4D:
-			sc.order = binary.LittleEndian
-		case 0x4D3C2B1A:
-			sc.order = binary.BigEndian
-		default:
-			return errors.New("bad byte-order magic")
-		}
-	}
-	if sc.order == nil {
-		return errors.New("no section header")
-	}
-	n := sc.order.Uint32(h[4:])
-	if n < 12 || n%4 != 0 || n > 16<<20 {
-		return errors.New("bad block length")
-	}
-	if sc.order.Uint32(h) != 1 { // not an interface description
-		_, err := sc.s.Discard(int(n))
-		return err
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(sc.s, b); err != nil {
-		return err
-	}
-	b = b[8 : n-4]
-	if len(b) < 8 {
-		return errors.New("short interface description")
-	}
-	intf := pcapgo.NgInterface{LinkType: layers.LinkType(sc.order.Uint16(b)), SnapLength: sc.order.Uint32(b[4:])}
-	for opts := b[8:]; len(opts) >= 4; {
-		code, l := sc.order.Uint16(opts), int(sc.order.Uint16(opts[2:]))
-		if code == 0 || 4+l > len(opts) {
-			break
-		}
-		v := strings.TrimRight(string(opts[4:4+l]), "\x00")
-		switch code {
-		case 1:
-			intf.Comment = v
-		case 2:
-			intf.Name = v
-		case 3:
-			intf.Description = v
-		case 11: // if_filter: a type byte, 0 for a libpcap filter string
-			if l > 1 && opts[4] == 0 {
-				intf.Filter = strings.TrimRight(string(opts[5:4+l]), "\x00")
-			}
-		case 12:
-			intf.OS = v
-		}
-		opts = opts[4+(l+3)&^3:]
-	}
-	sc.ifaces = append(sc.ifaces, intf)
-	return nil
-}
-
-func (sc *ngScanner) close() {
-	sc.done = true
-	if sc.s != nil {
-		sc.s.Close()
-		sc.s = nil
-	}
-	if sc.f != nil {
-		sc.f.Close()
-		sc.f = nil
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"strings"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -190,6 +191,7 @@ func (r *ngReader) readIDB(b []byte, off int64) error {
 		exp:      6,
 		global:   r.nGlobal,
 	}
+	desc := Interface{LinkType: ifc.linkType, SnapLen: ifc.snapLen}
 	opts := b[8:]
 	for len(opts) >= 4 {
 		code, l := r.order.Uint16(opts), int(r.order.Uint16(opts[2:]))
@@ -200,7 +202,18 @@ func (r *ngReader) readIDB(b []byte, off int64) error {
 			return r.br.errf(off, ErrCorrupt, "interface option %d overruns its block", code)
 		}
 		v := opts[4 : 4+l]
+		text := func() string { return strings.TrimRight(string(v), "\x00") }
 		switch {
+		case code == 1:
+			desc.Note = text()
+		case code == 2:
+			desc.Name = text()
+		case code == 3:
+			desc.Description = text()
+		case code == 11 && l > 1 && v[0] == 0: // if_filter: a libpcap filter string
+			desc.Filter = strings.TrimRight(string(v[1:]), "\x00")
+		case code == 12:
+			desc.OS = text()
 		case code == 9 && l >= 1: // if_tsresol
 			ifc.pow2 = v[0]&0x80 != 0
 			ifc.exp = v[0] & 0x7f
@@ -221,6 +234,7 @@ func (r *ngReader) readIDB(b []byte, off int64) error {
 		return r.br.errf(off, ErrUnsupported, "more than 65536 interfaces in one section")
 	}
 	r.ifaces = append(r.ifaces, ifc)
+	r.info.Interfaces = append(r.info.Interfaces, desc)
 	r.nGlobal++
 	r.info.LinkTypes = appendLinkType(r.info.LinkTypes, ifc.linkType)
 	if r.info.SnapLen < ifc.snapLen {

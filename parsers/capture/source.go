@@ -78,6 +78,17 @@ type Info struct {
 	Wrappers  []string
 	SnapLen   uint32
 	LinkTypes []layers.LinkType // of the file header or interfaces seen so far
+	// Interfaces describes a pcapng file's interfaces read so far, by
+	// Packet.Interface (every section's, in order); nil for other formats.
+	Interfaces []Interface
+}
+
+// Interface is what a pcapng interface description block says of its
+// interface (pcap2table extract writes it back).
+type Interface struct {
+	LinkType                            layers.LinkType
+	SnapLen                             uint32
+	Name, Description, Filter, OS, Note string // if_name, if_description, if_filter (a libpcap string), if_os, opt_comment
 }
 
 // Reader is a Source over one capture stream.
