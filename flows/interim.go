@@ -10,50 +10,11 @@ package flows
 // whatever the number of shards. The subscribers other than the flows
 // table (beacons) skip them: Row.Interim.
 
-// pushInterim adds an entry to the interims heap.
-func (t *shard) pushInterim(e qent) {
-	h := append(t.interims, e)
-	for j := len(h) - 1; j > 0; {
-		p := (j - 1) / 2
-		if h[p].key <= h[j].key {
-			break
-		}
-		h[p], h[j] = h[j], h[p]
-		j = p
-	}
-	t.interims = h
-}
-
-// popInterim removes the earliest entry.
-func (t *shard) popInterim() qent {
-	h := t.interims
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	for j := 0; ; {
-		l := 2*j + 1
-		if l >= n {
-			break
-		}
-		if r := l + 1; r < n && h[r].key < h[l].key {
-			l = r
-		}
-		if h[j].key <= h[l].key {
-			break
-		}
-		h[j], h[l] = h[l], h[j]
-		j = l
-	}
-	t.interims = h
-	return top
-}
-
 // interimsDue lists as candidates the live flows whose interim row is
 // due at the shard's clock, and queues their next one.
 func (t *shard) interimsDue() {
 	for len(t.interims) > 0 && t.interims[0].key <= t.now {
-		e := t.popInterim()
+		e := t.interims.pop()
 		f := t.flow(e.i)
 		if !f.inUse || f.id != e.id {
 			continue // the flow ended: a stale entry
@@ -67,7 +28,7 @@ func (t *shard) interimsDue() {
 		for next <= t.now {
 			next += t.interim // a quiet stretch longer than Interim: one row for it
 		}
-		t.pushInterim(qent{next, f.id, e.i})
+		t.interims.push(qent{next, f.id, e.i})
 	}
 }
 

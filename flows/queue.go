@@ -24,7 +24,7 @@ const (
 // was queued since is stale, dropped when it comes up.
 type idleQueue struct {
 	list list
-	heap []qent
+	heap qheap
 }
 
 type qent struct {
@@ -54,17 +54,7 @@ func (t *shard) dequeue(i int32) {
 func (t *shard) requeue(i int32) {
 	f := t.flow(i)
 	f.queued, f.qstate = f.lastClock, qHeap
-	q := &t.idle[f.class]
-	q.heap = append(q.heap, qent{f.lastClock, f.id, i})
-	h := q.heap
-	for j := len(h) - 1; j > 0; {
-		p := (j - 1) / 2
-		if h[p].key <= h[j].key {
-			break
-		}
-		h[p], h[j] = h[j], h[p]
-		j = p
-	}
+	t.idle[f.class].heap.push(qent{f.lastClock, f.id, i})
 }
 
 // oldest returns the earliest queued flow of class c and its queue time
@@ -76,7 +66,7 @@ func (t *shard) oldest(c int) (int32, int64) {
 		if f := t.flow(e.i); f.inUse && f.id == e.id && f.qstate == qHeap && int(f.class) == c && f.queued == e.key {
 			break
 		}
-		q.popHeap()
+		q.heap.pop()
 	}
 	i, key := int32(none), int64(1<<63-1)
 	if h := q.list.head; h != none {
@@ -91,13 +81,33 @@ func (t *shard) oldest(c int) (int32, int64) {
 // takeOldest takes flow i, which oldest(c) returned, out of its queue.
 func (t *shard) takeOldest(c int, i int32) {
 	if t.flow(i).qstate == qHeap {
-		t.idle[c].popHeap()
+		t.idle[c].heap.pop()
 	}
 	t.dequeue(i)
 }
 
-func (q *idleQueue) popHeap() {
-	h := q.heap
+// qheap is a min-heap of queue entries by key: the idle queues' flows
+// queued again, and the interim rows' due times (interim.go).
+type qheap []qent
+
+// push adds e.
+func (q *qheap) push(e qent) {
+	h := append(*q, e)
+	for j := len(h) - 1; j > 0; {
+		p := (j - 1) / 2
+		if h[p].key <= h[j].key {
+			break
+		}
+		h[p], h[j] = h[j], h[p]
+		j = p
+	}
+	*q = h
+}
+
+// pop removes the earliest entry and returns it.
+func (q *qheap) pop() qent {
+	h := *q
+	top := h[0]
 	n := len(h) - 1
 	h[0] = h[n]
 	h = h[:n]
@@ -115,7 +125,8 @@ func (q *idleQueue) popHeap() {
 		h[j], h[l] = h[l], h[j]
 		j = l
 	}
-	q.heap = h
+	*q = h
+	return top
 }
 
 // timedOut visits the flows of class c whose idle timeouts may have

@@ -31,7 +31,7 @@ type shard struct {
 	// interim is Config.Interim; interims holds every live flow's next
 	// interim row time (a heap; an entry of an ended flow is stale)
 	interim  int64
-	interims []qent
+	interims qheap
 	// weird is the weird table's rows of this shard (nil: not written),
 	// detail a buffer for their details
 	weird  *Output
@@ -415,7 +415,7 @@ func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side u
 	}
 	t.ix.insert(pos, h, i)
 	if t.interim > 0 {
-		t.pushInterim(qent{f.firstClock + t.interim, f.id, i})
+		t.interims.push(qent{f.firstClock + t.interim, f.id, i})
 	}
 	t.peakLive = max(t.peakLive, uint64(t.ix.n))
 	t.enqueue(i)
