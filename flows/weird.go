@@ -141,7 +141,7 @@ func (t *shard) fragOverlap(r *parsers.PacketRow, g *datagram, off, end int, dat
 	t.detail = append(t.detail, " bytes overlap an earlier fragment of IP id "...)
 	t.detail = strconv.AppendUint(t.detail, uint64(r.IPID), 10)
 	t.detail = append(t.detail, "; the first copy is kept"...)
-	t.weirdRecord(r, id, cid, name)
+	t.weirdRecord(r, id, cid, name, "flows")
 }
 
 // weirdPacket records a packet the decoder could not read whole (its
@@ -149,11 +149,12 @@ func (t *shard) fragOverlap(r *parsers.PacketRow, g *datagram, off, end int, dat
 func (t *shard) weirdPacket(r *parsers.PacketRow, flowID uint64, cid *[CommunityIDLen]byte) {
 	t.detail = append(t.detail[:0], "frame "...)
 	t.detail = strconv.AppendUint(t.detail, r.Frame, 10)
-	t.weirdRecord(r, flowID, cid, r.DecodeError)
+	t.weirdRecord(r, flowID, cid, r.DecodeError, "decoder")
 }
 
-// weirdRecord writes a packet's weird row: name, and t.detail.
-func (t *shard) weirdRecord(r *parsers.PacketRow, flowID uint64, cid *[CommunityIDLen]byte, name string) {
+// weirdRecord writes a packet's weird row: name, t.detail and who
+// noticed (source).
+func (t *shard) weirdRecord(r *parsers.PacketRow, flowID uint64, cid *[CommunityIDLen]byte, name, source string) {
 	o := t.weird
 	v := o.b.Cols
 	if r.Untimed() {
@@ -178,10 +179,6 @@ func (t *shard) weirdRecord(r *parsers.PacketRow, flowID uint64, cid *[Community
 	}
 	v[WeirdColName].AppendString(name)
 	v[WeirdColDetail].AppendBytes(t.detail)
-	source := "flows"
-	if name == r.DecodeError {
-		source = "decoder"
-	}
 	v[WeirdColSource].AppendString(source)
 	o.EndRow()
 }
