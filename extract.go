@@ -455,7 +455,7 @@ func notFlows(ids []uint64, inputs []string) string {
 	if len(ids) > 1 {
 		verb = "are not flows"
 	}
-	return fmt.Sprintf("%s %s of %s; were they converted with other flow settings? (--tcp-idle, --udp-idle, --tcp-attempt, --active-timeout, --max-flows, -j and --dedup must be the conversion's)",
+	return fmt.Sprintf("%s %s of %s; were they converted with other flow settings? (--tcp-idle, --udp-idle, --tcp-attempt, --active-timeout, --max-flows, -j, --filter and --dedup must be the conversion's)",
 		flowIDList(ids), verb, strings.Join(inputs, ", "))
 }
 

@@ -123,6 +123,13 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	return root
 }
 
+// convertDefaults are the conversion's defaults of its flags that extract
+// and watch have not: their options() and check() read them too.
+func convertDefaults() convertFlags {
+	return convertFlags{timeFormat: "rfc3339", tables: "packets", beaconMin: beacons.DefaultMinConns,
+		beaconPairs: beacons.DefaultMaxPairs, maxFileRows: writers.DefaultMaxFileRows}
+}
+
 // addFlowFlags adds the flags that decide which flow a packet belongs to
 // and how the inputs are read: the conversion's and extract's (whose flow
 // ids must be the conversion's).

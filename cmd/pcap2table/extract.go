@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/pcap2table/pcap2table"
-	"github.com/pcap2table/pcap2table/beacons"
-	"github.com/pcap2table/pcap2table/writers"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -39,12 +37,7 @@ type extractFlags struct {
 // newExtractCmd is the extract command: the packets of chosen flows,
 // back to a pcapng file for Wireshark.
 func newExtractCmd(e *env) *cobra.Command {
-	f := extractFlags{conv: convertFlags{
-		// the conversion's defaults of the flags extract has not: its
-		// options() and check() read them
-		timeFormat: "rfc3339", tables: "packets", beaconMin: beacons.DefaultMinConns,
-		beaconPairs: beacons.DefaultMaxPairs, maxFileRows: writers.DefaultMaxFileRows,
-	}}
+	f := extractFlags{conv: convertDefaults()}
 	c := &cobra.Command{
 		Use:   "extract CAPTURE... -o OUT.pcapng (--flow-id ID[,ID...] | --src/--dst/--host/--src-port/--dst-port/--port/--proto/--from/--to)",
 		Short: "Write the packets of chosen flows (by flow_id, or by a filter over the flows table) to pcapng for Wireshark",

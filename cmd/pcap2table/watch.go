@@ -21,7 +21,7 @@ type watchFlags struct {
 // newWatchCmd is the watch command: a folder that a rotating writer fills,
 // converted file by file (pcap2table.Watch).
 func newWatchCmd(e *env) *cobra.Command {
-	var f watchFlags
+	f := watchFlags{conv: convertDefaults()}
 	c := &cobra.Command{
 		Use:   "watch DIR -o OUTDIR",
 		Short: "Convert each capture file of a folder as a rotating writer (tcpdump -G/-C, dumpcap's ring buffer) finishes it",
@@ -60,7 +60,6 @@ over. See docs/watch.md.`,
 	fl.BoolVar(&f.once, "once", false, "convert the files there, end every flow and exit (the capture is over)")
 	fl.IntVarP(&f.conv.jobs, "jobs", "j", 0, "flow trackers working in parallel (default: one per core)")
 	fl.BoolVarP(&f.conv.quiet, "quiet", "q", false, "no line per file and no warnings on stderr")
-	f.conv.beaconMin, f.conv.beaconPairs, f.conv.maxFileRows = 2, 1, 1 // unused, but checked
 	return c
 }
 
