@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/pcap2table/pcap2table"
 )
 
@@ -191,35 +190,10 @@ func TestMergeOrderAndPartial(t *testing.T) {
 // with gopacket's pcapgo writer.
 func splitAlternate(t *testing.T, src, odd, even string) {
 	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ws [2]*pcapgo.Writer
-	for i, name := range []string{odd, even} {
-		f, err := os.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		ws[i] = pcapgo.NewWriter(f)
-		if err := ws[i].WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for n := 0; ; n++ {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		if err := ws[n%2].WritePacket(ci, data); err != nil {
-			t.Fatal(err)
-		}
+	p := readPcap(t, src)
+	for k, name := range []string{odd, even} {
+		q := p.subset(func(i int) bool { return i%2 == k })
+		q.write(t, name, 0, len(q.data), 0)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/pcap2table/pcap2table"
 )
 
@@ -20,34 +19,10 @@ import (
 // edits the copy further (nil: a true copy).
 func mirrored(t *testing.T, src, dst string, delay time.Duration, extra func(frame []byte)) int {
 	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	w := pcapgo.NewWriter(out)
-	if err := w.WriteFileHeader(r.Snaplen()+4, r.LinkType()); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		if err := w.WritePacket(ci, data); err != nil {
-			t.Fatal(err)
-		}
-		n++
+	p := readPcap(t, src)
+	out := &pcapFile{snaplen: p.snaplen, linkType: p.linkType}
+	for i, data := range p.data {
+		out.data, out.info = append(out.data, data), append(out.info, p.info[i])
 		if len(data) < 34 || data[12] != 0x08 || data[13] != 0 {
 			continue // not IPv4 over Ethernet: not mirrored
 		}
@@ -60,13 +35,13 @@ func mirrored(t *testing.T, src, dst string, delay time.Duration, extra func(fra
 		if extra != nil {
 			extra(cp)
 		}
+		ci := p.info[i]
 		ci.Timestamp = ci.Timestamp.Add(delay)
 		ci.CaptureLength, ci.Length = len(cp), ci.Length+4
-		if err := w.WritePacket(ci, cp); err != nil {
-			t.Fatal(err)
-		}
+		out.data, out.info = append(out.data, cp), append(out.info, ci)
 	}
-	return n
+	out.write(t, dst, 0, len(out.data), 4)
+	return len(p.data)
 }
 
 // TestDedup: with Dedup, a capture whose every packet a SPAN port showed

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/pcap2table/pcap2table"
 )
 
@@ -20,42 +18,11 @@ import (
 // packets, as a rotating writer does, and returns their paths.
 func splitCount(t *testing.T, src, dir string, n int) []string {
 	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var datas [][]byte
-	var cis []gopacket.CaptureInfo
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		datas = append(datas, data)
-		cis = append(cis, ci)
-	}
+	p := readPcap(t, src)
 	var names []string
 	for i := range n {
 		name := filepath.Join(dir, fmt.Sprintf("dump.pcap%d", i)) // tcpdump -C's names: dump.pcap0 ... dump.pcap10 in number order
-		f, err := os.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := pcapgo.NewWriter(f)
-		if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
-			t.Fatal(err)
-		}
-		for j := i * len(datas) / n; j < (i+1)*len(datas)/n; j++ {
-			if err := w.WritePacket(cis[j], datas[j]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		f.Close()
+		p.write(t, name, i*len(p.data)/n, (i+1)*len(p.data)/n, 0)
 		names = append(names, name)
 	}
 	return names
