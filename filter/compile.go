@@ -51,62 +51,35 @@ func (a pr) fn() predFunc {
 }
 
 // and is short-circuit conjunction, left to right.
-func and(ps ...pr) pr {
-	var fs []predFunc
-	for _, p := range ps {
-		switch p.k {
-		case -1:
-			return prFalse
-		case 1:
-			continue
-		}
-		fs = append(fs, p.f)
-	}
-	switch len(fs) {
-	case 0:
-		return prTrue
-	case 1:
-		return pr{f: fs[0]}
-	case 2:
-		a, b := fs[0], fs[1]
-		return pr{f: func(p []byte, wl uint32) res {
-			if r := a(p, wl); r != rTrue {
-				return r
-			}
-			return b(p, wl)
-		}}
-	}
-	return pr{f: func(p []byte, wl uint32) res {
-		for _, f := range fs {
-			if r := f(p, wl); r != rTrue {
-				return r
-			}
-		}
-		return rTrue
-	}}
-}
+func and(ps ...pr) pr { return junction(ps, prFalse, rTrue) }
 
 // or is short-circuit disjunction, left to right.
-func or(ps ...pr) pr {
+func or(ps ...pr) pr { return junction(ps, prTrue, rFalse) }
+
+// junction combines ps left to right, short-circuit: a constant
+// predicate equal to absorb decides it whatever the others, the other
+// constant drops out, and a predicate's result other than neutral (rTrue
+// for and, rFalse for or; an rAbort too) ends the evaluation with it.
+func junction(ps []pr, absorb pr, neutral res) pr {
 	var fs []predFunc
 	for _, p := range ps {
 		switch p.k {
-		case 1:
-			return prTrue
-		case -1:
+		case absorb.k:
+			return absorb
+		case -absorb.k:
 			continue
 		}
 		fs = append(fs, p.f)
 	}
 	switch len(fs) {
 	case 0:
-		return prFalse
+		return pr{k: -absorb.k}
 	case 1:
 		return pr{f: fs[0]}
-	case 2:
+	case 2: // the common case, without the loop
 		a, b := fs[0], fs[1]
 		return pr{f: func(p []byte, wl uint32) res {
-			if r := a(p, wl); r != rFalse {
+			if r := a(p, wl); r != neutral {
 				return r
 			}
 			return b(p, wl)
@@ -114,11 +87,11 @@ func or(ps ...pr) pr {
 	}
 	return pr{f: func(p []byte, wl uint32) res {
 		for _, f := range fs {
-			if r := f(p, wl); r != rFalse {
+			if r := f(p, wl); r != neutral {
 				return r
 			}
 		}
-		return rFalse
+		return neutral
 	}}
 }
 
