@@ -1,7 +1,8 @@
 package writers
 
 import (
-	"errors"
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +13,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 	"github.com/pcap2table/pcap2table/table"
 )
 
@@ -98,78 +101,71 @@ func parquetNode(c *table.Column) parquet.Node {
 // dictMaxBytes bounds the dictionary of a column chunk.
 const dictMaxBytes = 4 << 20
 
-// parquetWriter writes column by column: each batch becomes one run of
-// values per column, with no reflection and no per-row allocation.
+// parquetWriter writes Parquet column by column: each batch's values go
+// from the table's vectors into the pages of their column's chunk (see
+// column), and each row group's chunks are written one after the other
+// when it ends, then the footer. parquet-go provides the footer's schema
+// (from an empty file it writes with the table's schema: the same schema,
+// types, column orders and metadata as its own writer's), the formats'
+// thrift structures, the level, dictionary-index and delta encodings and
+// the codecs; its own writer took every value as a boxed parquet.Value
+// through a map-backed dictionary, half the CPU of a packets run.
 type parquetWriter struct {
-	w        *parquet.GenericWriter[any]
-	cols     []int
-	schema   *table.Schema
-	groups   [][]int           // positions in cols, encoded concurrently
-	vals     [][]parquet.Value // one buffer per group
-	rows     int               // rows in the current row group
-	maxRows  int
-	err      error
-	nullable []bool
+	out     io.Writer
+	offset  int64 // bytes written
+	meta    *format.FileMetaData
+	cols    []*column
+	rows    int // rows in the current row group
+	maxRows int
+	jobs    int
+	err     error // sticky
 }
 
 // NewParquet returns a Parquet writer: zstd by default, dictionary-encoded
 // strings and enums, delta-encoded frame numbers and timestamps, row
-// groups of about RowGroupRows rows.
+// groups of about RowGroupRows rows, DataPageV2 pages.
 func NewParquet(w io.Writer, s *table.Schema, o Options) (Writer, error) {
 	codec, err := parquetCodec(o.Compression)
 	if err != nil {
 		return nil, err
 	}
-	cols := o.columns(s)
-	g := &orderedGroup{Group: parquet.Group{}}
-	nullable := make([]bool, len(cols))
-	for i, ci := range cols {
-		c := &s.Columns[ci]
-		g.fields = append(g.fields, &namedField{Node: parquetNode(c), name: c.Name})
-		nullable[i] = c.Nullable
+	meta, err := parquetFooter(s, o)
+	if err != nil {
+		return nil, err
 	}
-	opts := []parquet.WriterOption{
-		parquet.NewSchema(s.Name, g),
-		parquet.Compression(codec),
-		parquet.CreatedBy("pcap2table", "", ""),
-		// Statistics in every data page header repeat what the page index
-		// and the column chunk hold (readers use those); computing them
-		// took a second pass over each page's values.
-		parquet.DataPageStatistics(false),
-		// A column of mostly distinct strings (the source addresses of a
-		// SYN flood) grew its dictionary without bound (1 Mi entries a row
-		// group: the packets table of a 2 M-flow flood peaked at 544 MiB);
-		// past 4 MiB a column chunk goes on in PLAIN encoding.
-		parquet.DictionaryMaxBytes(dictMaxBytes),
-	}
-	for _, k := range slices.Sorted(maps.Keys(o.Metadata)) { // a map's order changes from run to run
-		opts = append(opts, parquet.KeyValueMetadata(k, o.Metadata[k]))
-	}
-	pw := &parquetWriter{
-		w:        parquet.NewGenericWriter[any](w, opts...),
-		cols:     cols,
-		schema:   s,
-		maxRows:  o.RowGroupRows,
-		nullable: nullable,
-	}
+	pw := &parquetWriter{out: w, meta: meta, maxRows: o.RowGroupRows, jobs: o.Jobs}
 	if pw.maxRows <= 0 {
 		pw.maxRows = DefaultRowGroupRows
 	}
-	// Column writers are independent: encode the columns on several
-	// goroutines (page encoding and compression dominate), one per column
-	// so that the scheduler balances them over the cores (columns differ
-	// in cost: a group per core waited on its slowest; all tables ran 4 %
-	// faster on 2 cores with a goroutine per column). One job: inline.
-	ng := 1
-	if o.Jobs > 1 {
-		ng = max(len(cols), 1)
-	}
-	pw.groups = make([][]int, ng)
-	pw.vals = make([][]parquet.Value, ng)
-	for j := range cols {
-		pw.groups[j%ng] = append(pw.groups[j%ng], j)
+	for _, ci := range o.columns(s) {
+		pw.cols = append(pw.cols, newColumn(ci, &s.Columns[ci], codec))
 	}
 	return pw, nil
+}
+
+// parquetFooter returns the footer of a file of the table's columns and
+// no rows, as parquet-go writes it: the writer adds the row groups.
+func parquetFooter(s *table.Schema, o Options) (*format.FileMetaData, error) {
+	g := &orderedGroup{Group: parquet.Group{}}
+	for _, ci := range o.columns(s) {
+		c := &s.Columns[ci]
+		g.fields = append(g.fields, &namedField{Node: parquetNode(c), name: c.Name})
+	}
+	opts := []parquet.WriterOption{parquet.NewSchema(s.Name, g), parquet.CreatedBy("pcap2table", "", "")}
+	for _, k := range slices.Sorted(maps.Keys(o.Metadata)) { // a map's order changes from run to run
+		opts = append(opts, parquet.KeyValueMetadata(k, o.Metadata[k]))
+	}
+	var buf bytes.Buffer
+	if err := parquet.NewGenericWriter[any](&buf, opts...).Close(); err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	m := *f.Metadata()
+	m.RowGroups = nil
+	return &m, nil
 }
 
 func (p *parquetWriter) Write(b *table.Batch) error {
@@ -179,205 +175,116 @@ func (p *parquetWriter) Write(b *table.Batch) error {
 	n := b.Len()
 	for off := 0; off < n; {
 		m := min(n-off, p.maxRows-p.rows)
-		if err := p.writeRange(b, off, off+m); err != nil {
-			p.err = fmt.Errorf("parquet: %w", err)
-			return p.err
-		}
+		p.eachColumn(func(c *column) { c.write(&b.Cols[c.src], off, off+m) })
 		off += m
 		p.rows += m
 		if p.rows >= p.maxRows {
-			if err := p.flushPages(); err != nil {
-				p.err = fmt.Errorf("parquet: %w", err)
-				return p.err
-			}
-			if err := p.w.Flush(); err != nil {
-				p.err = fmt.Errorf("parquet: %w", err)
-				return p.err
-			}
-			p.rows = 0
+			p.endRowGroup()
+		}
+		if p.err != nil {
+			return p.err
 		}
 	}
 	return nil
 }
 
-func (p *parquetWriter) writeRange(b *table.Batch, lo, hi int) error {
-	return p.eachGroup(func(g int) error { return p.writeGroup(b, lo, hi, g) })
-}
-
-// eachGroup runs f for every column group, the groups on their own
-// goroutines.
-func (p *parquetWriter) eachGroup(f func(g int) error) error {
-	if len(p.groups) == 1 {
-		return f(0)
+// eachColumn runs f for every column: with more than one job, each on a
+// goroutine of its own, so that the scheduler balances the columns (which
+// differ in cost) over the cores.
+func (p *parquetWriter) eachColumn(f func(c *column)) {
+	if p.jobs <= 1 || len(p.cols) == 1 {
+		for _, c := range p.cols {
+			f(c)
+		}
+		return
 	}
-	errs := make([]error, len(p.groups))
 	var wg sync.WaitGroup
-	for g := 1; g < len(p.groups); g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[g] = f(g)
-		}()
+	for _, c := range p.cols[1:] {
+		wg.Go(func() { f(c) })
 	}
-	errs[0] = f(0)
+	f(p.cols[0])
 	wg.Wait()
-	return errors.Join(errs...)
 }
 
-// flushPages encodes and compresses the values the column writers still
-// buffer, the columns in groups on several goroutines, ahead of the
-// (serial) end of a row group. Without it the last pages of every column
-// were compressed one column after the other when a row group ended: for
-// a table smaller than a row group (a flows table), all of them.
-func (p *parquetWriter) flushPages() error {
-	cws := p.w.ColumnWriters()
-	return p.eachGroup(func(g int) error {
-		for _, j := range p.groups[g] {
-			if err := cws[j].Flush(); err != nil {
-				return err
-			}
-		}
-		return nil
+// endRowGroup ends every column's chunk (their last pages and dictionary
+// pages encoded in parallel) and writes the row group.
+func (p *parquetWriter) endRowGroup() {
+	type chunk struct{ dict, pages []byte }
+	chunks := make([]chunk, len(p.cols))
+	p.eachColumn(func(c *column) {
+		i := slices.Index(p.cols, c)
+		chunks[i].dict, chunks[i].pages = c.finish()
 	})
+	for _, c := range p.cols {
+		if c.err != nil {
+			p.fail(c.err)
+			return
+		}
+	}
+	if err := p.magic(); err != nil {
+		return
+	}
+	rg := format.RowGroup{NumRows: int64(p.rows), FileOffset: p.offset, Ordinal: int16(len(p.meta.RowGroups))}
+	for i, c := range p.cols {
+		m := c.meta(p.offset, len(chunks[i].dict))
+		start := p.offset
+		if p.write(chunks[i].dict) != nil || p.write(chunks[i].pages) != nil {
+			return
+		}
+		rg.Columns = append(rg.Columns, format.ColumnChunk{FileOffset: start, MetaData: m})
+		rg.TotalByteSize += m.TotalUncompressedSize
+		rg.TotalCompressedSize += m.TotalCompressedSize
+		c.reset()
+	}
+	p.meta.RowGroups = append(p.meta.RowGroups, rg)
+	p.meta.NumRows += int64(p.rows)
+	p.rows = 0
 }
 
-// writeGroup writes rows [lo, hi) of the columns of group g.
-func (p *parquetWriter) writeGroup(b *table.Batch, lo, hi, g int) error {
-	cws := p.w.ColumnWriters()
-	for _, j := range p.groups[g] {
-		v := &b.Cols[p.cols[j]]
-		if v.IsList {
-			if err := p.writeList(cws[j], v, lo, hi, g, p.nullable[j]); err != nil {
-				return err
-			}
-			continue
-		}
-		def := 0
-		if p.nullable[j] {
-			def = 1
-		}
-		n := hi - lo
-		if cap(p.vals[g]) < n {
-			p.vals[g] = make([]parquet.Value, n)
-		}
-		vals := p.vals[g][:n]
-		fillValues(vals, v, lo, def)
-		if _, err := cws[j].WriteRowValues(vals); err != nil {
-			return err
-		}
+// magic writes the file's leading magic bytes, once.
+func (p *parquetWriter) magic() error {
+	if p.offset > 0 {
+		return nil
 	}
-	return nil
+	return p.write([]byte("PAR1"))
 }
 
-// fillValues sets vals to rows [lo, lo+len(vals)) of v, with definition
-// level def for the values that are not null: one loop per column type
-// rather than a type switch per value.
-func fillValues(vals []parquet.Value, v *table.Vector, lo, def int) {
-	valid := v.Valid[lo : lo+len(vals)]
-	// SetDefinitionLevel inlines; Level (a copy of the value) did not,
-	// and cost a tenth of the writer's time.
-	switch v.Type {
-	case table.Bool:
-		for i, u := range v.U64[lo : lo+len(vals)] {
-			vals[i] = parquet.BooleanValue(u != 0)
-			vals[i].SetDefinitionLevel(def)
-		}
-	case table.Uint8, table.Uint16, table.Uint32:
-		for i, u := range v.U64[lo : lo+len(vals)] {
-			vals[i] = parquet.Int32Value(int32(uint32(u)))
-			vals[i].SetDefinitionLevel(def)
-		}
-	case table.Uint64:
-		for i, u := range v.U64[lo : lo+len(vals)] {
-			vals[i] = parquet.Int64Value(int64(u))
-			vals[i].SetDefinitionLevel(def)
-		}
-	case table.Int64, table.Timestamp:
-		for i, x := range v.I64[lo : lo+len(vals)] {
-			vals[i] = parquet.Int64Value(x)
-			vals[i].SetDefinitionLevel(def)
-		}
-	case table.Float64:
-		for i, x := range v.F64[lo : lo+len(vals)] {
-			vals[i] = parquet.DoubleValue(x)
-			vals[i].SetDefinitionLevel(def)
-		}
-	case table.String:
-		for i := range vals {
-			vals[i] = parquet.ByteArrayValue(v.Bytes(lo + i))
-			vals[i].SetDefinitionLevel(def)
-		}
+func (p *parquetWriter) write(b []byte) error {
+	if p.err != nil {
+		return p.err
 	}
-	if def == 0 {
-		return // not nullable: every row valid
+	n, err := p.out.Write(b)
+	p.offset += int64(n)
+	if err != nil {
+		p.fail(err)
 	}
-	for i, ok := range valid {
-		if !ok {
-			vals[i] = parquet.NullValue()
-		}
+	return p.err
+}
+
+func (p *parquetWriter) fail(err error) {
+	if p.err == nil {
+		p.err = fmt.Errorf("parquet: %w", err)
 	}
 }
 
-// writeList writes rows [lo, hi) of a list column: one value per element,
-// or one null value for an empty or null list. Definition levels: a null
-// list 0, an empty one 1 (0 when not nullable), an element one more;
-// repetition level 0 starts a row, 1 continues its list.
-func (p *parquetWriter) writeList(cw *parquet.ColumnWriter, v *table.Vector, lo, hi, g int, nullable bool) error {
-	empty := 0
-	if nullable {
-		empty = 1
-	}
-	vals := p.vals[g][:0]
-	for r := lo; r < hi; r++ {
-		if !v.Valid[r] || v.List[r] == v.List[r+1] {
-			x := parquet.NullValue()
-			if v.Valid[r] {
-				x.SetDefinitionLevel(empty)
-			}
-			vals = append(vals, x)
-			continue
-		}
-		e0, e1 := v.Elems(r)
-		for e := e0; e < e1; e++ {
-			var x parquet.Value
-			switch v.Type {
-			case table.Bool:
-				x = parquet.BooleanValue(v.U64[e] != 0)
-			case table.Uint8, table.Uint16, table.Uint32:
-				x = parquet.Int32Value(int32(uint32(v.U64[e])))
-			case table.Uint64:
-				x = parquet.Int64Value(int64(v.U64[e]))
-			case table.Int64, table.Timestamp:
-				x = parquet.Int64Value(v.I64[e])
-			case table.Float64:
-				x = parquet.DoubleValue(v.F64[e])
-			case table.String:
-				x = parquet.ByteArrayValue(v.Bytes(e))
-			}
-			x.SetDefinitionLevel(empty + 1)
-			if e > e0 {
-				x.SetRepetitionLevel(1)
-			}
-			vals = append(vals, x)
-		}
-	}
-	p.vals[g] = vals
-	_, err := cw.WriteRowValues(vals)
-	return err
-}
-
+// Close writes the last row group and the footer.
 func (p *parquetWriter) Close() error {
 	if p.err != nil {
 		return p.err
 	}
 	if p.rows > 0 {
-		if err := p.flushPages(); err != nil {
-			p.err = fmt.Errorf("parquet: %w", err)
-			return p.err
-		}
+		p.endRowGroup()
 	}
-	if err := p.w.Close(); err != nil {
-		p.err = fmt.Errorf("parquet: %w", err)
+	if p.magic() != nil {
+		return p.err
 	}
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), p.meta)
+	if err != nil {
+		p.fail(err)
+		return p.err
+	}
+	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+	footer = append(footer, "PAR1"...)
+	p.write(footer) //nolint:errcheck // sticky in p.err
 	return p.err
 }
