@@ -7,6 +7,9 @@
 #   RSS10M=1 bench/run.sh   also the 10 M-packet peak-RSS run (Parquet)
 #   FLOWS1M=1 bench/run.sh  also the peak-RSS runs on 3 M packets holding
 #                           about 1 M concurrent flows (flows; packets+flows)
+#   MEM10X=1 bench/run.sh   also every table on 1 M and 10 M packets (snap 128):
+#                           how peak RSS grows with the capture
+#   SCALING=0 bench/run.sh  skip the runs on 1, 2, 4, ... cores (taskset)
 #   TSHARK=0 bench/run.sh   skip tshark (about 2.5 minutes of each round)
 #   OUT=/var/tmp/p2t bench/run.sh  write the outputs to disk instead of tmpfs
 #                           (a folder of their own: it is removed at the end)
@@ -44,11 +47,12 @@ add() {
 once() {
   local name=$1; shift
   local t0=$EPOCHREALTIME t1
-  /usr/bin/time -f "%M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || { echo "$name failed:"; cat "$out/err.txt"; exit 1; }
+  /usr/bin/time -f "%M %U %S" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || { echo "$name failed:"; cat "$out/err.txt"; exit 1; }
   t1=$EPOCHREALTIME
   rm -rf "$dst"/o.*
-  # wall time in ms resolution (time's %e has only 10 ms)
-  echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') $(cat "$out/time.txt")" >> "$out/raw.txt"
+  # wall time in ms resolution (time's %e has only 10 ms); peak RSS KiB;
+  # CPU seconds (user + system)
+  echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') $(awk '{printf "%d %.2f", $1, $2 + $3}' "$out/time.txt")" >> "$out/raw.txt"
 }
 add floor "$out/floor" "$cap"
 for f in csv jsonl arrow arrows parquet; do
@@ -65,6 +69,14 @@ add all-tables "$out/pcap2table" -q "$cap" --tables packets,flows,dns,http,tls,b
 add protocols "$out/pcap2table" -q "$cap" --tables flows,dns,http,tls,beacons -o "$dst/o.proto"
 # issue 5: the same on one core (-j 1), for the scaling ratio
 add all-tables-j1 "$out/pcap2table" -j 1 -q "$cap" --tables packets,flows,dns,http,tls,beacons -o "$dst/o.all1"
+# issue 25's scaling: all tables and the default Parquet on 1, 2, 4, ...
+# cores (taskset; -j the same), up to the machine's (SCALING=0 skips them)
+if [ "${SCALING:-1}" = 1 ]; then
+  for ((k = 1; k <= $(nproc); k *= 2)); do
+    add "all-tables-cores$k" taskset -c "0-$((k - 1))" "$out/pcap2table" -j "$k" -q "$cap" --tables packets,flows,dns,http,tls,beacons -o "$dst/o.allc$k"
+    add "parquet-cores$k" taskset -c "0-$((k - 1))" "$out/pcap2table" -j "$k" -q "$cap" -o "$dst/o.pc$k.parquet"
+  done
+fi
 # tshark runs in the rounds too: its time here drifted by 1.6x between
 # runs minutes apart, so a single run of it next to medians of ours made
 # the ratios a matter of luck.
@@ -112,24 +124,38 @@ if [ "${FLOWS1M:-0}" = 1 ]; then
   once flows-1M-concurrent "$out/pcap2table" -q "$many" --tables flows -o "$dst/o.f1m.parquet"
   once packets+flows-1M-concurrent "$out/pcap2table" -q "$many" --tables packets,flows -o "$dst/o.pf1m/"
 fi
-# median seconds and max RSS (MiB) per name, in first-seen order
-awk '{ if (!($1 in n)) order[++k] = $1; t[$1, ++n[$1]] = $2; if ($3 > m[$1]) m[$1] = $3 }
-  END { for (i = 1; i <= k; i++) { x = order[i]; c = n[x]
-    for (a = 1; a <= c; a++) v[a] = t[x, a]
+if [ "${MEM10X:-0}" = 1 ]; then
+  # issue 25: peak memory of every table as the capture grows 10x (the
+  # same generator, snap length 128 so that 10 M packets fit on disk)
+  for n in 1000000 10000000; do
+    f=$out/bench-$n-snap128.pcap
+    [ -f "$f" ] || go run ./bench/gen -n "$n" -snaplen 128 -o "$f"
+    once "all-tables-$((n / 1000000))M" "$out/pcap2table" -q "$f" --tables packets,flows,dns,http,tls,beacons -o "$dst/o.m$n"
+  done
+fi
+# median seconds, max RSS (MiB) and median CPU seconds per name, in
+# first-seen order
+awk 'function med(arr, c,   a, b, s, v) { for (a = 1; a <= c; a++) v[a] = arr[a]
     for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (v[b] < v[a]) { s = v[a]; v[a] = v[b]; v[b] = s }
-    printf "%s %s %d\n", x, v[int((c + 1) / 2)], m[x] / 1024 } }' "$out/raw.txt" > "$out/results.txt"
+    return v[int((c + 1) / 2)] }
+  { if (!($1 in n)) order[++k] = $1; i = ++n[$1]; t[$1, i] = $2; u[$1, i] = $4; if ($3 > m[$1]) m[$1] = $3 }
+  END { for (i = 1; i <= k; i++) { x = order[i]; c = n[x]
+    for (a = 1; a <= c; a++) { tw[a] = t[x, a]; tc[a] = u[x, a] }
+    printf "%s %s %d %s\n", x, med(tw, c), m[x] / 1024, med(tc, c) } }' "$out/raw.txt" > "$out/results.txt"
 rm -rf "$dst"
 floor=$(awk '$1=="floor"{print $2}' "$out/results.txt")
+floorcpu=$(awk '$1=="floor"{print $4}' "$out/results.txt")
 tshark=$(awk '$1=="tshark"{print $2}' "$out/results.txt")
 echo "outputs on: $dst ($(stat -f -c %T "$(dirname "$dst")" 2>/dev/null || echo ?))"
 echo "capture: $N packets, $(($(stat -c %s "$cap") / 1048576)) MiB; go $(go env GOVERSION); $(nproc) cores"
-printf '%-26s %8s %10s %12s %9s\n' run seconds "x floor" "x faster" "RSS MiB"
-while read -r name t m; do
-  r=-
+printf '%-26s %8s %10s %8s %10s %12s %9s\n' run seconds "x floor" "CPU s" "CPU x fl" "x faster" "RSS MiB"
+while read -r name t m c; do
+  r=- rc=-
   [ -n "$floor" ] && r=$(awk -v a="$t" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
+  [ -n "$floorcpu" ] && rc=$(awk -v a="$c" -v b="$floorcpu" 'BEGIN{if (b > 0) printf "%.2f", a/b; else print "-"}')
   s=""
   [ -n "$tshark" ] && s=$(awk -v a="$t" -v b="$tshark" 'BEGIN{printf "%.0f", b/a}')
-  printf '%-26s %8s %10s %12s %9s\n' "$name" "$t" "$r" "$s" "$m"
+  printf '%-26s %8s %10s %8s %10s %12s %9s\n' "$name" "$t" "$r" "$c" "$rc" "$s" "$m"
 done < "$out/results.txt"
 # the issue-3 targets, as ratios of medians from the same rounds
 res() { awk -v n="$1" '$1==n{print $2}' "$out/results.txt"; }
@@ -149,8 +175,11 @@ for peer in nfpcapd argus softflowd zeek; do
     awk -v a="$(res flows)" -v b="$(res "$peer")" -v p="$peer" 'BEGIN{printf "flows alone vs %s: %.1fx faster (target: nfpcapd >= 5x, argus >= 10x, zeek)\n", p, b/a}'
   fi
 done
+cpu() { awk -v n="$1" '$1==n{print $4}' "$out/results.txt"; }
+rss() { awk -v n="$1" '$1==n{print $3}' "$out/results.txt"; }
 if [ -n "$(res parquet-all-columns)" ] && [ -n "$floor" ]; then
-  awk -v a="$(res parquet-all-columns)" -v f="$floor" -v n="$N" 'BEGIN{printf "default Parquet: %.2f M packets/s (target >= 3), %.2fx the floor (target <= 1.8)\n", n/a/1e6, a/f}'
+  awk -v a="$(res parquet-all-columns)" -v f="$floor" -v n="$N" -v c="$(cpu parquet-all-columns)" -v fc="$floorcpu" \
+    'BEGIN{printf "default Parquet: %.2f M packets/s (target >= 3), %.2fx the floor (target <= 1.8), %.2fx its CPU time (target <= 2.5)\n", n/a/1e6, a/f, c/fc}'
   for fm in csv jsonl; do
     [ -n "$(res $fm-all-columns)" ] && awk -v a="$(res $fm-all-columns)" -v f="$floor" -v m=$fm 'BEGIN{printf "%s, all columns: %.2fx the floor (target <= 1.5)\n", m, a/f}'
   done
@@ -158,4 +187,16 @@ fi
 if [ -n "$(res packets+flows)" ] && [ -n "$(res parquet-all-columns)" ]; then
   awk -v a="$(res packets+flows)" -v b="$(res parquet-all-columns)" 'BEGIN{printf "packets+flows / packets alone (Parquet, all columns): %.2f (target <= 1.5)\n", a/b}'
 fi
-
+if [ -n "$(res all-tables)" ]; then
+  awk -v a="$(res all-tables)" -v n="$N" -v m="$(rss all-tables)" 'BEGIN{printf "every table at once: %.2f M packets/s (target >= 2), peak RSS %d MiB (target <= 150)\n", n/a/1e6, m}'
+fi
+if [ -n "$(rss all-tables-10M)" ]; then
+  awk -v a="$(rss all-tables-1M)" -v b="$(rss all-tables-10M)" 'BEGIN{printf "every table, 10x the packets: peak RSS %d -> %d MiB, %.2fx (target < 1.2)\n", a, b, b/a}'
+fi
+for w in all-tables parquet; do
+  [ -n "$(res "$w-cores1")" ] || continue
+  for ((k = 2; k <= $(nproc); k *= 2)); do
+    [ -n "$(res "$w-cores$k")" ] && awk -v a="$(res "$w-cores1")" -v b="$(res "$w-cores$k")" -v k="$k" -v w="$w" \
+      'BEGIN{printf "scaling, %s: %d cores %.2fx one core, efficiency %.0f%% (target >= 80%%)\n", w, k, a/b, 100*a/b/k}'
+  done
+done

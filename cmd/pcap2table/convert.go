@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -28,6 +27,7 @@ type convertFlags struct {
 	compression string
 	quiet       bool
 	cpuprofile  string
+	memprofile  string
 	fsync       bool
 	tcpIdle     time.Duration
 	attempt     time.Duration
@@ -119,6 +119,8 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.BoolVar(&f.fsync, "fsync", false, "fsync the output before renaming it into place (durable across a power loss; slower)")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 	_ = fl.MarkHidden("cpuprofile")
+	fl.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (pprof) taken at the run's peak live heap to this file")
+	_ = fl.MarkHidden("memprofile")
 	root.AddCommand(newSchemaCmd(e), newStatsCmd(e))
 	return root
 }
@@ -179,6 +181,13 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 	}
 	if f.cpuprofile != "" {
 		stop, err := startCPUProfile(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if f.memprofile != "" {
+		stop, err := startPeakHeapProfile(f.memprofile)
 		if err != nil {
 			return err
 		}
@@ -302,17 +311,4 @@ func (f *convertFlags) check() error {
 		return errors.New("--dedup-window must be positive")
 	}
 	return nil
-}
-
-// startCPUProfile writes a CPU profile to path until stop is called.
-func startCPUProfile(path string) (stop func(), err error) {
-	pf, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(pf); err != nil {
-		pf.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
 }
