@@ -76,10 +76,12 @@ func (d *fixedDict) reset() {
 	clear(d.slots)
 }
 
-// bytesDict is the dictionary of a column of strings.
+// bytesDict is the dictionary of a column of strings. A slot holds the
+// value's hash in its high half and index+1 in its low half, so that a
+// probe reads the value's bytes only when their hashes agree.
 type bytesDict struct {
 	seed     maphash.Seed
-	slots    []int32 // index+1 of the value; 0: empty
+	slots    []uint64 // 0: empty
 	hashes   []uint64
 	data     []byte   // the values, one after the other
 	off      []uint32 // value i is data[off[i]:off[i+1]]
@@ -88,21 +90,21 @@ type bytesDict struct {
 
 func newBytesDict(maxBytes int) *bytesDict {
 	d := &bytesDict{seed: maphash.MakeSeed(), maxBytes: maxBytes, off: []uint32{0}}
-	d.slots = make([]int32, 1<<10)
+	d.slots = make([]uint64, 1<<10)
 	return d
 }
 
 func (d *bytesDict) value(i int) []byte { return d.data[d.off[i]:d.off[i+1]] }
 
 func (d *bytesDict) resize(n int) {
-	d.slots = make([]int32, n)
+	d.slots = make([]uint64, n)
 	mask := uint64(n - 1)
 	for i, h := range d.hashes {
 		j := h & mask
 		for d.slots[j] != 0 {
 			j = (j + 1) & mask
 		}
-		d.slots[j] = int32(i + 1)
+		d.slots[j] = h&^0xffffffff | uint64(i+1)
 	}
 }
 
@@ -116,8 +118,10 @@ func (d *bytesDict) index(b []byte) int32 {
 		if s == 0 {
 			break
 		}
-		if d.hashes[s-1] == h && string(d.value(int(s-1))) == string(b) {
-			return s - 1
+		if s>>32 == h>>32 {
+			if i := int(uint32(s)) - 1; string(d.value(i)) == string(b) {
+				return int32(i)
+			}
 		}
 		j = (j + 1) & mask
 	}
@@ -125,7 +129,7 @@ func (d *bytesDict) index(b []byte) int32 {
 	d.data = append(d.data, b...)
 	d.off = append(d.off, uint32(len(d.data)))
 	n := len(d.hashes)
-	d.slots[j] = int32(n)
+	d.slots[j] = h&^0xffffffff | uint64(n)
 	if 2*n > len(d.slots) {
 		d.resize(2 * len(d.slots))
 	}
@@ -144,7 +148,7 @@ func (d *bytesDict) reset() {
 	}
 	d.hashes, d.data, d.off = d.hashes[:0], d.data[:0], d.off[:1]
 	if len(d.slots) > 1<<16 {
-		d.slots = make([]int32, 1<<10)
+		d.slots = make([]uint64, 1<<10)
 		return
 	}
 	clear(d.slots)
