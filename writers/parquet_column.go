@@ -91,7 +91,14 @@ func newColumn(src int, c *table.Column, codec compress.Codec) *column {
 	case c.Hint == table.Dict && c.Type == table.String:
 		col.dict, col.bytes = true, newBytesDict(dictMaxBytes)
 	case c.Hint == table.Dict && c.Type != table.Bool:
-		col.dict, col.fixed = true, newFixedDict(dictMaxBytes/col.width())
+		direct := 0
+		switch c.Type {
+		case table.Uint8:
+			direct = 8
+		case table.Uint16:
+			direct = 16
+		}
+		col.dict, col.fixed = true, newFixedDict(dictMaxBytes/col.width(), direct)
 	case c.Hint == table.Delta && (col.phys == format.Int32 || col.phys == format.Int64):
 		col.delta = true
 	}
@@ -132,15 +139,17 @@ func (c *column) writeLevels(v *table.Vector, lo, hi int) {
 	if c.maxDef == 0 {
 		return
 	}
-	for _, ok := range v.Valid[lo:hi] {
+	n := len(c.defs)
+	c.defs = slices.Grow(c.defs, hi-lo)[:n+hi-lo]
+	defs := c.defs[n:]
+	for i, ok := range v.Valid[lo:hi] {
 		var d uint8
 		if ok {
 			d = 1
-		} else {
-			c.nulls++
 		}
-		c.defs = append(c.defs, d)
+		defs[i] = d
 	}
+	c.nulls += bytes.Count(defs, []byte{0})
 }
 
 // writeValues appends the values of the valid rows of [lo, hi): one loop
@@ -183,10 +192,35 @@ func (c *column) writeDelta(v *table.Vector, lo, hi int, all bool, valid []bool)
 	}
 }
 
+// writePlain appends the valid rows of [lo, hi) in PLAIN encoding: the
+// common integer types in a loop of their own, the others value by value.
 func (c *column) writePlain(v *table.Vector, lo, hi int, all bool, valid []bool) {
-	for i := lo; i < hi; i++ {
-		if all || valid[i-lo] {
-			c.appendPlain(v, i)
+	switch c.typ {
+	case table.Uint8, table.Uint16, table.Uint32:
+		mn, mx := c.st.minU, c.st.maxU
+		for i, x := range v.U64[lo:hi] {
+			if all || valid[i] {
+				c.plain = binary.LittleEndian.AppendUint32(c.plain, uint32(x))
+				mn, mx = min(mn, x), max(mx, x)
+			}
+		}
+		c.st.any = c.st.any || mn <= mx
+		c.st.minU, c.st.maxU = mn, mx
+	case table.Uint64:
+		mn, mx := c.st.minU, c.st.maxU
+		for i, x := range v.U64[lo:hi] {
+			if all || valid[i] {
+				c.plain = binary.LittleEndian.AppendUint64(c.plain, x)
+				mn, mx = min(mn, x), max(mx, x)
+			}
+		}
+		c.st.any = c.st.any || mn <= mx
+		c.st.minU, c.st.maxU = mn, mx
+	default:
+		for i := lo; i < hi; i++ {
+			if all || valid[i-lo] {
+				c.appendPlain(v, i)
+			}
 		}
 	}
 }

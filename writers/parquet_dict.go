@@ -12,16 +12,23 @@ import (
 // cost a tenth of a packets run in its look-ups alone.
 
 // fixedDict is the dictionary of a column of 32- or 64-bit values, keyed
-// by their bits.
+// by their bits. The values of a column of 8 or 16 bits index a table of
+// their own (direct) instead of being hashed.
 type fixedDict struct {
 	slots  []int32 // index+1 of the value in vals; 0: empty
 	shift  uint
 	vals   []uint64
-	maxLen int // the bound past which the chunk goes on in PLAIN
+	direct []int32 // for values below len(direct): index+1; 0: not seen
+	maxLen int     // the bound past which the chunk goes on in PLAIN
 }
 
-func newFixedDict(maxLen int) *fixedDict {
+// newFixedDict returns a dictionary of at most maxLen values; values
+// below 1<<directBits (0: none) are looked up directly.
+func newFixedDict(maxLen, directBits int) *fixedDict {
 	d := &fixedDict{maxLen: maxLen}
+	if directBits > 0 {
+		d.direct = make([]int32, 1<<directBits)
+	}
 	d.resize(1 << 10)
 	return d
 }
@@ -49,6 +56,14 @@ func (d *fixedDict) probe(v uint64) int {
 
 // index returns v's index, adding it when new.
 func (d *fixedDict) index(v uint64) int32 {
+	if v < uint64(len(d.direct)) {
+		if s := d.direct[v]; s != 0 {
+			return s - 1
+		}
+		d.vals = append(d.vals, v)
+		d.direct[v] = int32(len(d.vals))
+		return int32(len(d.vals) - 1)
+	}
 	i := d.probe(v)
 	if s := d.slots[i]; s != 0 {
 		return s - 1
@@ -69,6 +84,7 @@ func (d *fixedDict) reset() {
 		return
 	}
 	d.vals = d.vals[:0]
+	clear(d.direct)
 	if len(d.slots) > 1<<16 {
 		d.resize(1 << 10) // a flood's chunk does not keep its table
 		return
