@@ -85,11 +85,7 @@ func (d *fixedDict) reset() {
 	}
 	d.vals = d.vals[:0]
 	clear(d.direct)
-	if len(d.slots) > 1<<16 {
-		d.resize(1 << 10) // a flood's chunk does not keep its table
-		return
-	}
-	clear(d.slots)
+	clear(d.slots) // kept: the next chunk's values are likely as many
 }
 
 // bytesDict is the dictionary of a column of strings. A slot holds the
@@ -163,9 +159,5 @@ func (d *bytesDict) reset() {
 		return
 	}
 	d.hashes, d.data, d.off = d.hashes[:0], d.data[:0], d.off[:1]
-	if len(d.slots) > 1<<16 {
-		d.slots = make([]uint64, 1<<10)
-		return
-	}
-	clear(d.slots)
+	clear(d.slots) // kept: the next chunk's values are likely as many
 }
