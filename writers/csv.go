@@ -1,150 +1,136 @@
 package writers
 
 import (
+	"bytes"
+	"encoding/binary"
 	"io"
-	"strconv"
 
 	"github.com/pcap2table/pcap2table/table"
 )
 
-// csvWriter writes RFC 4180 CSV with a header line. Null is an empty
-// field; an empty string is "" (quoted), so the two stay distinct.
-type csvWriter struct {
-	out  textOut
-	s    *table.Schema
-	cols []int
-	enc  textEnc
-	par  textPar
-	b    *table.Batch // being written
-
-	flushEach bool
-}
-
-// NewCSV returns a CSV writer.
+// NewCSV returns a CSV writer: RFC 4180 with a header line. Null is an
+// empty field; an empty string is "" (quoted), so the two stay distinct.
+// A list is a JSON array, quoted as a field: no separator character can
+// be told apart from the values' own, a JSON array always can.
 func NewCSV(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	c := &csvWriter{out: newTextOut(w), s: s, cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch, par: textPar{jobs: o.Jobs}}
-	for i, ci := range c.cols {
+	cols := o.columns(s)
+	t := newTextWriter(w, o, cols)
+	head := t.out.buf
+	for i, ci := range cols {
+		col := s.Columns[ci]
+		var sep []byte
 		if i > 0 {
-			c.out.buf = append(c.out.buf, ',')
+			sep = []byte{','}
+			head = append(head, ',')
 		}
-		c.out.buf = appendCSVField(c.out.buf, []byte(s.Columns[ci].Name))
+		head = appendCSVField(head, []byte(col.Name))
+		c := &t.rows.cols[i]
+		c.pre, c.null = newShort(sep), newShort(sep)
+		c.kind, c.enc = csvEnc(col, o.TimeFormat)
+		_, c.elem = jsonEnc(col.Type, o.TimeFormat)
 	}
-	c.out.buf = append(c.out.buf, '\n')
-	return c, nil
+	t.out.buf = append(head, '\n')
+	t.rows.end = []byte{'\n'}
+	return t, nil
 }
 
-func needsQuote(b []byte) bool {
-	if len(b) == 0 {
-		return true // distinguishes "" from null
+// csvEnc returns the CSV kind and encoder of column col.
+func csvEnc(col table.Column, tf TimeFormat) (colKind, colEnc) {
+	if col.List {
+		return kindOther, encCSVList
 	}
-	if b[0] == ' ' || b[0] == '\t' || b[len(b)-1] == ' ' || b[len(b)-1] == '\t' {
-		return true
+	if k, f, ok := scalarEnc(col.Type, tf); ok {
+		return k, f
 	}
-	for _, c := range b {
-		if c == ',' || c == '"' || c == '\n' || c == '\r' {
-			return true
-		}
+	if col.Type == table.Timestamp {
+		return kindTime, nil
 	}
-	return false
+	return kindCSVString, nil
 }
 
+// encCSVList appends a list as a JSON array in a CSV field.
+func encCSVList(e *textEnc, b []byte, c *textCol, r int) []byte {
+	e.scratch = appendJSONArray(e, e.scratch[:0], c, r)
+	return appendCSVField(b, e.scratch)
+}
+
+// appendCSVField appends f as a CSV field, quoted if it needs to be.
 func appendCSVField(b, f []byte) []byte {
 	if !needsQuote(f) {
 		return append(b, f...)
 	}
+	return appendQuoted(b, f)
+}
+
+// appendQuoted appends f quoted, its quotes doubled.
+func appendQuoted(b, f []byte) []byte {
 	b = append(b, '"')
-	for _, c := range f {
-		if c == '"' {
-			b = append(b, '"')
+	for {
+		i := bytes.IndexByte(f, '"')
+		if i < 0 {
+			break
 		}
-		b = append(b, c)
+		b = append(b, f[:i+1]...)
+		b = append(b, '"')
+		f = f[i+1:]
 	}
+	b = append(b, f...)
 	return append(b, '"')
 }
 
-func (c *csvWriter) Write(b *table.Batch) error {
-	if c.out.err != nil {
-		return c.out.err
+// needsQuote reports whether f must be quoted: empty (to tell it from
+// null), with a space or tab at either end, or holding a comma, quote or
+// line break (csvSpecial), looked for 8 bytes at a time.
+func needsQuote(f []byte) bool {
+	if len(f) == 0 {
+		return true
 	}
-	c.b = b
-	err := c.par.rows(&c.out, &c.enc, b.Len(), c.flushEach, c.row)
-	c.b = nil
-	return err
+	if f[0] == ' ' || f[0] == '\t' || f[len(f)-1] == ' ' || f[len(f)-1] == '\t' {
+		return true
+	}
+	if len(f) < 8 {
+		for _, c := range f {
+			if csvSpecial[c] {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(f)-8; i += 8 {
+		if x := binary.LittleEndian.Uint64(f[i:]); hasLess(x, '-') && csvSpecial8(x) {
+			return true
+		}
+	}
+	// The last 8 bytes, some of them tested already.
+	x := binary.LittleEndian.Uint64(f[len(f)-8:])
+	return hasLess(x, '-') && csvSpecial8(x)
 }
 
-// row appends row r of the batch being written.
-func (c *csvWriter) row(e *textEnc, buf []byte, r int) []byte {
-	for i, ci := range c.cols {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		v := &c.b.Cols[ci]
-		if !v.Valid[r] {
-			continue
-		}
-		buf = e.appendValue(buf, v, r, false)
-	}
-	return append(buf, '\n')
+// csvSpecial marks the bytes that make a field quoted wherever they are.
+// All are below '-', as the bytes of addresses, names and numbers mostly
+// are not: needsQuote calls csvSpecial8 only for the 8 bytes that have
+// one below it.
+var csvSpecial = [256]bool{',': true, '"': true, '\n': true, '\r': true}
+
+// csvSpecial8 reports whether one of the 8 bytes of x is csvSpecial.
+func csvSpecial8(x uint64) bool {
+	return hasByte(x, ',') || hasByte(x, '"') || hasByte(x, '\n') || hasByte(x, '\r')
 }
 
-// appendValue appends a non-null value as text. For JSON, strings are
-// quoted and escaped and timestamps in text forms are quoted. A list is a
-// JSON array, in CSV too (quoted as a field): no separator character can
-// be told apart from the values' own, a JSON array always can.
-func (e *textEnc) appendValue(buf []byte, v *table.Vector, r int, json bool) []byte {
-	if !v.IsList {
-		return e.appendScalar(buf, v, r, json)
-	}
-	lo, hi := v.Elems(r)
-	if json {
-		return e.appendArray(buf, v, lo, hi)
-	}
-	e.scratch = e.appendArray(e.scratch[:0], v, lo, hi)
-	return appendCSVField(buf, e.scratch)
+// Bytes 0x01 and 0x80 repeated in a uint64.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// hasLess reports whether a byte of x is below n (at most 128). The
+// borrow of a byte below n may flag a byte above it too, but no byte
+// is flagged unless one is below n.
+func hasLess(x uint64, n byte) bool {
+	return (x-lsb*uint64(n))&^x&msb != 0
 }
 
-// appendArray appends elements [lo, hi) of a list vector as a JSON array.
-func (e *textEnc) appendArray(buf []byte, v *table.Vector, lo, hi int) []byte {
-	buf = append(buf, '[')
-	for i := lo; i < hi; i++ {
-		if i > lo {
-			buf = append(buf, ',')
-		}
-		buf = e.appendScalar(buf, v, i, true)
-	}
-	return append(buf, ']')
-}
-
-// appendScalar appends value (or list element) i of v.
-func (e *textEnc) appendScalar(buf []byte, v *table.Vector, r int, json bool) []byte {
-	switch v.Type {
-	case table.Bool:
-		if v.U64[r] != 0 {
-			return append(buf, "true"...)
-		}
-		return append(buf, "false"...)
-	case table.Uint8, table.Uint16, table.Uint32, table.Uint64:
-		return appendUint(buf, v.U64[r])
-	case table.Int64:
-		return strconv.AppendInt(buf, v.I64[r], 10)
-	case table.Float64:
-		return strconv.AppendFloat(buf, v.F64[r], 'g', -1, 64)
-	case table.Timestamp:
-		if json && e.tf == RFC3339 {
-			buf = append(buf, '"')
-			buf = e.appendTime(buf, v.I64[r])
-			return append(buf, '"')
-		}
-		return e.appendTime(buf, v.I64[r])
-	case table.String:
-		if json {
-			return appendJSONString(buf, v.Bytes(r))
-		}
-		return appendCSVField(buf, v.Bytes(r))
-	}
-	return buf
-}
-
-func (c *csvWriter) Close() error {
-	return c.out.flush()
+// hasByte reports whether a byte of x is c.
+func hasByte(x uint64, c byte) bool {
+	return hasLess(x^(lsb*uint64(c)), 1)
 }

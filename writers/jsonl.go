@@ -1,68 +1,40 @@
 package writers
 
 import (
+	"encoding/binary"
 	"io"
 	"unicode/utf8"
 
 	"github.com/pcap2table/pcap2table/table"
 )
 
-// jsonlWriter writes one JSON object per line, with every selected column
-// as a key, null for null. Integers are JSON numbers (jq 1.6 rounds those
-// above 2^53).
-type jsonlWriter struct {
-	out  textOut
-	keys [][]byte // `"name":` per column
-	cols []int
-	enc  textEnc
-	par  textPar
-	b    *table.Batch // being written
-
-	flushEach bool
-}
-
-// NewJSONL returns a JSONL writer.
+// NewJSONL returns a JSONL writer: one JSON object per line, with every
+// selected column as a key, null for null. Integers are JSON numbers (jq
+// 1.6 rounds those above 2^53).
 func NewJSONL(w io.Writer, s *table.Schema, o Options) (Writer, error) {
-	j := &jsonlWriter{out: newTextOut(w), cols: o.columns(s), enc: textEnc{tf: o.TimeFormat}, flushEach: o.FlushEachBatch, par: textPar{jobs: o.Jobs}}
-	for i, ci := range j.cols {
-		var k []byte
+	cols := o.columns(s)
+	t := newTextWriter(w, o, cols)
+	for i, ci := range cols {
+		col := s.Columns[ci]
+		k := []byte{','}
 		if i == 0 {
-			k = append(k, '{')
-		} else {
-			k = append(k, ',')
+			k[0] = '{'
 		}
-		k = appendJSONString(k, []byte(s.Columns[ci].Name))
-		j.keys = append(j.keys, append(k, ':'))
-	}
-	return j, nil
-}
-
-func (j *jsonlWriter) Write(b *table.Batch) error {
-	if j.out.err != nil {
-		return j.out.err
-	}
-	j.b = b
-	err := j.par.rows(&j.out, &j.enc, b.Len(), j.flushEach, j.row)
-	j.b = nil
-	return err
-}
-
-// row appends row r of the batch being written.
-func (j *jsonlWriter) row(e *textEnc, buf []byte, r int) []byte {
-	for i, ci := range j.cols {
-		buf = append(buf, j.keys[i]...)
-		v := &j.b.Cols[ci]
-		if !v.Valid[r] {
-			buf = append(buf, "null"...)
-			continue
+		k = append(appendJSONString(k, []byte(col.Name)), ':')
+		c := &t.rows.cols[i]
+		c.pre, c.null = newShort(k), newShort(append(k, "null"...))
+		c.kind, c.enc = jsonEnc(col.Type, o.TimeFormat)
+		c.elem = c.enc
+		if col.List {
+			c.kind, c.enc = kindOther, appendJSONArray
 		}
-		buf = e.appendValue(buf, v, r, true)
 	}
-	return append(buf, '}', '\n')
+	t.rows.end = []byte("}\n")
+	return t, nil
 }
 
-func (j *jsonlWriter) Close() error {
-	return j.out.flush()
+func encJSONString(_ *textEnc, b []byte, c *textCol, r int) []byte {
+	return appendJSONString(b, c.bytes(r))
 }
 
 // jsonPlain marks the bytes a JSON string holds as they are: printable
@@ -78,41 +50,56 @@ var jsonPlain = func() (t [256]bool) {
 // Runs of plain bytes are copied at once.
 func appendJSONString(b, s []byte) []byte {
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if jsonPlain[c] {
-			i++
-			continue
+	for {
+		i := jsonPlainLen(s)
+		b = append(b, s[:i]...)
+		if i == len(s) {
+			return append(b, '"')
 		}
-		b = append(b, s[start:i]...)
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			}
-			i++
-		} else {
-			r, size := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\ufffd"...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-		}
-		start = i
+		var n int
+		b, n = appendJSONChar(b, s[i:])
+		s = s[i+n:]
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+}
+
+// jsonPlainLen returns the length of the run of jsonPlain bytes that s
+// starts with, testing 8 bytes at a time.
+func jsonPlainLen(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		if x&msb != 0 || hasLess(x, 0x20) || hasByte(x, '"') || hasByte(x, '\\') {
+			break
+		}
+	}
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	return i
+}
+
+// appendJSONChar appends the JSON text of the character s starts with,
+// which is not jsonPlain, and returns how many bytes of s it took.
+func appendJSONChar(b, s []byte) ([]byte, int) {
+	c := s[0]
+	if c >= utf8.RuneSelf {
+		r, size := utf8.DecodeRune(s)
+		if r == utf8.RuneError && size == 1 {
+			return append(b, "\ufffd"...), 1
+		}
+		return append(b, s[:size]...), size
+	}
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c), 1
+	case '\n':
+		return append(b, '\\', 'n'), 1
+	case '\r':
+		return append(b, '\\', 'r'), 1
+	case '\t':
+		return append(b, '\\', 't'), 1
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15]), 1
 }
 
 const hexDigits = "0123456789abcdef"
