@@ -166,8 +166,16 @@ type Batch struct {
 	N      int
 }
 
-// NewBatch returns an empty batch with room for capacity rows.
+// batchStart bounds the rows a new batch has room for before it grows.
+const batchStart = 512
+
+// NewBatch returns an empty batch for about capacity rows. Its vectors
+// start with room for at most batchStart rows and grow as rows are
+// appended, keeping their memory when the batch is Reset and reused: a
+// table that writes few rows (most protocol tables, on most captures)
+// does not hold memory for thousands.
 func NewBatch(s *Schema, capacity int) *Batch {
+	capacity = min(capacity, batchStart)
 	b := &Batch{Schema: s, Cols: make([]Vector, len(s.Columns))}
 	for i, c := range s.Columns {
 		v := &b.Cols[i]
