@@ -10,6 +10,8 @@
 #   MEM10X=1 bench/run.sh   also every table on 1 M and 10 M packets (snap 128):
 #                           how peak RSS grows with the capture
 #   SCALING=0 bench/run.sh  skip the runs on 1, 2, 4, ... cores (taskset)
+#   BASE=/tmp/old-pcap2table bench/run.sh  also the main runs of an older
+#                           build, in the same rounds (NAME@base)
 #   TSHARK=0 bench/run.sh   skip tshark (about 2.5 minutes of each round)
 #   OUT=/var/tmp/p2t bench/run.sh  write the outputs to disk instead of tmpfs
 #                           (a folder of their own: it is removed at the end)
@@ -69,6 +71,15 @@ add all-tables "$out/pcap2table" -q "$cap" --tables packets,flows,dns,http,tls,b
 add protocols "$out/pcap2table" -q "$cap" --tables flows,dns,http,tls,beacons -o "$dst/o.proto"
 # issue 5: the same on one core (-j 1), for the scaling ratio
 add all-tables-j1 "$out/pcap2table" -j 1 -q "$cap" --tables packets,flows,dns,http,tls,beacons -o "$dst/o.all1"
+# BASE=path/to/an/older/pcap2table: the same runs of that binary, in the
+# same rounds, named NAME@base (an A/B comparison on a noisy machine)
+if [ -n "${BASE:-}" ]; then
+  for f in csv jsonl parquet; do
+    add "$f-all-columns@base" "$BASE" -q "$cap" -o "$dst/o.b.$f"
+  done
+  add flows@base "$BASE" -q "$cap" --tables flows -o "$dst/o.b.flows.parquet"
+  add all-tables@base "$BASE" -q "$cap" --tables packets,flows,dns,http,tls,beacons -o "$dst/o.b.all"
+fi
 # issue 25's scaling: all tables and the default Parquet on 1, 2, 4, ...
 # cores (taskset; -j the same), up to the machine's (SCALING=0 skips them)
 if [ "${SCALING:-1}" = 1 ]; then
@@ -199,4 +210,8 @@ for w in all-tables parquet; do
     [ -n "$(res "$w-cores$k")" ] && awk -v a="$(res "$w-cores1")" -v b="$(res "$w-cores$k")" -v k="$k" -v w="$w" \
       'BEGIN{printf "scaling, %s: %d cores %.2fx one core, efficiency %.0f%% (target >= 80%%)\n", w, k, a/b, 100*a/b/k}'
   done
+done
+for w in csv-all-columns jsonl-all-columns parquet-all-columns flows all-tables; do
+  [ -n "$(res "$w@base")" ] && [ -n "$(res "$w")" ] && awk -v a="$(res "$w")" -v b="$(res "$w@base")" -v c="$(cpu "$w")" -v d="$(cpu "$w@base")" -v w="$w" \
+    'BEGIN{printf "%s against BASE: %.2fx its wall time, %.2fx its CPU time\n", w, a/b, c/d}'
 done
