@@ -175,7 +175,7 @@ func (p *parquetWriter) Write(b *table.Batch) error {
 	n := b.Len()
 	for off := 0; off < n; {
 		m := min(n-off, p.maxRows-p.rows)
-		p.eachColumn(func(c *column) { c.write(&b.Cols[c.src], off, off+m) })
+		p.eachColumn(func(_ int, c *column) { c.write(&b.Cols[c.src], off, off+m) })
 		off += m
 		p.rows += m
 		if p.rows >= p.maxRows {
@@ -191,18 +191,18 @@ func (p *parquetWriter) Write(b *table.Batch) error {
 // eachColumn runs f for every column: with more than one job, each on a
 // goroutine of its own, so that the scheduler balances the columns (which
 // differ in cost) over the cores.
-func (p *parquetWriter) eachColumn(f func(c *column)) {
+func (p *parquetWriter) eachColumn(f func(i int, c *column)) {
 	if p.jobs <= 1 || len(p.cols) == 1 {
-		for _, c := range p.cols {
-			f(c)
+		for i, c := range p.cols {
+			f(i, c)
 		}
 		return
 	}
 	var wg sync.WaitGroup
-	for _, c := range p.cols[1:] {
-		wg.Go(func() { f(c) })
+	for i, c := range p.cols[1:] {
+		wg.Go(func() { f(i+1, c) })
 	}
-	f(p.cols[0])
+	f(0, p.cols[0])
 	wg.Wait()
 }
 
@@ -211,10 +211,7 @@ func (p *parquetWriter) eachColumn(f func(c *column)) {
 func (p *parquetWriter) endRowGroup() {
 	type chunk struct{ dict, pages []byte }
 	chunks := make([]chunk, len(p.cols))
-	p.eachColumn(func(c *column) {
-		i := slices.Index(p.cols, c)
-		chunks[i].dict, chunks[i].pages = c.finish()
-	})
+	p.eachColumn(func(i int, c *column) { chunks[i].dict, chunks[i].pages = c.finish() })
 	for _, c := range p.cols {
 		if c.err != nil {
 			p.fail(c.err)
