@@ -25,58 +25,33 @@ func BenchmarkTextValues(b *testing.B) {
 		times[i] = 1704164645e9 + int64(i)*1e6 + r.Int64N(1e6)
 	}
 	buf := make([]byte, 0, 1<<16)
+	var e textEnc
 	for _, bc := range []struct {
 		name string
 		fn   func(b []byte) []byte
 	}{
-		{"csv-plain", func(b []byte) []byte {
-			for _, s := range plain {
-				b = appendCSVField(b, s)
-			}
-			return b
-		}},
-		{"csv-special", func(b []byte) []byte {
-			for _, s := range special {
-				b = appendCSVField(b, s)
-			}
-			return b
-		}},
-		{"json-plain", func(b []byte) []byte {
-			for _, s := range plain {
-				b = appendJSONString(b, s)
-			}
-			return b
-		}},
-		{"json-special", func(b []byte) []byte {
-			for _, s := range special {
-				b = appendJSONString(b, s)
-			}
-			return b
-		}},
-		{"uint16", func(b []byte) []byte {
-			for _, x := range small {
-				b = appendUint(b, x)
-			}
-			return b
-		}},
-		{"uint32", func(b []byte) []byte {
-			for _, x := range large {
-				b = appendUint(b, x)
-			}
-			return b
-		}},
-		{"rfc3339", func(b []byte) []byte {
-			var e textEnc
-			for _, ns := range times {
-				b = e.appendRFC3339(b, ns, false)
-			}
-			return b
-		}},
+		{"csv-plain", each(plain, appendCSVField)},
+		{"csv-special", each(special, appendCSVField)},
+		{"json-plain", each(plain, appendJSONString)},
+		{"json-special", each(special, appendJSONString)},
+		{"uint16", each(small, appendUint)},
+		{"uint32", each(large, appendUint)},
+		{"rfc3339", each(times, func(b []byte, ns int64) []byte { return e.appendRFC3339(b, ns, false) })},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for range b.N {
 				buf = bc.fn(buf[:0])
 			}
 		})
+	}
+}
+
+// each is a benchmark body appending every value of xs with f.
+func each[T any](xs []T, f func([]byte, T) []byte) func([]byte) []byte {
+	return func(b []byte) []byte {
+		for _, x := range xs {
+			b = f(b, x)
+		}
+		return b
 	}
 }
