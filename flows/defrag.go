@@ -144,9 +144,9 @@ func (t *shard) fragment(r *parsers.PacketRow, src, dst [16]byte) {
 		// fragment's segment has no checksum of its own to check)
 		g.head.Payload, g.head.IPPayload, g.head.L4 = nil, nil, nil
 		g.hdrLen = int(r.IPLen) - len(r.IPPayload)
-		i, _ := t.flowFor(&g.head, nil)
-		g.flow, g.flowID = i, t.flow(i).id
-		t.touch(i)
+		i, f, _ := t.flowFor(&g.head, nil)
+		g.flow, g.flowID = i, f.id
+		t.touch(i, f)
 	} else {
 		g.others = append(g.others, fragPiece{r.TS, r.IPLen})
 	}
@@ -273,5 +273,5 @@ func (t *shard) giveUp(e fragEntry) {
 		f.last = max(f.last, o.ts)
 		f.end = max(f.end, o.ts)
 	}
-	t.touch(i)
+	t.touch(i, f)
 }

@@ -32,6 +32,14 @@ func (t *shard) expired(f *flow, now int64) (bool, string) {
 	return true, "idle"
 }
 
+// alive reports that the flow is certainly not past its timeouts at
+// capture time now: expired's common case (neither an attempt nor past its
+// idle or active deadline), cheap enough to inline.
+func (t *shard) alive(f *flow, now int64) bool {
+	return f.class != classAttempt && f.lastClock+t.timeout[f.class&(numClasses-1)] > now &&
+		(t.active <= 0 || f.firstClock+t.active > now)
+}
+
 // sweepAt gives up the datagrams past their timeout (all of them at the
 // end) and lists the flows to end: those past their timeouts (all live
 // flows at the end), ordered by their first packets.

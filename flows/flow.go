@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"unsafe"
+
 	"github.com/pcap2table/pcap2table/parsers"
 )
 
@@ -81,15 +83,25 @@ type endpoint struct {
 }
 
 // flow is one live flow. Sides: 0 is the key's A endpoint, 1 its B.
+//
+// The fields a packet reads or writes come first, up to and with ep: the
+// lines runJob prefetches (flowHotLines). The others are read when the
+// flow starts, ends or changes queue, or seldom.
 type flow struct {
-	key         Key
-	id          uint64
-	cid         [CommunityIDLen]byte
-	inUse       bool
-	hasVLAN     bool
-	hasTunnelID bool
-	tunnelID    uint32 // the first packet's (the key's may be 0: keyTunnelID)
-	tunnel      uint8  // index into shard.tunnels: flows hold no pointers, the GC skips them
+	key      Key
+	id       uint64
+	cid      [CommunityIDLen]byte
+	inUse    bool
+	origSide uint8
+	class    uint8
+	closeAt  bool  // a TCP close completed: kept for the close delay
+	attempt  bool  // began with a SYN, and only the originator's SYNs since
+	histLen  uint8 // letters in hist
+	histSeen uint32
+	// synAckFirst: began with a SYN-ACK not flipped: 2, then 1 until the
+	// next packet
+	synAckFirst uint8
+	truncated   bool // a packet was cut by the snap length
 	first, last int64
 	// end is the row's ts_end: last, but for the TCP packets that come
 	// once both sides closed (Zeek's last_time, which they do not move)
@@ -99,28 +111,29 @@ type flow struct {
 	// run on that clock, which never goes back, so the idle lists stay in
 	// deadline order whatever the order of the capture's timestamps.
 	firstClock, lastClock int64
-	firstSeq              uint64 // shard.pos at the first packet: the order of flows that start (shard.go)
-	origSide              uint8
-	streamOrig            uint8 // 1 + origSide at the first stream event; 0 before
-	class                 uint8
-	queued                int64 // its time in its idle queue (queue.go)
-	qstate                uint8 // where it is queued: qNone, qList, qHeap
-	closeAt               bool  // a TCP close completed: kept for the close delay
-	attempt               bool  // began with a SYN, and only the originator's SYNs since
-	truncated             bool  // a packet was cut by the snap length
-	inconsistent          bool  // a retransmission said other bytes than the held copy
-	firstFile             int32 // the input of its first packet (Tracker.Hold)
-	synAckFirst           uint8 // began with a SYN-ACK not flipped: 2, then 1 until the next packet
 	ep                    [2]endpoint
-	histSeen              uint32
-	hist                  [MaxHistory]byte
-	histLen               uint8
-	service               uint16 // bits of shard.services
-	name                  string // Conn.SetName's, "" before
-	nameSource            string
-	pluginOff             uint16 // plugins that failed on this flow (plugin.go)
-	idle, age             links
+
+	hist         [MaxHistory]byte
+	hasVLAN      bool
+	hasTunnelID  bool
+	tunnelID     uint32 // the first packet's (the key's may be 0: keyTunnelID)
+	tunnel       uint8  // index into shard.tunnels: flows hold no pointers, the GC skips them
+	streamOrig   uint8  // 1 + origSide at the first stream event; 0 before
+	qstate       uint8  // where it is queued: qNone, qList, qHeap
+	inconsistent bool   // a retransmission said other bytes than the held copy
+	firstSeq     uint64 // shard.pos at the first packet: the order of flows that start (shard.go)
+	queued       int64  // its time in its idle queue (queue.go)
+	firstFile    int32  // the input of its first packet (Tracker.Hold)
+	service      uint16 // bits of shard.services
+	pluginOff    uint16 // plugins that failed on this flow (plugin.go)
+	name         string // Conn.SetName's, "" before
+	nameSource   string
+	idle, age    links
 }
+
+// flowHotLines is how many cache lines from a flow's start hold the
+// fields a packet reads or writes (flow).
+const flowHotLines = int(unsafe.Offsetof(flow{}.ep)+unsafe.Sizeof(flow{}.ep)+63) / 64
 
 func (f *flow) side(s uint8) *DirStats { return &f.ep[s].stats }
 

@@ -49,18 +49,20 @@ func (x *index) hash(k *Key) uint64 {
 	return mix(h^m, uint64(k.TunnelID)^x.seed[0])
 }
 
-// find returns the slot of key k (of hash h) and true, or where it would
-// be inserted and false; the keys are read from t's flows.
-func (x *index) find(k *Key, h uint64, t *shard) (pos uint32, slot int32, ok bool) {
+// find returns the position, slot and flow of key k (of hash h), or
+// where it would be inserted, none and nil; the keys are read from t's
+// flows.
+func (x *index) find(k *Key, h uint64, t *shard) (pos uint32, slot int32, f *flow) {
 	tag := uint32(h)
 	for p := tag & x.mask; ; p = (p + 1) & x.mask {
 		e := x.tab[p]
 		if e == 0 {
-			return p, none, false
+			return p, none, nil
 		}
 		if uint32(e>>32) == tag {
-			if i := int32(uint32(e)) - 1; t.flow(i).key.equal(k) {
-				return p, i, true
+			i := int32(uint32(e)) - 1
+			if f := t.flow(i); f.key.equal(k) {
+				return p, i, f
 			}
 		}
 	}

@@ -40,8 +40,8 @@ func TestIndex(t *testing.T) {
 			k := key(next)
 			next++
 			h := hashOf(&k)
-			pos, _, ok := tr.ix.find(&k, h, tr)
-			if ok {
+			pos, _, f := tr.ix.find(&k, h, tr)
+			if f != nil {
 				t.Fatalf("step %d: new key found", step)
 			}
 			i := tr.start(&k, h, pos, &row, 0, false)
@@ -66,8 +66,8 @@ func TestIndex(t *testing.T) {
 				t.Fatalf("step %d: %d entries, want %d", step, tr.ix.n, len(want))
 			}
 			for k, i := range want {
-				if _, got, ok := tr.ix.find(&k, hashOf(&k), tr); !ok || got != i {
-					t.Fatalf("step %d: key %v: slot %d %v, want %d", step, k, got, ok, i)
+				if _, got, f := tr.ix.find(&k, hashOf(&k), tr); f == nil || got != i || f != tr.flow(i) {
+					t.Fatalf("step %d: key %v: slot %d %p, want %d", step, k, got, f, i)
 				}
 			}
 		}

@@ -270,6 +270,33 @@ func (f *flow) mergeOOO(rs *reasm, s uint8, ts int64) {
 	}
 }
 
+// sendInOrder records payload [lo, hi) of e in dataSent's common case,
+// and reports whether it could: no stream handler (handler false) and no
+// spans beyond delivered, and the payload reaching past delivered from at
+// or below it, new data (dataSent's true). Else dataSent does the work.
+// It is small enough to inline: the common case without dataSent's call.
+func (e *endpoint) sendInOrder(lo, hi uint64, handler bool) bool {
+	if handler || e.holes != 0 || e.delivered == 0 || lo > e.delivered || hi <= e.delivered {
+		return false
+	}
+	e.delivered = hi
+	return true
+}
+
+// ackInOrder takes the peer's acknowledgement relAck of e's data in
+// ackReceived's common case, and reports whether it could: no FIN, cut
+// bytes or spans to account for, and every byte it acknowledges (and
+// acknowledged before) delivered, so that nothing waits. Else
+// ackReceived does the work. It is small enough to inline: the common
+// case without ackReceived's call.
+func (e *endpoint) ackInOrder(relAck uint64) bool {
+	if e.finCnt != 0 || e.delivered == 0 || e.cut != 0 || e.holes != 0 || relAck > e.delivered || e.acked > e.delivered {
+		return false
+	}
+	e.acked = max(e.acked, relAck)
+	return true
+}
+
 // ackReceived notes that the peer acknowledged side s's data below relAck.
 func (f *flow) ackReceived(rs *reasm, s uint8, relAck uint64, ts int64) {
 	e := &f.ep[s]

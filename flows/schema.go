@@ -205,11 +205,11 @@ type DirStats struct {
 
 func (d *DirStats) add(ts int64, ipLen uint32) {
 	if d.Pkts > 0 {
-		d.IAT.Add(float64(max(ts-d.lastTS, 0))) // time going backwards counts as 0
+		d.IAT.addCount(float64(max(ts-d.lastTS, 0))) // time going backwards counts as 0
 	}
 	d.Pkts++
 	d.IPBytes += uint64(ipLen)
-	d.Len.Add(float64(ipLen))
+	d.Len.addCount(float64(ipLen))
 	d.lastTS = ts
 }
 
@@ -230,6 +230,24 @@ func (s *Summary) Add(x float64) {
 	}
 	delta := x - s.Mean
 	s.Mean += delta / float64(s.N)
+	s.M2 += delta * (x - s.Mean)
+}
+
+// addCount is Add for a count (x >= 0, from an integer: neither NaN nor
+// −0), as DirStats' are: the same sums, with min and max by comparison
+// rather than Go's min and max, whose cases for NaN and the sign of zero
+// cost a dozen instructions each.
+func (s *Summary) addCount(x float64) {
+	s.N++
+	if s.N == 1 {
+		s.Min, s.Max = x, x
+	} else if x < s.Min {
+		s.Min = x
+	} else if x > s.Max {
+		s.Max = x
+	}
+	delta := x - s.Mean
+	s.Mean += delta / float64(int64(s.N)) // N < 2^63: no unsigned conversion
 	s.M2 += delta * (x - s.Mean)
 }
 

@@ -42,8 +42,8 @@ type shard struct {
 	ring [16]rowKey // keys of the rows ahead (runJob)
 	// scratch holds the key of a row observed without one computed ahead
 	scratch rowKey
-	pages   [][]flow // flow i is pages[i>>pageBits][i&pageMask]
-	n       int32    // flow slots in use or free
+	pages   []*[pageSize]flow // flow i is pages[i>>pageBits][i&pageMask]
+	n       int32             // flow slots in use or free
 	free    []int32
 	idle    [numClasses]idleQueue
 	byAge   list // ordered by start, for the active timeout
@@ -121,7 +121,7 @@ func (t *shard) retain(r *parsers.PacketRow, a *Arena) {
 
 // Flows live in pages of pageSize, so that growing the table copies no
 // flow (one growing slice of flows spent a sixth of a flows-only run
-// copying itself). A page is 128 flows (96 KiB): with 4096 a tracker
+// copying itself). A page is 128 flows (about 110 KiB): with 4096 a tracker
 // cleared 3 MiB for its first flow, which made the fuzz target, with its
 // six trackers an input, ten times slower than its work.
 const (
@@ -130,6 +130,8 @@ const (
 	pageMask = pageSize - 1
 )
 
+// flow returns flow i. A page is an array: the index within it needs no
+// bounds check.
 func (t *shard) flow(i int32) *flow { return &t.pages[i>>pageBits][i&pageMask] }
 
 // newRow appends a row to those of the step, with the current tag.
@@ -159,22 +161,20 @@ func (t *shard) runJob(j *shardJob) {
 	// memory prefetched, so that the cache misses of a large flow table
 	// overlap with the work on the rows before (they were most of a
 	// flows-only run's time)
-	const ahead = 8
 	rows, idx := j.rows, j.idx
-	for k := 0; k < min(ahead, len(idx)); k++ {
-		t.prepare(&rows[idx[k]], &t.ring[k%len(t.ring)])
+	for k := -ahead; k < 0; k++ {
+		t.lookAhead(rows, idx, k)
 	}
 	for k, i := range idx {
-		if a := k + ahead; a < len(idx) {
-			t.prepare(&rows[idx[a]], &t.ring[a%len(t.ring)])
-		}
-		if a := k + ahead/2; a < len(idx) {
-			t.prefetchFlow(&t.ring[a%len(t.ring)])
-		}
+		t.lookAhead(rows, idx, k)
 		t.now = j.clock[i]
 		t.pos = j.base + uint64(i)
 		t.tag = tagPacket | t.pos
-		t.observe(&rows[i], &t.ring[k%len(t.ring)])
+		if a := &t.ring[k%len(t.ring)]; a.ok {
+			t.observeIP(&rows[i], a)
+		} else {
+			t.observe(&rows[i], a)
+		}
 	}
 	if j.sweep {
 		t.now = max(t.now, j.now)
@@ -183,6 +183,13 @@ func (t *shard) runJob(j *shardJob) {
 	}
 }
 
+// ahead is how many rows before it is observed runJob prepares a row;
+// it prefetches the row's flow half-way.
+const ahead = 8
+
+// rowLines is how many cache lines a row may span.
+const rowLines = int(unsafe.Sizeof(parsers.PacketRow{})+63+63) / 64
+
 // rowKey is a row's flow key and its hash, computed before the row is
 // observed (runJob).
 type rowKey struct {
@@ -190,33 +197,39 @@ type rowKey struct {
 	h      uint64
 	side   uint8
 	oneWay bool
-	ok     bool // a whole IP packet, keyed
+	ok     bool // a whole, timed IP packet, keyed: observeIP's
 }
 
-// prepare computes the key of the row's flow and prefetches its index
-// bucket.
-func (t *shard) prepare(r *parsers.PacketRow, a *rowKey) {
-	a.ok = r.Has(parsers.ColSrcIP) && r.Has(parsers.ColDstIP) && r.Has(parsers.ColIPProto) && !isFragment(r)
-	if !a.ok {
-		return
+// lookAhead does runJob's work ahead of row k of a job (k may be
+// negative, before the first): it prefetches row k+2*ahead (the decoder
+// wrote it, on another core); prepares row k+ahead, computing the key of
+// its flow and prefetching its index bucket; and prefetches the memory of
+// the flow row k+ahead/2 probably has (its bucket's first entry, when its
+// hash bits match). One call for all: each call costs the loop's
+// registers.
+func (t *shard) lookAhead(rows []parsers.PacketRow, idx []int32, k int) {
+	if n := k + 2*ahead; n < len(idx) {
+		prefetchLines(uintptr(unsafe.Pointer(&rows[idx[n]]))&^63, rowLines)
 	}
-	t.keyOf(r, a)
-	prefetch(uintptr(unsafe.Pointer(t.ix.bucket(a.h))))
+	if n := k + ahead; n < len(idx) {
+		r, a := &rows[idx[n]], &t.ring[n%len(t.ring)]
+		a.ok = r.Has(parsers.ColSrcIP) && r.Has(parsers.ColDstIP) && r.Has(parsers.ColIPProto) && !r.Untimed() && !isFragment(r)
+		if a.ok {
+			t.keyOf(r, a)
+			prefetch(uintptr(unsafe.Pointer(t.ix.bucket(a.h))))
+		}
+	}
+	if n := k + ahead/2; n >= 0 && n < len(idx) {
+		if a := &t.ring[n%len(t.ring)]; a.ok {
+			if e := *t.ix.bucket(a.h); e != 0 && uint32(e>>32) == uint32(a.h) {
+				prefetchLines(uintptr(unsafe.Pointer(t.flow(int32(uint32(e))-1))), flowHotLines)
+			}
+		}
+	}
 }
 
-// prefetchFlow prefetches the memory of the flow a prepared key probably
-// has (its bucket's first entry, when its hash bits match).
-func (t *shard) prefetchFlow(a *rowKey) {
-	if !a.ok {
-		return
-	}
-	e := *t.ix.bucket(a.h)
-	if e == 0 || uint32(e>>32) != uint32(a.h) {
-		return
-	}
-	prefetchLines(uintptr(unsafe.Pointer(t.flow(int32(uint32(e))-1))), int(unsafe.Sizeof(flow{})+63)/64)
-}
-
+// observe observes a row of the shard: a whole IP packet, a fragment, or
+// a row without a flow (its weird row). a is its key computed ahead.
 func (t *shard) observe(r *parsers.PacketRow, a *rowKey) {
 	if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) || r.Untimed() {
 		if t.weird != nil && r.Has(parsers.ColDecodeError) {
@@ -235,14 +248,15 @@ func (t *shard) observe(r *parsers.PacketRow, a *rowKey) {
 // and labels the row; it returns the flow and the packet's side. a is the
 // row's key computed ahead, or nil.
 func (t *shard) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
-	i, side := t.flowFor(r, a)
-	f := t.flow(i)
+	i, f, side := t.flowFor(r, a)
 	f.lastClock = t.now
 	f.observe(&t.rs, r, side, t.cfg.VerifyChecksums)
 	if len(t.pl.packet) > 0 {
 		t.packetHooks(f, side, r)
 	}
-	t.touch(i)
+	if f.wantClass() != f.class {
+		t.touch(i, f)
+	}
 	t.label(r, f)
 	if t.weird != nil && r.Has(parsers.ColDecodeError) {
 		t.weirdPacket(r, f.id, &f.cid)
@@ -286,42 +300,43 @@ func (t *shard) keyOf(r *parsers.PacketRow, a *rowKey) {
 }
 
 // flowFor finds or starts the flow of the packet (a SYN on a closed
-// connection's key starts a new one) and says which side sent it. a is
-// the packet's key computed ahead, or nil.
-func (t *shard) flowFor(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
+// connection's key starts a new one): it returns the flow's slot, the
+// flow, and which side sent the packet. a is the packet's key computed
+// ahead, or nil.
+func (t *shard) flowFor(r *parsers.PacketRow, a *rowKey) (int32, *flow, uint8) {
 	if a == nil || !a.ok {
 		a = &t.scratch
 		t.keyOf(r, a)
 	}
-	pos, i, ok := t.ix.find(&a.k, a.h, t)
-	if ok {
+	pos, i, old := t.ix.find(&a.k, a.h, t)
+	if old != nil {
 		// The flow ends here when its timeout passed (the lazy queues had
 		// not ended it yet) or a SYN reuses its closed connection's key;
 		// the packet starts a new one.
-		old := t.flow(i)
-		exp, reason := t.expired(old, t.now)
+		exp, reason := false, ""
+		if !t.alive(old, t.now) {
+			exp, reason = t.expired(old, t.now)
+		}
 		if !exp && a.k.Proto == 6 && r.Has(parsers.ColTCPFlags) && old.reused(r.TCPFlags) {
 			exp, reason = true, old.closeReason()
 		}
-		if exp {
-			t.end(i, reason)
-			ok = false
+		if !exp {
+			return i, old, a.side
 		}
+		t.end(i, reason)
 	}
-	if !ok {
-		removed := i != none
-		if t.cfg.MaxFlows > 0 && t.ix.n >= t.cfg.MaxFlows {
-			t.evict()
-			removed = true
-		}
-		if removed {
-			// an end above removed an entry: entries after pos may
-			// have shifted back into it
-			pos, _, _ = t.ix.find(&a.k, a.h, t)
-		}
-		i = t.start(&a.k, a.h, pos, r, a.side, a.oneWay)
+	removed := i != none
+	if t.cfg.MaxFlows > 0 && t.ix.n >= t.cfg.MaxFlows {
+		t.evict()
+		removed = true
 	}
-	return i, a.side
+	if removed {
+		// an end above removed an entry: entries after pos may have
+		// shifted back into it
+		pos, _, _ = t.ix.find(&a.k, a.h, t)
+	}
+	i = t.start(&a.k, a.h, pos, r, a.side, a.oneWay)
+	return i, t.flow(i), a.side
 }
 
 // evict ends the least recently active flow to make room for a new one
@@ -388,7 +403,7 @@ func (t *shard) start(k *Key, h uint64, pos uint32, r *parsers.PacketRow, side u
 	} else {
 		if int(t.n>>pageBits) == len(t.pages) {
 			// a new page: the flows never move, nothing is copied
-			t.pages = append(t.pages, make([]flow, pageSize))
+			t.pages = append(t.pages, new([pageSize]flow))
 		}
 		i = t.n
 		t.n++
@@ -471,11 +486,10 @@ func (t *shard) end(i int32, reason string) {
 	t.nEnded++
 }
 
-// touch keeps the flow's idle queue right after a packet. The queues are
-// lazy (queue.go): a flow is not moved for each packet, only when its
-// class changes.
-func (t *shard) touch(i int32) {
-	f := t.flow(i)
+// touch keeps the idle queue of flow i (f) right after a packet. The
+// queues are lazy (queue.go): a flow is not moved for each packet, only
+// when its class changes.
+func (t *shard) touch(i int32, f *flow) {
 	c := f.wantClass()
 	if c == f.class {
 		return

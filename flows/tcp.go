@@ -60,11 +60,14 @@ func (e *endpoint) setState(s uint8) {
 }
 
 // tcp runs Zeek's per-packet TCP processing (TCPSessionAdapter::Process)
-// for a packet sent by side s.
+// for a packet sent by side s. The common segment, data or a bare ACK
+// ("plain": no SYN, FIN or RST), takes the steps that change nothing for
+// it without their calls.
 func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 	e, p := &f.ep[s], &f.ep[s^1]
 	fl := r.TCPFlags
 	syn, fin, rst, ack := fl&flagSYN != 0, fl&flagFIN != 0, fl&flagRST != 0, fl&flagACK != 0
+	plain := fl&(flagSYN|flagFIN|flagRST) == 0
 	if f.attempt && (s != f.origSide || !syn || ack) {
 		f.attempt = false // answered, or more than a SYN: no longer an attempt
 	}
@@ -122,7 +125,15 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 		relSeq = base - e.start
 	}
 
-	f.updateHistory(s, fl, relSeq, plen)
+	// update_history: a plain segment's letters here
+	switch {
+	case !plain:
+		f.flagHistory(s, fl, relSeq, plen)
+	case plen > 0:
+		f.checkHistory(s, histData, 'D')
+	case ack:
+		f.checkHistory(s, histACK, 'A')
+	}
 	// zero window ('w')
 	if r.Has(parsers.ColTCPWin) && r.TCPWin == 0 && !rst && p.state != tcpClosed && e.state != tcpReset {
 		f.scaledHistory(s, 'W', &e.win0Cnt, &e.win0Thresh)
@@ -155,9 +166,17 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 		}
 	}
 	highest := e.last // one past the highest sequence number sent so far
-	deltaLast := f.updateLastSeq(s, base+segLen, syn, fin, rst, plen)
-	f.stateMachine(s, base, syn, fin, rst, ack, plen, deltaLast)
-	if ack && ackOK {
+	switch last := base + segLen; {
+	case plain && e.state != tcpReset && seqDelta(last, e.last) > 0:
+		e.last = last // update_last_seq's case for a plain segment beyond
+	case !plain || plen > 0:
+		f.updateLastSeq(s, last, syn, fin, rst, plen)
+	}
+	if !plain || e.state == tcpInactive {
+		// a plain segment moves only an inactive endpoint
+		f.stateMachine(s, base, syn, fin, rst, ack, plen)
+	}
+	if ack && ackOK && !p.ackInOrder(relAck) {
 		f.ackReceived(rs, s^1, relAck, r.TS)
 	}
 	if plen > 0 && !rst && !underflow {
@@ -165,7 +184,7 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 		if syn {
 			dataSeq++
 		}
-		fresh := f.dataSent(rs, s, dataSeq, plen, r.Payload, r.TS)
+		fresh := e.sendInOrder(dataSeq, dataSeq+plen, rs.h != nil) || f.dataSent(rs, s, dataSeq, plen, r.Payload, r.TS)
 		switch {
 		case !fresh:
 			e.rxmt++ // nothing new: a retransmission
@@ -174,17 +193,22 @@ func (f *flow) tcp(rs *reasm, s uint8, r *parsers.PacketRow) {
 		}
 		// the snap length cut the frame's end: the payload's last bytes
 		// (r.Payload is not kept when no stream handler reads it)
-		if cut := min(plen, uint64(r.Length-min(r.Length, r.CapLen))); fresh && cut > 0 {
-			e.cut += uint32(cut) // counted when acknowledged: ackReceived
+		if fresh && r.CapLen < r.Length {
+			e.cut += uint32(min(plen, uint64(r.Length-r.CapLen))) // counted when acknowledged: ackReceived
 			e.cutEnd = max(e.cutEnd, dataSeq+plen)
 		}
 	}
-	f.checkAcked(rs, s, r.TS)
-	f.checkAcked(rs, s^1, r.TS)
+	if e.waiting {
+		f.checkAcked(rs, s, r.TS)
+	}
+	if p.waiting {
+		f.checkAcked(rs, s^1, r.TS)
+	}
 }
 
-// updateHistory is Zeek's update_history.
-func (f *flow) updateHistory(s uint8, fl uint16, relSeq, plen uint64) {
+// flagHistory is Zeek's update_history for a segment with SYN, FIN or
+// RST (tcp adds a plain segment's letters).
+func (f *flow) flagHistory(s uint8, fl uint16, relSeq, plen uint64) {
 	e := &f.ep[s]
 	syn, fin, rst, ack := fl&flagSYN != 0, fl&flagFIN != 0, fl&flagRST != 0, fl&flagACK != 0
 	nbits := bits.OnesCount16(fl & (flagSYN | flagFIN | flagRST))
@@ -218,18 +242,12 @@ func (f *flow) updateHistory(s uint8, fl uint16, relSeq, plen uint64) {
 			}
 			e.lastRST = relSeq
 		}
-	default:
-		if plen > 0 {
-			f.checkHistory(s, histData, 'D')
-		} else if ack {
-			f.checkHistory(s, histACK, 'A')
-		}
 	}
 }
 
 // updateLastSeq is Zeek's update_last_seq: it advances the highest
 // sequence number sent and counts retransmissions ('t').
-func (f *flow) updateLastSeq(s uint8, last uint64, syn, fin, rst bool, plen uint64) int64 {
+func (f *flow) updateLastSeq(s uint8, last uint64, syn, fin, rst bool, plen uint64) {
 	e := &f.ep[s]
 	d := seqDelta(last, e.last)
 	switch {
@@ -244,11 +262,10 @@ func (f *flow) updateLastSeq(s uint8, last uint64, syn, fin, rst bool, plen uint
 		// (retransmitted or out of order)
 		f.scaledHistory(s, 'T', &e.rxmtCnt, &e.rxmtThresh)
 	}
-	return d
 }
 
 // stateMachine is Zeek's UpdateStateMachine for a packet from side s.
-func (f *flow) stateMachine(s uint8, base uint64, syn, fin, rst, ack bool, plen uint64, deltaLast int64) {
+func (f *flow) stateMachine(s uint8, base uint64, syn, fin, rst, ack bool, plen uint64) {
 	e, p := &f.ep[s], &f.ep[s^1]
 	isOrig := s == f.origSide
 	doClose := false
