@@ -131,6 +131,12 @@ func (in *input) open(ctx context.Context, o *Options, ahead bool) error {
 			r = os.Stdin
 		}
 		in.live = true
+	} else if o.Open != nil {
+		rc, err := o.Open(ctx, in.name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.name, err)
+		}
+		in.closer, r = rc, rc
 	} else {
 		f, err := os.Open(in.name)
 		if err != nil {

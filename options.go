@@ -1,6 +1,7 @@
 package pcap2table
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/filter"
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/protocols/dns"
 	"github.com/pcap2table/pcap2table/writers"
 )
 
@@ -133,6 +135,28 @@ type Options struct {
 	// BeaconAllow lists destinations left out of the beacons table
 	// (beacons.ParseAllow; nil: none).
 	BeaconAllow *beacons.Allow
+	// Parts, above 1, splits a conversion among that many runs over the
+	// same inputs, each given its Part (0 to Parts-1): a run keeps only
+	// the packets of its part of the flows (flows.PartOf: both directions
+	// of a flow and every fragment of a datagram are in one part; packets
+	// of no flow are in part 0), after --filter and --dedup, which see
+	// every packet. The runs' rows, put together, are one conversion's
+	// (docs/scaling.md says where they differ). The Beam pipeline
+	// (beam/) runs the parts on a cluster. 0 or 1: every packet.
+	Parts, Part int
+	// Open, if not nil, opens every input but "-" instead of the local
+	// file system: a program reading captures from elsewhere gives its
+	// own (the Beam pipeline's reads gs:// and the other file systems Beam
+	// knows). The names are those the inputs were given as, in errors and
+	// the packets' file column. Each input is opened twice (its header is
+	// read first, then its packets when the merge reaches its time).
+	Open func(ctx context.Context, name string) (io.ReadCloser, error)
+	// Names, if not nil, is the DNS answers' names that name the flows'
+	// destinations (dst_name, and the beacons table's keys) when the dns
+	// parser runs: the run adds its own answers to it. A split conversion
+	// (Parts) gives each part every answer of the inputs, which the
+	// other parts would not otherwise see. nil: a new one per run.
+	Names *dns.Names
 }
 
 // UsageError is an error in how the tool was called.
@@ -181,6 +205,9 @@ func makePlan(o *Options) (*plan, error) {
 		if p.stdout {
 			return nil, usagef("--partition-by writes datasets into a folder: give -o FOLDER")
 		}
+	}
+	if o.Parts < 0 || o.Part < 0 || o.Part >= max(o.Parts, 1) {
+		return nil, usagef("part %d of %d: want 0 <= part < parts", o.Part, o.Parts)
 	}
 	if err := p.pickOutput(o); err != nil {
 		return nil, err

@@ -166,7 +166,10 @@ func (pl *pipeline) wire() error {
 	}
 	var sh shared
 	if names || pl.sink(dns.Schema) != nil {
-		sh.names = dns.NewNames()
+		sh.names = pl.o.Names
+		if sh.names == nil {
+			sh.names = dns.NewNames()
+		}
 		pl.tracker.SetNamer(func(addr netip.Addr, ts int64) (string, string) {
 			if n := sh.names.Lookup(addr, ts); n != "" {
 				return n, "dns"
@@ -313,9 +316,15 @@ func (pl *pipeline) read() error {
 			}
 			continue
 		}
-		pl.st.Files[pkt.File].count(&pkt, row, pl.lastTS)
-		if pl.tracker != nil {
-			pl.tracker.Retain(row, &pl.cur.arena)
+		if pl.o.Parts > 1 && flows.PartOf(row, pl.o.Parts) != pl.o.Part {
+			// another run's part (Options.Parts): the row stays, for the
+			// tracker's clock and packet index, and is written nowhere
+			row.SetElsewhere()
+		} else {
+			pl.st.Files[pkt.File].count(&pkt, row, pl.lastTS)
+			if pl.tracker != nil {
+				pl.tracker.Retain(row, &pl.cur.arena)
+			}
 		}
 		pl.cur.n++
 		handed := pl.cur.n == len(pl.cur.rows)
@@ -365,7 +374,10 @@ func (pl *pipeline) track(b *rowBatch) {
 	if pl.tracker != nil {
 		pl.tracker.Observe(rows)
 	}
-	if pl.packets != nil && b.n > 0 {
+	if pl.o.Parts > 1 {
+		rows = ownRows(rows)
+	}
+	if pl.packets != nil && len(rows) > 0 {
 		out := pl.packets.out
 		parsers.AppendRows(out.Batch(), rows, pl.names, pl.packets.cols)
 		out.Added()
@@ -377,6 +389,21 @@ func (pl *pipeline) track(b *rowBatch) {
 	}
 	b.n = 0
 	b.arena.Reset()
+}
+
+// ownRows moves the rows of the run's part (Options.Parts) to the front
+// of rows, in order, and returns them.
+func ownRows(rows []parsers.PacketRow) []parsers.PacketRow {
+	n := 0
+	for i := range rows {
+		if !rows[i].Elsewhere() {
+			if i != n {
+				rows[n] = rows[i]
+			}
+			n++
+		}
+	}
+	return rows[:n]
 }
 
 // finish ends the flows still open (end_reason eof, a chunk at a time: a

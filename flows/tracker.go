@@ -195,7 +195,7 @@ func (s *Tracker) Observe(rows []parsers.PacketRow) {
 		if !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) || r.Untimed() {
 			// no flow: not IP, or no time to give it; the first shard
 			// writes its weird row, in order
-			if s.ws[0].weird != nil && r.Has(parsers.ColDecodeError) {
+			if s.ws[0].weird != nil && r.Has(parsers.ColDecodeError) && !r.Elsewhere() {
 				clock[i] = s.now
 				s.jobs[0].idx = append(s.jobs[0].idx, int32(i))
 			}
@@ -203,6 +203,9 @@ func (s *Tracker) Observe(rows []parsers.PacketRow) {
 		}
 		s.now = max(s.now, r.TS)
 		clock[i] = s.now
+		if r.Elsewhere() {
+			continue // another run's flow: only its time counts here
+		}
 		w := 0
 		if n > 1 {
 			w = ShardOf(r, n)
@@ -402,6 +405,11 @@ func nextRun(heads []int, tags [][]uint64) (w, lo, hi int) {
 // directions of a flow and all fragments of a datagram share it. The row
 // has IP addresses and protocol.
 func ShardOf(r *parsers.PacketRow, n int) int {
+	return int((flowHash(r) >> 32) * uint64(n) >> 32)
+}
+
+// flowHash is the symmetric hash of ShardOf and PartOf.
+func flowHash(r *parsers.PacketRow) uint64 {
 	a, b := addr16(r.SrcIP), addr16(r.DstIP)
 	// each address folded to a word and mixed (index.go's mix), so that
 	// a sum of two is as good as either; the sum does not care for their
@@ -414,8 +422,21 @@ func ShardOf(r *parsers.PacketRow, n int) int {
 		x ^= uint64(r.VLAN) << 8
 	}
 	x ^= uint64(keyTunnelID(r)) << 24
-	x = mix(x, k2)
-	return int((x >> 32) * uint64(n) >> 32)
+	return mix(x, k2)
+}
+
+// PartOf returns the part (in [0, n)) of the packet's row when the
+// packets are split among n conversions (pcap2table's Options.Parts): a
+// row of a flow is in ShardOf's part, so both directions of a flow and
+// every fragment of a datagram are in one; a row no flow takes (not IP,
+// or without a time: see Observe) is in part 0.
+func PartOf(r *parsers.PacketRow, n int) int {
+	if n <= 1 || !r.Has(parsers.ColSrcIP) || !r.Has(parsers.ColDstIP) || !r.Has(parsers.ColIPProto) || r.Untimed() {
+		return 0
+	}
+	// the hash's low half: ShardOf takes the high half, so a part's
+	// packets still spread over the shards of its run's tracker
+	return int(uint64(uint32(flowHash(r))) * uint64(n) >> 32)
 }
 
 // Counters are the tracker's counters, summed over its shards.

@@ -163,6 +163,20 @@ type PacketRow struct {
 // timestamp is out of range (capture.Packet.TimeOutOfRange).
 const untimed = 1 << 63
 
+// elsewhere is a bit of PacketRow.has: the packet is another run's (a
+// split conversion's other part: see SetElsewhere).
+const elsewhere = 1 << 62
+
+// SetElsewhere marks the row as another run's, in a conversion split
+// among several (pcap2table's Options.Parts): the flow tracker takes its
+// time as the clock's, as the whole conversion's would, but gives it to
+// no flow; it goes in no table. Decoding the next packet into the row
+// clears the mark.
+func (r *PacketRow) SetElsewhere() { r.has |= elsewhere }
+
+// Elsewhere reports whether SetElsewhere marked the row.
+func (r *PacketRow) Elsewhere() bool { return r.has&elsewhere != 0 }
+
 // Untimed reports whether the packet's timestamp could not be written
 // (out of what timestamp[ns] holds): its ts is null and it belongs to no
 // flow, as a flow's times would be made up.

@@ -95,3 +95,22 @@ func (n *Names) Lookup(addr netip.Addr, ts int64) string {
 	}
 	return ""
 }
+
+// Each calls f (which must not call n) with every answer n holds: the answer's capture time,
+// the name (lower case, without a final dot) and the address. The order
+// is not defined. Resolved with every answer of one Names gives another
+// the same look-ups (Lookup) as the first.
+func (n *Names) Each(f func(ts int64, name string, addr netip.Addr)) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for addr, a := range n.m {
+		for _, x := range a {
+			if x.ts != 0 {
+				f(x.ts, x.name, addr)
+			}
+		}
+	}
+}
