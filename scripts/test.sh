@@ -4,8 +4,8 @@
 # and Arrow JS from npm), then checks formatting, vet, staticcheck, unit/conformance/golden tests,
 # short fuzzing of every parser, reads outputs back with real consumers, and
 # runs the fault suite (scripts/faults.sh: mounts a small tmpfs as root),
-# the HTML report in headless chromium (scripts/browser.sh) and the
-# notebook (scripts/notebook.sh), each a step of its own.
+# the Beam pipeline's module (scripts/beam.sh), the HTML report in
+# headless chromium (scripts/browser.sh) and the notebook (scripts/notebook.sh), each a step of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,6 +82,8 @@ echo "== real consumers"
 scripts/consumers.sh
 echo "== faults (disk full, broken pipe, signals, output = input, two runs, 3,000 inputs, hostile headers)"
 scripts/faults.sh
+echo "== the Beam pipeline (beam/, a module of its own: Prism in-process; its first build takes about 5 minutes)"
+scripts/beam.sh
 echo "== the HTML report in headless chromium (installs Debian's chromium if missing)"
 scripts/browser.sh
 echo "== the beacon-hunting notebook, executed (installs Debian's jupyter-nbconvert, pandas, matplotlib if missing)"

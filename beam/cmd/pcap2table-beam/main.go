@@ -1,0 +1,66 @@
+// Command pcap2table-beam converts packet captures to pcap2table's tables
+// on an Apache Beam runner (Prism by default; --runner=flink, spark or
+// dataflow with their job server's flags): see docs/scaling.md.
+//
+//	pcap2table-beam --input 'gs://bucket/sensor-*/*.pcap' --output gs://bucket/tables \
+//	    --tables packets,flows,dns,http,tls --parts 64
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+	"github.com/pcap2table/pcap2table/beam"
+)
+
+// list is a repeatable, comma-separated flag.
+type list []string
+
+func (l *list) String() string { return strings.Join(*l, ",") }
+func (l *list) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+func main() {
+	var c pcapbeam.Config
+	var inputs, tables list
+	flag.Var(&inputs, "input", "captures: files or globs, local or on a file system Beam knows (gs://...); repeatable, comma-separated")
+	flag.StringVar(&c.Output, "output", "", "output folder (local or gs://...): <table>/date=YYYY-MM-DD/part-*.parquet and _SUCCESS")
+	flag.Var(&tables, "tables", "tables to write (default packets,flows,dns,http,tls; beacons needs one process: pcap2table)")
+	flag.IntVar(&c.Parts, "parts", pcapbeam.DefaultParts, "parts the flows are split into: the most workers converting at once")
+	flag.StringVar(&c.PartitionBy, "partition-by", "day", "day, hour or none")
+	flag.IntVar(&c.Jobs, "jobs", 0, "flow trackers per part (0: the worker's cores)")
+	flag.Parse()
+	beam.Init()
+	ctx := context.Background()
+	if err := run(ctx, &c, inputs, tables); err != nil {
+		fmt.Fprintln(os.Stderr, "pcap2table-beam:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c *pcapbeam.Config, inputs, tables []string) error {
+	if len(inputs) == 0 {
+		return fmt.Errorf("no --input")
+	}
+	var err error
+	if c.Inputs, err = pcapbeam.Expand(ctx, inputs); err != nil {
+		return err
+	}
+	c.Tables = tables
+	p, s := beam.NewPipelineWithRoot()
+	if err := pcapbeam.Build(s, *c); err != nil {
+		return err
+	}
+	return beamx.Run(ctx, p)
+}

@@ -1,0 +1,201 @@
+package pcapbeam_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/parquet-go/parquet-go"
+	"github.com/pcap2table/pcap2table"
+	pcapbeam "github.com/pcap2table/pcap2table/beam"
+)
+
+func TestMain(m *testing.M) {
+	// Prism's loopback workers leave files in TMPDIR: give them a folder
+	// of their own, removed after
+	tmp, err := os.MkdirTemp("", "pcap2table-beam-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("TMPDIR", tmp)
+	code := ptest.MainRet(m)
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// tables are those compared: every table but beacons.
+var tables = []string{"packets", "flows", "dns", "http", "tls", "weird"}
+
+// TestSameRows: on Prism, the pipeline writes the rows pcap2table writes
+// for every table (order aside): for every real capture of the project's
+// testdata and its peers' (Zeek's and Suricata's traces) as one
+// conversion, and for a capture rotated into pieces, whose flows cross
+// the files.
+func TestSameRows(t *testing.T) {
+	var all []string
+	for _, glob := range []string{"../testdata/captures/*.pcap*", "../testdata/peers/*/*.pcap*", "../testdata/peers/*/*/*.pcap*"} {
+		m, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, m...)
+	}
+	var readable []string // those pcap2table converts, damaged or not
+	for _, in := range all {
+		if _, err := pcap2table.Scan(context.Background(), []string{in}, pcap2table.Options{}); err == nil || errors.Is(err, pcap2table.ErrPartial) {
+			readable = append(readable, in)
+		}
+	}
+	t.Logf("%d of %d captures readable", len(readable), len(all))
+	rotated, err := filepath.Glob("../testdata/rotated/example_*.pcap")
+	if err != nil || len(rotated) < 2 {
+		t.Fatalf("pieces: %v %v", rotated, err)
+	}
+	for _, c := range []struct {
+		name    string
+		inputs  []string
+		minRows int
+	}{
+		{"captures", readable, 15000},
+		{"rotated", rotated, 1000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if len(c.inputs) < 2 {
+				t.Fatalf("%d inputs", len(c.inputs))
+			}
+			testSameRows(t, c.inputs, c.minRows)
+		})
+	}
+}
+
+func testSameRows(t *testing.T, inputs []string, minRows int) {
+	dir := t.TempDir()
+	one, out := filepath.Join(dir, "one"), filepath.Join(dir, "beam")
+	_, err := pcap2table.Convert(context.Background(), inputs, pcap2table.Options{Output: one + "/", Tables: tables, Format: "parquet"})
+	if err != nil && !errors.Is(err, pcap2table.ErrPartial) {
+		t.Fatal(err)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	if err := pcapbeam.Build(s, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ptest.Run(p); err != nil {
+		t.Fatal(err)
+	}
+	success, err := os.ReadFile(filepath.Join(out, "_SUCCESS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := regexp.MustCompile(`^[a-z]+/date=(\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)/part-\d{5}-\d{5}\.parquet$`)
+	n := 0
+	for _, table := range tables {
+		want := rows(t, filepath.Join(one, table+".parquet"))
+		var files []string
+		err := filepath.WalkDir(filepath.Join(out, table), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				files = append(files, p)
+				if rel, _ := filepath.Rel(out, p); !layout.MatchString(filepath.ToSlash(rel)) {
+					t.Errorf("%s: not a Hive-partitioned part file", rel)
+				}
+			}
+			if errors.Is(err, fs.ErrNotExist) && len(want) == 0 {
+				return nil // no rows, no folder
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rows(t, files...)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d rows from Beam, %d from pcap2table", table, len(got), len(want))
+		}
+		if line := fmt.Sprintf("%s\t%d\n", table, len(want)); !strings.Contains(string(success), line) {
+			t.Errorf("_SUCCESS lacks %q:\n%s", line, success)
+		}
+		n += len(want)
+	}
+	t.Logf("%d rows compared", n)
+	if n < minRows {
+		t.Errorf("only %d rows compared", n)
+	}
+}
+
+// rows reads every row of the Parquet files, each as a string of its
+// values (column, levels, value), sorted.
+func rows(t *testing.T, files ...string) []string {
+	t.Helper()
+	var out []string
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, rg := range pf.RowGroups() {
+			out = append(out, groupRows(t, rg)...)
+		}
+		f.Close()
+	}
+	slices.Sort(out)
+	return out
+}
+
+func groupRows(t *testing.T, rg parquet.RowGroup) []string {
+	var out []string
+	rs := rg.Rows()
+	defer rs.Close()
+	buf := make([]parquet.Row, 64)
+	for {
+		n, err := rs.ReadRows(buf)
+		for _, r := range buf[:n] {
+			var b strings.Builder
+			for _, v := range r {
+				fmt.Fprintf(&b, "%d:%d:%d:%q|", v.Column(), v.RepetitionLevel(), v.DefinitionLevel(), v.String())
+			}
+			out = append(out, b.String())
+		}
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestConfig: what the pipeline refuses before it runs.
+func TestConfig(t *testing.T) {
+	for _, c := range []struct {
+		cfg  pcapbeam.Config
+		want string
+	}{
+		{pcapbeam.Config{Output: "x"}, "no input"},
+		{pcapbeam.Config{Inputs: []string{"a.pcap"}}, "no output folder"},
+		{pcapbeam.Config{Inputs: []string{"a.pcap"}, Output: "x", Tables: []string{"beacons"}}, "beacons table needs every flow"},
+		{pcapbeam.Config{Inputs: []string{"a.pcap"}, Output: "x", Tables: []string{"flow"}}, `unknown table "flow"`},
+		{pcapbeam.Config{Inputs: []string{"a.pcap"}, Output: "x", PartitionBy: "week"}, `unknown partitioning "week"`},
+	} {
+		_, s := beam.NewPipelineWithRoot()
+		if err := pcapbeam.Build(s, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
+		}
+	}
+}
