@@ -96,20 +96,27 @@ func join(dir, rel string) string {
 // goes in the pipeline's output folder: a dataset's
 // <table>/date=.../part-NNNNN.parquet becomes part-PPPPP-NNNNN.parquet in
 // the same partition; a table's file <table>.parquet becomes
-// <table>/part-PPPPP.parquet.
-func shardName(rel string, part int) string {
+// <table>/part-PPPPP.parquet. A sensor's files go under
+// <table>/sensor=NAME/.
+func shardName(rel, sensor string, part int) string {
 	dir, base := path.Split(rel)
+	table, rest := strings.TrimSuffix(base, path.Ext(base)), ""
+	if dir != "" {
+		table, rest, _ = strings.Cut(dir, "/")
+	}
+	if sensor != "" {
+		table += "/sensor=" + sensor
+	}
 	if dir == "" {
-		table := strings.TrimSuffix(base, path.Ext(base))
 		return fmt.Sprintf("%s/part-%05d%s", table, part, path.Ext(base))
 	}
-	return dir + fmt.Sprintf("part-%05d-", part) + strings.TrimPrefix(base, "part-")
+	return table + "/" + rest + fmt.Sprintf("part-%05d-", part) + strings.TrimPrefix(base, "part-")
 }
 
 // publish copies every file a part wrote into tmp to the output folder,
 // each under its shard name. A part that runs again (a retried bundle)
 // writes the same names over.
-func publish(ctx context.Context, tmp, output string, part int) error {
+func publish(ctx context.Context, tmp, output, sensor string, part int) error {
 	return filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -123,7 +130,7 @@ func publish(ctx context.Context, tmp, output string, part int) error {
 			return err
 		}
 		defer f.Close()
-		return writeFile(ctx, join(output, shardName(filepath.ToSlash(rel), part)), f)
+		return writeFile(ctx, join(output, shardName(filepath.ToSlash(rel), sensor, part)), f)
 	})
 }
 

@@ -7,8 +7,11 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -39,6 +42,17 @@ type Config struct {
 	// Jobs is each part's number of flow trackers (pcap2table.Options.Jobs;
 	// 0: the worker's cores).
 	Jobs int
+	// BySensor makes the inputs of each folder (a sensor's rotated
+	// captures) a conversion of its own, written under
+	// <table>/sensor=<folder's name>/...: a part then reads its sensor's
+	// captures only. false: the inputs are one conversion.
+	BySensor bool
+}
+
+// group is one conversion: a sensor's inputs, or every input.
+type group struct {
+	Name   string // the sensor=... value; "" for every input
+	Inputs []string
 }
 
 // DefaultTables are the tables written when Config.Tables is empty.
@@ -48,9 +62,9 @@ var DefaultTables = []string{"packets", "flows", "dns", "http", "tls"}
 const DefaultParts = 16
 
 func init() {
-	register.DoFn3x1[context.Context, int, func(Answer), error](&answersFn{})
 	register.Emitter1[Answer]()
 	register.DoFn4x1[context.Context, int, func(*Answer) bool, func(string, int64), error](&partFn{})
+	register.DoFn3x1[context.Context, int, func(Answer), error](&answersFn{})
 	register.Iter1[Answer]()
 	register.Emitter2[string, int64]()
 	register.DoFn3x1[context.Context, []byte, func(*Count) bool, error](&successFn{})
@@ -58,11 +72,13 @@ func init() {
 	register.Iter1[Count]()
 }
 
-// Answer is a DNS answer: at capture time TS (ns), Name resolved to Addr.
+// Answer is a DNS answer of a group's inputs: at capture time TS (ns),
+// Name resolved to Addr.
 type Answer struct {
-	TS   int64
-	Name string
-	Addr string
+	Group int
+	TS    int64
+	Name  string
+	Addr  string
 }
 
 // Count is the rows written to one table.
@@ -104,63 +120,110 @@ func (c *Config) check() error {
 }
 
 // Build adds the conversion to the pipeline of s: the DNS answers of each
-// input, then the parts (doc.go), then OUTPUT/_SUCCESS with each table's
-// rows once every part is written.
+// input, then the parts of each group (doc.go), then OUTPUT/_SUCCESS with
+// each table's rows once every part is written.
 func Build(s beam.Scope, c Config) error {
 	if err := c.check(); err != nil {
 		return err
 	}
+	groups, err := groupInputs(c.Inputs, c.BySensor)
+	if err != nil {
+		return err
+	}
 	s = s.Scope("pcap2table")
-	files := make([]int, len(c.Inputs))
-	for i := range files {
-		files[i] = i
+	var files, parts []int
+	for g, gr := range groups {
+		for i := range gr.Inputs {
+			files = append(files, g<<32|i)
+		}
+		for p := range c.Parts {
+			parts = append(parts, g<<32|p)
+		}
 	}
-	answers := beam.ParDo(s.Scope("answers"), &answersFn{Inputs: c.Inputs}, beam.Reshuffle(s, beam.CreateList(s, files)))
-	parts := make([]int, c.Parts)
-	for i := range parts {
-		parts[i] = i
-	}
-	counts := beam.ParDo(s.Scope("parts"), &partFn{C: c}, beam.Reshuffle(s, beam.CreateList(s, parts)), beam.SideInput{Input: answers})
+	answers := beam.ParDo(s.Scope("answers"), &answersFn{Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, files)))
+	counts := beam.ParDo(s.Scope("parts"), &partFn{C: c, Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, parts)), beam.SideInput{Input: answers})
 	sums := beam.ParDo(s, toCount, stats.SumPerKey(s, counts))
 	beam.ParDo0(s, &successFn{Output: c.Output, Tables: c.Tables}, beam.Impulse(s), beam.SideInput{Input: sums})
 	return nil
 }
 
-// answersFn emits every DNS answer of one input (by index), which the
-// parts need to name flows whose DNS flows are in other parts.
-type answersFn struct {
-	Inputs []string
+// groupInputs returns the conversions: every input in one, or (bySensor)
+// one per folder, named by the folder's name, in the order of their
+// first inputs.
+func groupInputs(inputs []string, bySensor bool) ([]group, error) {
+	if !bySensor {
+		return []group{{Inputs: inputs}}, nil
+	}
+	var groups []group
+	index := map[string]int{} // folder -> group
+	named := map[string]string{}
+	for _, in := range inputs {
+		dir := path.Dir(filepath.ToSlash(in))
+		g, ok := index[dir]
+		if !ok {
+			name := path.Base(dir)
+			if other, dup := named[name]; dup || name == "." || name == "/" || strings.ContainsAny(name, "=%") {
+				return nil, fmt.Errorf("cannot name the sensor of %s by its folder %q (also %s): give each sensor a folder of its own name", in, name, other)
+			}
+			named[name], index[dir], g = dir, len(groups), len(groups)
+			groups = append(groups, group{Name: name})
+		}
+		groups[g].Inputs = append(groups[g].Inputs, in)
+	}
+	return groups, nil
 }
 
-func (f *answersFn) ProcessElement(ctx context.Context, i int, emit func(Answer)) error {
+// answersFn emits every DNS answer of one input (group<<32 | index),
+// which the parts need to name flows whose DNS flows are in other parts.
+type answersFn struct {
+	Groups []group
+}
+
+func (f *answersFn) ProcessElement(ctx context.Context, file int, emit func(Answer)) error {
+	start := time.Now()
+	g := file >> 32
+	in := f.Groups[g].Inputs[file&(1<<32-1) : file&(1<<32-1)+1]
 	names := dns.NewNames()
-	o := pcap2table.Options{Tables: []string{"dns"}, Stdout: io.Discard, Format: "jsonl", Names: names, Jobs: 1, Open: opener(f.Inputs[i:i+1])}
-	if _, err := pcap2table.Convert(ctx, f.Inputs[i:i+1], o); err != nil && !errors.Is(err, pcap2table.ErrPartial) {
+	o := pcap2table.Options{Tables: []string{"dns"}, Stdout: io.Discard, Format: "jsonl", Names: names, Jobs: 1, Open: opener(in)}
+	if _, err := pcap2table.Convert(ctx, in, o); err != nil && !errors.Is(err, pcap2table.ErrPartial) {
 		// not a capture, or unreadable: the parts say so (and stop on
 		// what pcap2table stops on)
-		log.Warnf(ctx, "dns answers of %s: %v", f.Inputs[i], err)
+		log.Warnf(ctx, "dns answers of %s: %v", in[0], err)
 		return nil
 	}
+	n := 0
 	names.Each(func(ts int64, name string, addr netip.Addr) {
-		emit(Answer{TS: ts, Name: name, Addr: addr.String()})
+		emit(Answer{Group: g, TS: ts, Name: name, Addr: addr.String()})
+		n++
 	})
+	log.Infof(ctx, "dns answers of %s: %d in %v", in[0], n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// partFn converts one part of the flows of every input and publishes its
-// files under the output folder; it emits the rows of each table.
+// partFn converts one part of the flows of a group's inputs (group<<32 |
+// part) and publishes its files under the output folder; it emits the
+// rows of each table.
 type partFn struct {
-	C Config
+	C      Config
+	Groups []group
 }
 
-func (f *partFn) ProcessElement(ctx context.Context, part int, answers func(*Answer) bool, emit func(string, int64)) error {
+func (f *partFn) ProcessElement(ctx context.Context, elem int, answers func(*Answer) bool, emit func(string, int64)) error {
+	start := time.Now()
+	g, part := elem>>32, elem&(1<<32-1)
+	gr := f.Groups[g]
+	who := fmt.Sprintf("part %d of %d", part, f.C.Parts)
+	if gr.Name != "" {
+		who = "sensor " + gr.Name + " " + who
+	}
 	names := dns.NewNames()
 	var a Answer
 	for answers(&a) {
-		if addr, err := netip.ParseAddr(a.Addr); err == nil {
+		if addr, err := netip.ParseAddr(a.Addr); err == nil && a.Group == g {
 			names.Resolved(a.TS, a.Name, addr)
 		}
 	}
+	loaded := time.Since(start)
 	tmp, err := os.MkdirTemp("", "pcap2table-beam-")
 	if err != nil {
 		return err
@@ -168,19 +231,22 @@ func (f *partFn) ProcessElement(ctx context.Context, part int, answers func(*Ans
 	defer os.RemoveAll(tmp)
 	o := pcap2table.Options{
 		Output: tmp + "/", Tables: f.C.Tables, Format: "parquet",
-		Parts: f.C.Parts, Part: part, Names: names, Jobs: f.C.Jobs, Open: opener(f.C.Inputs),
-		OnWarning: func(err error) { log.Warnf(ctx, "part %d: %v", part, err) },
+		Parts: f.C.Parts, Part: part, Names: names, Jobs: f.C.Jobs, Open: opener(gr.Inputs),
+		OnWarning: func(err error) { log.Warnf(ctx, "%s: %v", who, err) },
 	}
 	if f.C.PartitionBy != "none" {
 		o.PartitionBy = f.C.PartitionBy
 	}
-	st, err := pcap2table.Convert(ctx, f.C.Inputs, o)
+	st, err := pcap2table.Convert(ctx, gr.Inputs, o)
 	if err != nil && !errors.Is(err, pcap2table.ErrPartial) {
-		return fmt.Errorf("part %d: %w", part, err)
+		return fmt.Errorf("%s: %w", who, err)
 	}
-	if err := publish(ctx, tmp, f.C.Output, part); err != nil {
-		return fmt.Errorf("part %d: %w", part, err)
+	converted := time.Since(start)
+	if err := publish(ctx, tmp, f.C.Output, gr.Name, part); err != nil {
+		return fmt.Errorf("%s: %w", who, err)
 	}
+	log.Infof(ctx, "%s: %d packets of its own; answers loaded in %v, converted by %v, published by %v", who,
+		st.Total.Packets, loaded.Round(time.Millisecond), converted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	for _, t := range st.Tables {
 		emit(t.Name, int64(t.Rows))
 	}

@@ -80,11 +80,7 @@ func TestSameRows(t *testing.T) {
 
 func testSameRows(t *testing.T, inputs []string, minRows int) {
 	dir := t.TempDir()
-	one, out := filepath.Join(dir, "one"), filepath.Join(dir, "beam")
-	_, err := pcap2table.Convert(context.Background(), inputs, pcap2table.Options{Output: one + "/", Tables: tables, Format: "parquet"})
-	if err != nil && !errors.Is(err, pcap2table.ErrPartial) {
-		t.Fatal(err)
-	}
+	out := filepath.Join(dir, "beam")
 	p, s := beam.NewPipelineWithRoot()
 	if err := pcapbeam.Build(s, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 3}); err != nil {
 		t.Fatal(err)
@@ -92,42 +88,102 @@ func testSameRows(t *testing.T, inputs []string, minRows int) {
 	if err := ptest.Run(p); err != nil {
 		t.Fatal(err)
 	}
-	success, err := os.ReadFile(filepath.Join(out, "_SUCCESS"))
-	if err != nil {
+	n := compare(t, inputs, out, "", filepath.Join(dir, "one"))
+	t.Logf("%d rows compared", n)
+	if n < minRows {
+		t.Errorf("only %d rows compared", n)
+	}
+	checkSuccess(t, out)
+}
+
+// TestBySensor: with Config.BySensor each folder's captures are a
+// conversion of their own, under <table>/sensor=<folder>/: a capture
+// rotated into pieces (flows cross the files) and Zeek's traces.
+func TestBySensor(t *testing.T) {
+	rotated, err1 := filepath.Glob("../testdata/rotated/example_*.pcap")
+	zeek, err2 := filepath.Glob("../testdata/peers/zeek/*.pcap")
+	if err := errors.Join(err1, err2); err != nil || len(rotated) < 2 || len(zeek) < 2 {
+		t.Fatalf("inputs: %v %v %v", rotated, zeek, err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "beam")
+	p, s := beam.NewPipelineWithRoot()
+	// interleaved: the groups follow the folders, not the order
+	inputs := append([]string{zeek[0]}, append(rotated, zeek[1:]...)...)
+	if err := pcapbeam.Build(s, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 2, BySensor: true}); err != nil {
 		t.Fatal(err)
 	}
-	layout := regexp.MustCompile(`^[a-z]+/date=(\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)/part-\d{5}-\d{5}\.parquet$`)
+	if err := ptest.Run(p); err != nil {
+		t.Fatal(err)
+	}
+	for sensor, in := range map[string][]string{"rotated": rotated, "zeek": zeek} {
+		n := compare(t, in, out, sensor, filepath.Join(dir, sensor))
+		t.Logf("sensor %s: %d rows compared", sensor, n)
+	}
+	checkSuccess(t, out)
+}
+
+// successCounts are the rows pcap2table wrote per table, summed over the
+// conversions compare ran, for checkSuccess.
+var successCounts = map[string]int{}
+
+// compare converts inputs with pcap2table into one and checks that the
+// rows of every table equal those of the pipeline's output out (under
+// sensor=SENSOR when not ""), order aside; it returns the rows compared.
+func compare(t *testing.T, inputs []string, out, sensor, one string) int {
+	t.Helper()
+	_, err := pcap2table.Convert(context.Background(), inputs, pcap2table.Options{Output: one + "/", Tables: tables, Format: "parquet"})
+	if err != nil && !errors.Is(err, pcap2table.ErrPartial) {
+		t.Fatal(err)
+	}
+	prefix := ""
+	if sensor != "" {
+		prefix = "sensor=" + regexp.QuoteMeta(sensor) + "/"
+	}
+	layout := regexp.MustCompile(`^[a-z]+/` + prefix + `date=(\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)/part-\d{5}-\d{5}\.parquet$`)
 	n := 0
 	for _, table := range tables {
 		want := rows(t, filepath.Join(one, table+".parquet"))
+		root := filepath.Join(out, table)
+		if sensor != "" {
+			root = filepath.Join(root, "sensor="+sensor)
+		}
 		var files []string
-		err := filepath.WalkDir(filepath.Join(out, table), func(p string, d fs.DirEntry, err error) error {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && len(want) == 0 {
+				return nil // no rows, no folder
+			}
 			if err == nil && !d.IsDir() {
 				files = append(files, p)
 				if rel, _ := filepath.Rel(out, p); !layout.MatchString(filepath.ToSlash(rel)) {
 					t.Errorf("%s: not a Hive-partitioned part file", rel)
 				}
 			}
-			if errors.Is(err, fs.ErrNotExist) && len(want) == 0 {
-				return nil // no rows, no folder
-			}
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := rows(t, files...)
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: %d rows from Beam, %d from pcap2table", table, len(got), len(want))
+		if got := rows(t, files...); !slices.Equal(got, want) {
+			t.Errorf("%s %s: %d rows from Beam, %d from pcap2table", sensor, table, len(got), len(want))
 		}
-		if line := fmt.Sprintf("%s\t%d\n", table, len(want)); !strings.Contains(string(success), line) {
-			t.Errorf("_SUCCESS lacks %q:\n%s", line, success)
-		}
+		successCounts[out+"\x00"+table] += len(want)
 		n += len(want)
 	}
-	t.Logf("%d rows compared", n)
-	if n < minRows {
-		t.Errorf("only %d rows compared", n)
+	return n
+}
+
+// checkSuccess checks that out/_SUCCESS has the rows compare counted.
+func checkSuccess(t *testing.T, out string) {
+	t.Helper()
+	success, err := os.ReadFile(filepath.Join(out, "_SUCCESS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range tables {
+		if line := fmt.Sprintf("%s\t%d\n", table, successCounts[out+"\x00"+table]); !strings.Contains(string(success), line) {
+			t.Errorf("_SUCCESS lacks %q:\n%s", line, success)
+		}
 	}
 }
 

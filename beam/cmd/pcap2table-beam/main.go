@@ -11,11 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 	"github.com/pcap2table/pcap2table/beam"
+	"github.com/pcap2table/pcap2table/internal/hugepage"
 )
 
 // list is a repeatable, comma-separated flag.
@@ -40,13 +42,40 @@ func main() {
 	flag.IntVar(&c.Parts, "parts", pcapbeam.DefaultParts, "parts the flows are split into: the most workers converting at once")
 	flag.StringVar(&c.PartitionBy, "partition-by", "day", "day, hour or none")
 	flag.IntVar(&c.Jobs, "jobs", 0, "flow trackers per part (0: the worker's cores)")
+	flag.BoolVar(&c.BySensor, "by-sensor", false, "each folder's captures (a sensor's) are a conversion of their own, written under <table>/sensor=<folder>/")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (with Prism, the workers too) to `FILE`")
 	flag.Parse()
+	if *cpuprofile != "" {
+		stop, err := profile(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "pcap2table-beam:", err)
+			os.Exit(1)
+		}
+		defer stop()
+	}
+	// Huge pages: the launcher and, on every runner, the workers (the
+	// same binary) convert with fewer page faults (internal/hugepage); a
+	// failure only costs that.
+	hugepage.Advise(hugepage.DefaultReserve) //nolint:errcheck
 	beam.Init()
 	ctx := context.Background()
 	if err := run(ctx, &c, inputs, tables); err != nil {
 		fmt.Fprintln(os.Stderr, "pcap2table-beam:", err)
-		os.Exit(1)
+		os.Exit(1) //nolint:gocritic // the profile of a failed run is not wanted
 	}
+}
+
+// profile starts a CPU profile into name; stop ends it.
+func profile(name string) (stop func(), err error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func run(ctx context.Context, c *pcapbeam.Config, inputs, tables []string) error {
