@@ -283,5 +283,9 @@ func (p *parquetWriter) Close() error {
 	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
 	footer = append(footer, "PAR1"...)
 	p.write(footer) //nolint:errcheck // sticky in p.err
+	// The columns' pages and dictionaries go now, not with the writer:
+	// the other tables of a run close after this one, and their last
+	// row groups need the memory.
+	p.cols = nil
 	return p.err
 }

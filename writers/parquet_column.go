@@ -62,8 +62,9 @@ type column struct {
 	uncomp     int64 // the data pages' uncompressed size, headers included
 	st         stats
 
-	scratch, body, levels []byte
-	err                   error // sticky
+	buf      pageBuf
+	dictPage []byte // the chunk's dictionary page, once finished
+	err      error  // sticky
 }
 
 func newColumn(src int, c *table.Column, codec compress.Codec) *column {
@@ -331,27 +332,28 @@ func (c *column) flushPage() {
 	if c.values == 0 || c.err != nil {
 		return
 	}
-	enc := c.encodeBody()
-	c.levels = c.levels[:0]
+	b := &c.buf
+	body, enc := c.encodeBody(b)
+	b.levels = b.levels[:0]
 	var repLen, defLen int
 	if c.list {
-		c.levels = c.encodeLevels(c.levels, c.reps, 1)
-		repLen = len(c.levels)
+		b.levels = c.encodeLevels(b, c.reps, 1)
+		repLen = len(b.levels)
 	}
 	if c.maxDef > 0 {
-		c.levels = c.encodeLevels(c.levels, c.defs, uint(bits.Len8(c.maxDef)))
-		defLen = len(c.levels) - repLen
+		b.levels = c.encodeLevels(b, c.defs, uint(bits.Len8(c.maxDef)))
+		defLen = len(b.levels) - repLen
 	}
-	comp, err := c.codec.Encode(c.scratch[:0], c.body)
+	comp, err := c.codec.Encode(b.scratch[:0], body)
 	if err != nil {
 		c.err = err
 		return
 	}
-	c.scratch = comp
+	b.scratch = comp
 	h := format.PageHeader{
 		Type:                 format.DataPageV2,
-		UncompressedPageSize: int32(len(c.levels) + len(c.body)),
-		CompressedPageSize:   int32(len(c.levels) + len(comp)),
+		UncompressedPageSize: int32(len(b.levels) + len(body)),
+		CompressedPageSize:   int32(len(b.levels) + len(comp)),
 		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
 			NumValues: int32(c.values), NumNulls: int32(c.nulls), NumRows: int32(c.rows),
 			Encoding:                   enc,
@@ -363,7 +365,7 @@ func (c *column) flushPage() {
 	n := len(c.pages)
 	c.pages = c.appendHeader(c.pages, &h)
 	c.uncomp += int64(len(c.pages)-n) + int64(h.UncompressedPageSize)
-	c.pages = append(c.pages, c.levels...)
+	c.pages = append(c.pages, b.levels...)
 	c.pages = append(c.pages, comp...)
 	c.chunkVals += int64(c.values)
 	c.chunkNulls += int64(c.nulls)
@@ -379,36 +381,36 @@ func (c *column) flushPage() {
 	}
 }
 
-// encodeBody encodes the page's values into c.body and returns their
-// encoding.
-func (c *column) encodeBody() format.Encoding {
+// encodeBody encodes the page's values (into b.body, but for PLAIN values
+// but booleans, which are their own encoding: c.plain is returned) and
+// returns them and their encoding.
+func (c *column) encodeBody(b *pageBuf) ([]byte, format.Encoding) {
 	var err error
 	switch {
 	case c.inDict:
 		w := max(bits.Len(uint(max(c.dictLen()-1, 0))), 1)
-		c.body = append(c.body[:0], byte(w))
-		c.scratch, err = (&rle.Encoding{BitWidth: w}).EncodeInt32(c.scratch, c.idx)
-		c.body = append(c.body, c.scratch...)
+		b.body = append(b.body[:0], byte(w))
+		b.scratch, err = (&rle.Encoding{BitWidth: w}).EncodeInt32(b.scratch, c.idx)
+		b.body = append(b.body, b.scratch...)
 		c.setErr(err)
-		return format.RLEDictionary
+		return b.body, format.RLEDictionary
 	case c.delta && c.phys == format.Int32:
-		c.i32 = c.i32[:0]
+		b.i32 = b.i32[:0]
 		for _, x := range c.ints {
-			c.i32 = append(c.i32, int32(x))
+			b.i32 = append(b.i32, int32(x))
 		}
-		c.body, err = (&delta.BinaryPackedEncoding{}).EncodeInt32(c.body, c.i32)
+		b.body, err = (&delta.BinaryPackedEncoding{}).EncodeInt32(b.body, b.i32)
 		c.setErr(err)
-		return format.DeltaBinaryPacked
+		return b.body, format.DeltaBinaryPacked
 	case c.delta:
-		c.body, err = (&delta.BinaryPackedEncoding{}).EncodeInt64(c.body, c.ints)
+		b.body, err = (&delta.BinaryPackedEncoding{}).EncodeInt64(b.body, c.ints)
 		c.setErr(err)
-		return format.DeltaBinaryPacked
+		return b.body, format.DeltaBinaryPacked
 	case c.typ == table.Bool:
-		c.body = packBits(c.body[:0], c.plain)
-		return format.Plain
+		b.body = packBits(b.body[:0], c.plain)
+		return b.body, format.Plain
 	}
-	c.body = append(c.body[:0], c.plain...)
-	return format.Plain
+	return c.plain, format.Plain
 }
 
 func (c *column) setErr(err error) {
@@ -417,13 +419,13 @@ func (c *column) setErr(err error) {
 	}
 }
 
-// encodeLevels appends levels in the RLE/bit-packed hybrid (no length
-// prefix: DataPageV2).
-func (c *column) encodeLevels(dst []byte, levels []uint8, width uint) []byte {
+// encodeLevels returns b.levels with levels appended in the RLE/bit-packed
+// hybrid (no length prefix: DataPageV2).
+func (c *column) encodeLevels(b *pageBuf, levels []uint8, width uint) []byte {
 	var err error
-	c.scratch, err = (&rle.Encoding{BitWidth: int(width)}).EncodeLevels(c.scratch, levels)
+	b.scratch, err = (&rle.Encoding{BitWidth: int(width)}).EncodeLevels(b.scratch, levels)
 	c.setErr(err)
-	return append(dst, c.scratch...)
+	return append(b.levels, b.scratch...)
 }
 
 func (c *column) appendHeader(dst []byte, h *format.PageHeader) []byte {
@@ -467,42 +469,49 @@ func (c *column) finish() (dictPage, pages []byte) {
 	if !c.dictPages || c.err != nil {
 		return nil, c.pages
 	}
-	c.body = c.body[:0]
-	if c.bytes != nil {
-		for i := range c.bytes.len() {
-			b := c.bytes.value(i)
-			c.body = binary.LittleEndian.AppendUint32(c.body, uint32(len(b)))
-			c.body = append(c.body, b...)
-			c.st.bytes(b)
-		}
-	} else {
-		for _, x := range c.fixed.vals {
-			switch c.phys {
-			case format.Int32:
-				c.body = binary.LittleEndian.AppendUint32(c.body, uint32(x))
-			default:
-				c.body = binary.LittleEndian.AppendUint64(c.body, x)
-			}
-			c.st.bits(c.typ, x)
-		}
-	}
-	comp, err := c.codec.Encode(c.scratch[:0], c.body)
+	b := &c.buf
+	b.body = c.appendDict(b.body[:0])
+	comp, err := c.codec.Encode(b.scratch[:0], b.body)
 	if err != nil {
 		c.err = err
 		return nil, nil
 	}
-	c.scratch = comp
+	b.scratch = comp
 	h := format.PageHeader{
 		Type:                 format.DictionaryPage,
-		UncompressedPageSize: int32(len(c.body)),
+		UncompressedPageSize: int32(len(b.body)),
 		CompressedPageSize:   int32(len(comp)),
 		DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(c.dictLen()), Encoding: format.Plain}),
 	}
-	dictPage = c.appendHeader(c.levels[:0], &h)
-	c.uncomp += int64(len(dictPage)) + int64(len(c.body))
-	dictPage = append(dictPage, comp...)
-	c.levels = dictPage
-	return dictPage, c.pages
+	// kept until the row group is written
+	c.dictPage = c.appendHeader(c.dictPage[:0], &h)
+	c.uncomp += int64(len(c.dictPage)) + int64(len(b.body))
+	c.dictPage = append(c.dictPage, comp...)
+	return c.dictPage, c.pages
+}
+
+// appendDict appends the dictionary's values in PLAIN encoding and counts
+// them in the statistics.
+func (c *column) appendDict(dst []byte) []byte {
+	if c.bytes != nil {
+		for i := range c.bytes.len() {
+			b := c.bytes.value(i)
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(b)))
+			dst = append(dst, b...)
+			c.st.bytes(b)
+		}
+		return dst
+	}
+	for _, x := range c.fixed.vals {
+		switch c.phys {
+		case format.Int32:
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
+		default:
+			dst = binary.LittleEndian.AppendUint64(dst, x)
+		}
+		c.st.bits(c.typ, x)
+	}
+	return dst
 }
 
 // meta is the chunk's metadata, its pages written at offset.

@@ -14,20 +14,29 @@ import (
 // sixth of a flows-only run's, and on a machine where first touching
 // memory is slow, a sixth of its time. A 1 MiB window loses no match
 // within a page.
+//
+// The encoders of a level are shared by every writer of the process: a
+// writer's columns flush their pages one by one on the cores there are,
+// so a pool per writer held encoders (about 1 MiB of history each) that
+// another writer's flushes could have used.
 type zstdCodec struct {
 	level zstd.EncoderLevel
-	enc   sync.Pool // *zstd.Encoder
-	dec   sync.Pool // *zstd.Decoder
 }
 
 const zstdWindow = 1 << 20
+
+var (
+	zstdEncoders [zstd.SpeedBestCompression + 1]sync.Pool // *zstd.Encoder, by level
+	zstdDecoders sync.Pool                                // *zstd.Decoder
+)
 
 func (c *zstdCodec) String() string { return "ZSTD" }
 
 func (c *zstdCodec) CompressionCodec() format.CompressionCodec { return format.Zstd }
 
 func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
-	e, _ := c.enc.Get().(*zstd.Encoder)
+	pool := &zstdEncoders[c.level]
+	e, _ := pool.Get().(*zstd.Encoder)
 	if e == nil {
 		var err error
 		e, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(c.level),
@@ -37,12 +46,12 @@ func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
-	defer c.enc.Put(e)
+	defer pool.Put(e)
 	return e.EncodeAll(src, dst[:0]), nil
 }
 
 func (c *zstdCodec) Decode(dst, src []byte) ([]byte, error) {
-	d, _ := c.dec.Get().(*zstd.Decoder)
+	d, _ := zstdDecoders.Get().(*zstd.Decoder)
 	if d == nil {
 		var err error
 		d, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
@@ -50,6 +59,6 @@ func (c *zstdCodec) Decode(dst, src []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
-	defer c.dec.Put(d)
+	defer zstdDecoders.Put(d)
 	return d.DecodeAll(src, dst[:0])
 }
