@@ -30,8 +30,7 @@ type Config struct {
 	// Output is the folder (a local path or a URL) that receives
 	// <table>/<partition>/part-PPPPP-NNNNN.parquet and _SUCCESS.
 	Output string
-	// Tables to write (pcap2table.TableNames but beacons); default
-	// DefaultTables.
+	// Tables to write (pcap2table.TableNames); default DefaultTables.
 	Tables []string
 	// Parts is how many parts the flows are split into: the most workers
 	// that convert at once (default DefaultParts).
@@ -63,6 +62,7 @@ const DefaultParts = 16
 
 func init() {
 	register.Emitter1[Answer]()
+	register.DoFn3x1[context.Context, int, func(string, int64), error](&beaconsFn{})
 	register.DoFn4x1[context.Context, int, func(*Answer) bool, func(string, int64), error](&partFn{})
 	register.DoFn3x1[context.Context, int, func(Answer), error](&answersFn{})
 	register.Iter1[Answer]()
@@ -99,9 +99,6 @@ func (c *Config) check() error {
 		c.Tables = DefaultTables
 	}
 	for _, t := range c.Tables {
-		if t == "beacons" {
-			return errors.New("the beacons table needs every flow of a pair in one run: convert the flows table here, and beacons with pcap2table")
-		}
 		if !slices.Contains(pcap2table.TableNames(), t) {
 			return fmt.Errorf("unknown table %q (tables: %s)", t, strings.Join(pcap2table.TableNames(), ", "))
 		}
@@ -141,8 +138,23 @@ func Build(s beam.Scope, c Config) error {
 		}
 	}
 	answers := beam.ParDo(s.Scope("answers"), &answersFn{Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, files)))
-	counts := beam.ParDo(s.Scope("parts"), &partFn{C: c, Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, parts)), beam.SideInput{Input: answers})
-	sums := beam.ParDo(s, toCount, stats.SumPerKey(s, counts))
+	parted, whole := splitTables(c.Tables)
+	var counts []beam.PCollection
+	if len(parted) > 0 {
+		pc := c
+		pc.Tables = parted
+		counts = append(counts, beam.ParDo(s.Scope("parts"), &partFn{C: pc, Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, parts)), beam.SideInput{Input: answers}))
+	}
+	if len(whole) > 0 {
+		ids := make([]int, len(groups))
+		for g := range ids {
+			ids[g] = g
+		}
+		bc := c
+		bc.Tables = whole
+		counts = append(counts, beam.ParDo(s.Scope("beacons"), &beaconsFn{C: bc, Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, ids))))
+	}
+	sums := beam.ParDo(s, toCount, stats.SumPerKey(s, beam.Flatten(s, counts...)))
 	beam.ParDo0(s, &successFn{Output: c.Output, Tables: c.Tables}, beam.Impulse(s), beam.SideInput{Input: sums})
 	return nil
 }
@@ -223,34 +235,72 @@ func (f *partFn) ProcessElement(ctx context.Context, elem int, answers func(*Ans
 			names.Resolved(a.TS, a.Name, addr)
 		}
 	}
-	loaded := time.Since(start)
+	return convertAndPublish(ctx, f.C, gr, who, part, pcap2table.Options{Parts: f.C.Parts, Part: part, Names: names}, start, emit)
+}
+
+// convertAndPublish converts the group's inputs to c's tables with o's
+// split, into a folder of its own, publishes its files as part's, and
+// emits each table's rows.
+func convertAndPublish(ctx context.Context, c Config, gr group, who string, part int, o pcap2table.Options, start time.Time, emit func(string, int64)) error {
 	tmp, err := os.MkdirTemp("", "pcap2table-beam-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	o := pcap2table.Options{
-		Output: tmp + "/", Tables: f.C.Tables, Format: "parquet",
-		Parts: f.C.Parts, Part: part, Names: names, Jobs: f.C.Jobs, Open: opener(gr.Inputs),
-		OnWarning: func(err error) { log.Warnf(ctx, "%s: %v", who, err) },
-	}
-	if f.C.PartitionBy != "none" {
-		o.PartitionBy = f.C.PartitionBy
+	o.Output, o.Tables, o.Format = tmp+"/", c.Tables, "parquet"
+	o.Jobs, o.Open = c.Jobs, opener(gr.Inputs)
+	o.OnWarning = func(err error) { log.Warnf(ctx, "%s: %v", who, err) }
+	if c.PartitionBy != "none" {
+		o.PartitionBy = c.PartitionBy
 	}
 	st, err := pcap2table.Convert(ctx, gr.Inputs, o)
 	if err != nil && !errors.Is(err, pcap2table.ErrPartial) {
 		return fmt.Errorf("%s: %w", who, err)
 	}
 	converted := time.Since(start)
-	if err := publish(ctx, tmp, f.C.Output, gr.Name, part); err != nil {
+	if err := publish(ctx, tmp, c.Output, gr.Name, part); err != nil {
 		return fmt.Errorf("%s: %w", who, err)
 	}
-	log.Infof(ctx, "%s: %d packets of its own; answers loaded in %v, converted by %v, published by %v", who,
-		st.Total.Packets, loaded.Round(time.Millisecond), converted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	log.Infof(ctx, "%s: %d packets of its own; converted by %v, published by %v", who,
+		st.Total.Packets, converted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	for _, t := range st.Tables {
 		emit(t.Name, int64(t.Rows))
 	}
 	return nil
+}
+
+// splitTables sorts the tables into those the parts write and those one
+// worker per conversion writes: beacons, whose pairs (a source and a
+// name) span the parts, and whose statistics depend on the order of all
+// of a pair's flows.
+func splitTables(tables []string) (parted, whole []string) {
+	for _, t := range tables {
+		if t == "beacons" {
+			whole = append(whole, t)
+		} else {
+			parted = append(parted, t)
+		}
+	}
+	return parted, whole
+}
+
+// beaconsFn writes the beacons table of one conversion (a group): one
+// worker reads its inputs whole, the one way to give every pair all of
+// its flows in pcap2table's order. It costs a flows conversion with the
+// dns, http and tls parsers (for the names), beside the parts.
+type beaconsFn struct {
+	C      Config
+	Groups []group
+}
+
+func (f *beaconsFn) ProcessElement(ctx context.Context, g int, emit func(string, int64)) error {
+	start := time.Now()
+	gr := f.Groups[g]
+	who := "beacons"
+	if gr.Name != "" {
+		who = "sensor " + gr.Name + " beacons"
+	}
+	return convertAndPublish(ctx, f.C, gr, who, 0, pcap2table.Options{Parts: 1}, start, emit)
 }
 
 func toCount(table string, rows int64) Count { return Count{Table: table, Rows: rows} }

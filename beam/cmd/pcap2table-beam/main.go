@@ -38,7 +38,7 @@ func main() {
 	var inputs, tables list
 	flag.Var(&inputs, "input", "captures: files or globs, local or on a file system Beam knows (gs://...); repeatable, comma-separated")
 	flag.StringVar(&c.Output, "output", "", "output folder (local or gs://...): <table>/date=YYYY-MM-DD/part-*.parquet and _SUCCESS")
-	flag.Var(&tables, "tables", "tables to write (default packets,flows,dns,http,tls; beacons needs one process: pcap2table)")
+	flag.Var(&tables, "tables", "tables to write (default packets,flows,dns,http,tls; beacons takes one worker per conversion)")
 	flag.IntVar(&c.Parts, "parts", pcapbeam.DefaultParts, "parts the flows are split into: the most workers converting at once")
 	flag.StringVar(&c.PartitionBy, "partition-by", "day", "day, hour or none")
 	flag.IntVar(&c.Jobs, "jobs", 0, "flow trackers per part (0: the worker's cores)")
