@@ -257,3 +257,28 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSameRowsLarge compares every table of the captures named by
+// $PCAP2TABLE_BEAM_LARGE (a glob; e.g. bench/out/bench-200000.pcap) with
+// 4 parts: a check by hand on a capture too large for CI.
+func TestSameRowsLarge(t *testing.T) {
+	glob := os.Getenv("PCAP2TABLE_BEAM_LARGE")
+	if glob == "" {
+		t.Skip("set PCAP2TABLE_BEAM_LARGE to a glob of captures")
+	}
+	inputs, err := filepath.Glob(glob)
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("%s: %v %v", glob, inputs, err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "beam")
+	p, s := beam.NewPipelineWithRoot()
+	if err := pcapbeam.Build(s, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ptest.Run(p); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d rows compared", compare(t, inputs, out, "", filepath.Join(dir, "one")))
+	checkSuccess(t, out)
+}

@@ -32,4 +32,16 @@ for t in flows dns http; do
   ls "$tmp/out/$t"/date=*/part-*.parquet > /dev/null
   echo "$t: $got rows, as pcap2table"
 done
+echo "-- the same through a job server (Beam's Job API, which Flink's and Spark's job servers serve): a standalone Prism"
+go build -o "$tmp/prism" github.com/apache/beam/sdks/v2/go/cmd/prism
+port=$((20000 + RANDOM % 20000))
+TMPDIR=$tmp "$tmp/prism" --job_port "$port" --serve_http=false --idle_shutdown_timeout 120s > "$tmp/prism.log" 2>&1 &
+prism=$!
+trap 'kill $prism 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+TMPDIR=$tmp "$tmp/pcap2table-beam" --runner=universal --endpoint="localhost:$port" --environment_type=LOOPBACK \
+  --input "$in" --output "$tmp/js" --tables flows,dns,http --parts 3 2> "$tmp/log" ||
+  { tail -20 "$tmp/log" "$tmp/prism.log"; exit 1; }
+cmp "$tmp/out/_SUCCESS" "$tmp/js/_SUCCESS" || { echo "the job server's run wrote other counts"; exit 1; }
+echo "job server: $(tr '\n' ' ' < "$tmp/js/_SUCCESS")"
 echo "ok beam"
