@@ -47,7 +47,6 @@ type column struct {
 	defs, reps []uint8
 	idx        []int32 // dictionary indexes
 	ints       []int64 // values to delta-encode
-	i32        []int32 // the same, of an INT32 column, when encoded
 	plain      []byte  // PLAIN-encoded values (Bool: one byte per value, packed at the end)
 	rows       int
 	values     int // level entries (values and nulls)
