@@ -81,13 +81,7 @@ func TestSameRows(t *testing.T) {
 func testSameRows(t *testing.T, inputs []string, minRows int) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "beam")
-	p, s := beam.NewPipelineWithRoot()
-	if err := pcapbeam.Build(s, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ptest.Run(p); err != nil {
-		t.Fatal(err)
-	}
+	run(t, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 3})
 	n := compare(t, inputs, out, "", filepath.Join(dir, "one"))
 	t.Logf("%d rows compared", n)
 	if n < minRows {
@@ -107,20 +101,26 @@ func TestBySensor(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "beam")
-	p, s := beam.NewPipelineWithRoot()
 	// interleaved: the groups follow the folders, not the order
 	inputs := append([]string{zeek[0]}, append(rotated, zeek[1:]...)...)
-	if err := pcapbeam.Build(s, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 2, BySensor: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ptest.Run(p); err != nil {
-		t.Fatal(err)
-	}
+	run(t, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 2, BySensor: true})
 	for sensor, in := range map[string][]string{"rotated": rotated, "zeek": zeek} {
 		n := compare(t, in, out, sensor, filepath.Join(dir, sensor))
 		t.Logf("sensor %s: %d rows compared", sensor, n)
 	}
 	checkSuccess(t, out)
+}
+
+// run builds the pipeline of c and runs it on Prism.
+func run(t *testing.T, c pcapbeam.Config) {
+	t.Helper()
+	p, s := beam.NewPipelineWithRoot()
+	if err := pcapbeam.Build(s, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := ptest.Run(p); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // successCounts are the rows pcap2table wrote per table, summed over the
@@ -272,13 +272,7 @@ func TestSameRowsLarge(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "beam")
-	p, s := beam.NewPipelineWithRoot()
-	if err := pcapbeam.Build(s, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 4}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ptest.Run(p); err != nil {
-		t.Fatal(err)
-	}
+	run(t, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 4})
 	t.Logf("%d rows compared", compare(t, inputs, out, "", filepath.Join(dir, "one")))
 	checkSuccess(t, out)
 }
