@@ -18,6 +18,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 	"github.com/pcap2table/pcap2table"
+	"github.com/pcap2table/pcap2table/filter"
+	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/protocols/dns"
 )
 
@@ -41,6 +43,15 @@ type Config struct {
 	// Jobs is each part's number of flow trackers (pcap2table.Options.Jobs;
 	// 0: the worker's cores).
 	Jobs int
+	// The options of pcap2table's flags of the same names (see its
+	// --help), applied by every stage alike:
+	Filter          string        // --filter: keep the packets it selects
+	Dedup           bool          // --dedup: drop the copies of packets
+	DedupWindow     time.Duration // --dedup-window (0: the default)
+	CommunityIDSeed uint16        // --community-id-seed
+	GeoIP, ASN      string        // --geoip, --asn: .mmdb files at a path every worker reads
+	BeaconMinConns  int           // --beacon-min-conns (0: the default)
+	BeaconByAddress bool          // --beacon-by-address
 	// BySensor makes the inputs of each folder (a sensor's rotated
 	// captures) a conversion of its own, written under
 	// <table>/sensor=<folder's name>/...: a part then reads its sensor's
@@ -103,6 +114,9 @@ func (c *Config) check() error {
 			return fmt.Errorf("unknown table %q (tables: %s)", t, strings.Join(pcap2table.TableNames(), ", "))
 		}
 	}
+	if _, err := filter.Compile(c.Filter); strings.TrimSpace(c.Filter) != "" && err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
 	if c.Parts <= 0 {
 		c.Parts = DefaultParts
 	}
@@ -137,7 +151,7 @@ func Build(s beam.Scope, c Config) error {
 			parts = append(parts, g<<32|p)
 		}
 	}
-	answers := beam.ParDo(s.Scope("answers"), &answersFn{Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, files)))
+	answers := beam.ParDo(s.Scope("answers"), &answersFn{C: c, Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, files)))
 	parted, whole := splitTables(c.Tables)
 	var counts []beam.PCollection
 	if len(parted) > 0 {
@@ -188,6 +202,7 @@ func groupInputs(inputs []string, bySensor bool) ([]group, error) {
 // answersFn emits every DNS answer of one input (group<<32 | index),
 // which the parts need to name flows whose DNS flows are in other parts.
 type answersFn struct {
+	C      Config
 	Groups []group
 }
 
@@ -196,7 +211,7 @@ func (f *answersFn) ProcessElement(ctx context.Context, file int, emit func(Answ
 	g := file >> 32
 	in := f.Groups[g].Inputs[file&(1<<32-1) : file&(1<<32-1)+1]
 	names := dns.NewNames()
-	o := pcap2table.Options{Tables: []string{"dns"}, Stdout: io.Discard, Format: "jsonl", Names: names, Jobs: 1, Open: opener(in)}
+	o := f.C.options(pcap2table.Options{Tables: []string{"dns"}, Stdout: io.Discard, Format: "jsonl", Names: names, Jobs: 1, Open: opener(in)})
 	if _, err := pcap2table.Convert(ctx, in, o); err != nil && !errors.Is(err, pcap2table.ErrPartial) {
 		// not a capture, or unreadable: the parts say so (and stop on
 		// what pcap2table stops on)
@@ -247,6 +262,7 @@ func convertAndPublish(ctx context.Context, c Config, gr group, who string, part
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	o = c.options(o)
 	o.Output, o.Tables, o.Format = tmp+"/", c.Tables, "parquet"
 	o.Jobs, o.Open = c.Jobs, opener(gr.Inputs)
 	o.OnWarning = func(err error) { log.Warnf(ctx, "%s: %v", who, err) }
@@ -267,6 +283,17 @@ func convertAndPublish(ctx context.Context, c Config, gr group, who string, part
 		emit(t.Name, int64(t.Rows))
 	}
 	return nil
+}
+
+// options adds c's pcap2table options to o.
+func (c *Config) options(o pcap2table.Options) pcap2table.Options {
+	cfg := flows.DefaultConfig()
+	cfg.Seed = c.CommunityIDSeed
+	o.Flows = &cfg
+	o.Filter, o.Dedup, o.DedupWindow = c.Filter, c.Dedup, c.DedupWindow
+	o.GeoIP, o.ASN = c.GeoIP, c.ASN
+	o.BeaconMinConns, o.BeaconByAddress = c.BeaconMinConns, c.BeaconByAddress
+	return o
 }
 
 // splitTables sorts the tables into those the parts write and those one

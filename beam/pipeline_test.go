@@ -18,6 +18,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/pcap2table/pcap2table"
 	pcapbeam "github.com/pcap2table/pcap2table/beam"
+	"github.com/pcap2table/pcap2table/flows"
 )
 
 func TestMain(m *testing.M) {
@@ -132,7 +133,14 @@ var successCounts = map[string]int{}
 // sensor=SENSOR when not ""), order aside; it returns the rows compared.
 func compare(t *testing.T, inputs []string, out, sensor, one string) int {
 	t.Helper()
-	_, err := pcap2table.Convert(context.Background(), inputs, pcap2table.Options{Output: one + "/", Tables: tables, Format: "parquet"})
+	return compareWith(t, inputs, out, sensor, one, pcap2table.Options{})
+}
+
+// compareWith is compare with pcap2table's options o.
+func compareWith(t *testing.T, inputs []string, out, sensor, one string, o pcap2table.Options) int {
+	t.Helper()
+	o.Output, o.Tables, o.Format = one+"/", tables, "parquet"
+	_, err := pcap2table.Convert(context.Background(), inputs, o)
 	if err != nil && !errors.Is(err, pcap2table.ErrPartial) {
 		t.Fatal(err)
 	}
@@ -250,6 +258,7 @@ func TestConfig(t *testing.T) {
 		{pcapbeam.Config{Inputs: []string{"a.pcap"}}, "no output folder"},
 		{pcapbeam.Config{Inputs: []string{"a.pcap"}, Output: "x", Tables: []string{"flow"}}, `unknown table "flow"`},
 		{pcapbeam.Config{Inputs: []string{"a.pcap"}, Output: "x", PartitionBy: "week"}, `unknown partitioning "week"`},
+		{pcapbeam.Config{Inputs: []string{"a.pcap"}, Output: "x", Filter: "tcp port"}, "filter:"},
 	} {
 		_, s := beam.NewPipelineWithRoot()
 		if err := pcapbeam.Build(s, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -275,4 +284,24 @@ func TestSameRowsLarge(t *testing.T) {
 	run(t, pcapbeam.Config{Inputs: inputs, Output: out, Tables: tables, Parts: 4})
 	t.Logf("%d rows compared", compare(t, inputs, out, "", filepath.Join(dir, "one")))
 	checkSuccess(t, out)
+}
+
+// TestOptions: pcap2table's options (--filter, --dedup, the Community ID
+// seed, the beacons' minimum) apply in every stage as in pcap2table: the
+// filter here leaves out the DNS answers too.
+func TestOptions(t *testing.T) {
+	pieces, err := filepath.Glob("../testdata/rotated/example_*.pcap")
+	if err != nil || len(pieces) < 2 {
+		t.Fatalf("pieces: %v %v", pieces, err)
+	}
+	out := filepath.Join(t.TempDir(), "beam")
+	run(t, pcapbeam.Config{Inputs: pieces, Output: out, Tables: tables, Parts: 3,
+		Filter: "tcp or icmp", Dedup: true, CommunityIDSeed: 7, BeaconMinConns: 3})
+	o := pcap2table.Options{Filter: "tcp or icmp", Dedup: true, BeaconMinConns: 3}
+	cfg := flows.DefaultConfig()
+	cfg.Seed = 7
+	o.Flows = &cfg
+	if n := compareWith(t, pieces, out, "", filepath.Join(t.TempDir(), "one"), o); n < 1000 {
+		t.Errorf("only %d rows compared", n)
+	}
 }

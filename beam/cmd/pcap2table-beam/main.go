@@ -43,8 +43,22 @@ func main() {
 	flag.StringVar(&c.PartitionBy, "partition-by", "day", "day, hour or none")
 	flag.IntVar(&c.Jobs, "jobs", 0, "flow trackers per part (0: the worker's cores)")
 	flag.BoolVar(&c.BySensor, "by-sensor", false, "each folder's captures (a sensor's) are a conversion of their own, written under <table>/sensor=<folder>/")
+	flag.StringVar(&c.Filter, "filter", "", "as pcap2table's: keep only the packets this capture filter selects (tcpdump's language)")
+	flag.BoolVar(&c.Dedup, "dedup", false, "as pcap2table's: drop the copies of packets that SPAN ports and merged taps make")
+	flag.DurationVar(&c.DedupWindow, "dedup-window", 0, "as pcap2table's (0: its default)")
+	var seed uint
+	flag.UintVar(&seed, "community-id-seed", 0, "seed of the Community ID hash")
+	flag.StringVar(&c.GeoIP, "geoip", "", "as pcap2table's: a MaxMind-format City or Country database, at a path every worker reads")
+	flag.StringVar(&c.ASN, "asn", "", "as pcap2table's: a MaxMind-format ASN database, at a path every worker reads")
+	flag.IntVar(&c.BeaconMinConns, "beacon-min-conns", 0, "as pcap2table's (0: its default)")
+	flag.BoolVar(&c.BeaconByAddress, "beacon-by-address", false, "as pcap2table's")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (with Prism, the workers too) to `FILE`")
 	flag.Parse()
+	if seed > 0xffff {
+		fmt.Fprintln(os.Stderr, "pcap2table-beam: --community-id-seed is 16 bits")
+		os.Exit(2)
+	}
+	c.CommunityIDSeed = uint16(seed)
 	if *cpuprofile != "" {
 		stop, err := profile(*cpuprofile)
 		if err != nil {
