@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	// local paths (a program using beamx also gets gs://)
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 )
 
 // remote reports whether name is a URL of one of Beam's file systems
