@@ -68,9 +68,31 @@ func testBeaconTruth(t *testing.T, cfg beacongen.Config) {
 	t.Run("capture", func(t *testing.T) {
 		checkPlanted(t, truth, readJSONL[flowRow](t, filepath.Join(out, "flows.jsonl")), readJSONL[flowRow](t, filepath.Join(out, "tls.jsonl")))
 	})
-	t.Run("goal", func(t *testing.T) {
-		scoreRanking(t, truth, readRows(t, filepath.Join(out, "beacons.jsonl")))
-	})
+	rows := readRows(t, filepath.Join(out, "beacons.jsonl"))
+	t.Run("goal", func(t *testing.T) { scoreRanking(t, truth, rows) })
+	t.Run("period", func(t *testing.T) { checkPeriods(t, truth, rows) })
+}
+
+// checkPeriods: the periodicity test finds every planted beacon's period
+// (within 10 % of the planted interval, at p < 0.001) in the row its
+// connections rank best in.
+func checkPeriods(t *testing.T, truth beacongen.Truth, rows []row) {
+	for _, b := range truth.Beacons {
+		i := slices.IndexFunc(rows, func(r row) bool { return matches(r, b) })
+		if i < 0 {
+			t.Errorf("%s: no row", b.Name)
+			continue
+		}
+		period, ok := rows[i].num("period")
+		pv, _ := rows[i].num("periodicity_pvalue")
+		missed, _ := rows[i].num("missed_beats")
+		jitter, _ := rows[i].num("jitter")
+		t.Logf("%-26s planted every %4.0f s ±%2.0f %%: period %7.1f s, p %.1e, missed %.2f, jitter %.2f",
+			b.Name, b.Interval, 100*b.Jitter, period, pv, missed, jitter)
+		if !ok || period < 0.9*b.Interval || period > 1.1*b.Interval || pv >= 0.001 {
+			t.Errorf("%s: period %v (p %v), planted %v s", b.Name, rows[i]["period"], pv, b.Interval)
+		}
+	}
 }
 
 // row is one JSONL row; its keys are read as they come.

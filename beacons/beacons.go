@@ -31,6 +31,11 @@ const (
 	ColIntervalCV
 	ColIntervalMAD
 	ColIntervalSkew
+	ColPeriod
+	ColPeriodicityPValue
+	ColMissedBeats
+	ColJitter
+	ColJitterSkew
 	ColBytesMean
 	ColBytesStddev
 	ColBytesMedian
@@ -52,7 +57,7 @@ const (
 // dst_port, proto) with enough connections.
 var Schema = &table.Schema{
 	Name:    "beacons",
-	Version: 2,
+	Version: 3,
 	Doc: "One row per (src_ip, dst_name, dst_port, proto) — an originator calling a service by its name — or, for connections whose " +
 		"destination has no name, per (src_ip, dst_ip, dst_port, proto), with at least `--beacon-min-conns` connections " +
 		"(flows), scored for beaconing: the regular call-outs of malware to its command and control. Intervals are the times between " +
@@ -79,6 +84,11 @@ var Schema = &table.Schema{
 		{Name: "interval_cv", Type: table.Float64, Nullable: true, Doc: "Coefficient of variation: stddev / mean; null when the mean is 0."},
 		{Name: "interval_mad", Type: table.Float64, Doc: "Median absolute deviation of the intervals from their median, seconds (same sample as the median)."},
 		{Name: "interval_skew", Type: table.Float64, Doc: "Bowley's quartile skewness of the intervals, in [-1, 1] (0 when the quartiles coincide)."},
+		{Name: "period", Type: table.Float64, Nullable: true, Doc: "The period of the connection starts, seconds: the highest peak of the periodogram of their binned series (or a subharmonic of it), confirmed by the series' autocorrelation at that lag, then the median interval between beats (docs/beacons.md, \"The periodicity test\"). Null when none is: the peak not significant at 1 % (periodicity_pvalue), the autocorrelation not confirming it, or fewer than 4 connections."},
+		{Name: "periodicity_pvalue", Type: table.Float64, Doc: "Walker's test of that periodogram: the chance that starts without a period (a Poisson process) give a peak as high; small for a beacon, despite jitter and missed beats. 1 when not tested (fewer than 4 connections, or all at one instant)."},
+		{Name: "missed_beats", Type: table.Float64, Nullable: true, Doc: "Share of the beats the period expects between the first start and the last at which no connection started, in [0, 1]; null with period."},
+		{Name: "jitter", Type: table.Float64, Nullable: true, Doc: "Spread of the intervals between beats (each divided by the periods it spans) around the period: the central 90 % of them over the period (a sleep of the period ±10 %, uniform, gives about 0.18); null with period."},
+		{Name: "jitter_skew", Type: table.Float64, Nullable: true, Doc: "Bowley's skewness of those intervals, in [-1, 1]: beyond ±0.3 they lean to one side of the period. A uniform jitter that only shortens the sleep (Cobalt Strike's) is as symmetric about its mean as a two-sided one; null with period."},
 		{Name: "bytes_mean", Type: table.Float64, Doc: "Mean payload bytes per connection, both directions (orig_bytes + resp_bytes)."},
 		{Name: "bytes_stddev", Type: table.Float64, Doc: "Standard deviation of those bytes."},
 		{Name: "bytes_median", Type: table.Float64, Doc: "Median bytes per connection (exact up to 1024 connections, then of a uniform sample of 1024)."},
@@ -150,7 +160,14 @@ type pair struct {
 	ntp         bool       // every connection so far looks like NTP (timeSync)
 	addr        netip.Addr // of the latest connection
 	addrs       []uint64   // hashes of the distinct addresses, up to maxAddrs (only when keyed by name)
+	times       []int64    // a uniform sample of the starts, up to maxTimes, for the periodicity test
+	trng        uint64     // the pair's own sampling state: other pairs' traffic does not move its sample
 }
+
+// maxTimes bounds the starts a pair keeps for the periodicity test (32
+// KiB): past it a uniform sample, which keeps the period (as missed beats
+// would).
+const maxTimes = 4096
 
 // Scorer scores the pairs of the flows' rows it is given for regular
 // call-outs and writes the beacons table when every flow ended. It is a
@@ -267,6 +284,7 @@ func (p *Scorer) Flow(row *flows.Row) {
 	pr.bMean += d / float64(pr.n)
 	pr.bM2 += d * (b - pr.bMean)
 	pr.bytes = p.sample(pr.bytes, pr.n, b)
+	pr.sampleTime(row.TSStart)
 	// insert the start in order; a full window gives up its oldest
 	i, _ := slices.BinarySearch(pr.starts, row.TSStart)
 	pr.starts = slices.Insert(pr.starts, i, row.TSStart)
@@ -274,6 +292,24 @@ func (p *Scorer) Flow(row *flows.Row) {
 		p.interval(pr, pr.starts[1]-pr.starts[0])
 		pr.countHour(pr.starts[0])
 		pr.starts = append(pr.starts[:0], pr.starts[1:]...)
+	}
+}
+
+// sampleTime adds the n-th start to the pair's uniform sample of starts
+// (Algorithm R, on the pair's own xorshift).
+func (pr *pair) sampleTime(ts int64) {
+	if len(pr.times) < maxTimes {
+		pr.times = append(pr.times, ts)
+		return
+	}
+	if pr.trng == 0 {
+		pr.trng = 0x2545f4914f6cdd1d
+	}
+	pr.trng ^= pr.trng << 13
+	pr.trng ^= pr.trng >> 7
+	pr.trng ^= pr.trng << 17
+	if j := pr.trng % pr.n; j < maxTimes {
+		pr.times[j] = ts
 	}
 }
 
@@ -348,9 +384,10 @@ func (p *Scorer) sample(v []float64, seen uint64, x float64) []float64 {
 
 // scored is a pair with a row, and its statistics.
 type scored struct {
-	k  pairKey
-	pr *pair
-	s  Stats
+	k   pairKey
+	pr  *pair
+	s   Stats
+	per Periodicity
 }
 
 // Finish implements flows.Subscriber: the scored rows, highest score
@@ -386,7 +423,9 @@ func (p *Scorer) Finish() {
 			pr.countHour(ts)
 		}
 		pr.starts = nil
-		r := scored{k, pr, pr.stats(span, &e)}
+		slices.Sort(pr.times)
+		r := scored{k, pr, pr.stats(span, &e), periodicity(pr.times)}
+		pr.times = nil
 		if r.s.Strobe {
 			p.Strobes++
 		}
@@ -501,6 +540,19 @@ func (p *Scorer) row(r *scored) {
 	}
 	v[ColIntervalMAD].AppendFloat(s.MAD)
 	v[ColIntervalSkew].AppendFloat(s.Skew)
+	if per := &r.per; per.Period > 0 {
+		v[ColPeriod].AppendFloat(per.Period)
+		v[ColPeriodicityPValue].AppendFloat(per.PValue)
+		v[ColMissedBeats].AppendFloat(per.MissedBeats)
+		v[ColJitter].AppendFloat(per.Jitter)
+		v[ColJitterSkew].AppendFloat(per.JitterSkew)
+	} else {
+		v[ColPeriod].AppendNull()
+		v[ColPeriodicityPValue].AppendFloat(per.PValue)
+		v[ColMissedBeats].AppendNull()
+		v[ColJitter].AppendNull()
+		v[ColJitterSkew].AppendNull()
+	}
 	v[ColBytesMean].AppendFloat(s.BytesMean)
 	v[ColBytesStddev].AppendFloat(s.BytesStddev)
 	v[ColBytesMedian].AppendFloat(s.BytesMedian)
