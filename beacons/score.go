@@ -124,6 +124,11 @@ func (s *Stats) score() {
 // connections of those the capture covers).
 func (s *Stats) Why(n uint64, spanNs int64) string {
 	b := make([]byte, 0, 64)
+	if n < ThinEvidence && !s.Strobe {
+		b = append(b, "thin evidence, "...)
+		b = strconv.AppendUint(b, n, 10)
+		b = append(b, " connections: "...)
+	}
 	if s.Strobe {
 		b = append(b, "strobe: "...)
 		b = strconv.AppendFloat(b, float64(n)/(float64(spanNs)/1e9), 'f', 1, 64)
@@ -141,6 +146,11 @@ func (s *Stats) Why(n uint64, spanNs int64) string {
 	b = strconv.AppendInt(b, int64(s.Covered), 10)
 	return string(b)
 }
+
+// ThinEvidence is the fewest connections whose statistics the why column
+// does not warn about: below it, as RITA's minimum of 4 lets in, a few
+// intervals make the score (issue 29; docs/beacons.md).
+const ThinEvidence = 10
 
 // appendDuration appends "60.0 s ±0.4 s", in milliseconds for short
 // intervals, minutes or hours for long ones.
