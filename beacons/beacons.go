@@ -20,6 +20,7 @@ const (
 	ColDstName
 	ColDstNameSource
 	ColDstIPs
+	ColDstSources
 	ColDstPort
 	ColProto
 	ColConnections
@@ -73,6 +74,7 @@ var Schema = &table.Schema{
 		{Name: "dst_name_source", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "Where dst_name comes from: `tls`, `http` or `dns`; null with dst_name."},
 		{Name: "dst_ips", Type: table.Uint32, Doc: "Distinct responder addresses of the pair's connections (counted up to 16): " +
 			"more than 1 for a name served from many addresses (a CDN, fast flux)."},
+		{Name: "dst_sources", Type: table.Uint32, Doc: "Sources (src_ip) in the capture that connect to this destination (the same dst_name, or dst_ip without a name, dst_port and proto), this one included: 1 for a destination only this source calls, many for a service the whole network uses, as RITA weighs a destination's prevalence. Counted over the pairs held at the end (below --beacon-min-conns too, up to --beacon-max-pairs of those)."},
 		{Name: "dst_port", Type: table.Uint16, Doc: "The responder's port (0 without ports, as ICMP)."},
 		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "Transport protocol, as the flows table names it."},
 		{Name: "connections", Type: table.Uint64, Doc: "Number of connections (flows) of the pair."},
@@ -387,10 +389,26 @@ func (p *Scorer) sample(v []float64, seen uint64, x float64) []float64 {
 
 // scored is a pair with a row, and its statistics.
 type scored struct {
-	k   pairKey
-	pr  *pair
-	s   Stats
-	per Periodicity
+	k       pairKey
+	pr      *pair
+	s       Stats
+	per     Periodicity
+	sources int // dst_sources
+}
+
+// destOf is a pair's destination: its key without the source.
+func destOf(k pairKey) pairKey {
+	k.src = netip.Addr{}
+	return k
+}
+
+// sources counts the sources of every destination of the pairs held.
+func (p *Scorer) sources() map[pairKey]int {
+	n := map[pairKey]int{}
+	for k := range p.pairs {
+		n[destOf(k)]++
+	}
+	return n
 }
 
 // Finish implements flows.Subscriber: the scored rows, highest score
@@ -401,6 +419,7 @@ func (p *Scorer) Finish() {
 	}
 	p.finished = true
 	var rows []scored
+	sources := p.sources()
 	span := float64(p.spanHi-p.spanLo) / 1e9
 	e := exposure(p.spanLo, p.spanHi)
 	for k, pr := range p.pairs {
@@ -427,7 +446,7 @@ func (p *Scorer) Finish() {
 		}
 		pr.starts = nil
 		slices.Sort(pr.times)
-		r := scored{k, pr, pr.stats(span, &e), periodicity(pr.times)}
+		r := scored{k, pr, pr.stats(span, &e), periodicity(pr.times), sources[destOf(k)]}
 		pr.times = nil
 		if r.s.Strobe {
 			p.Strobes++
@@ -528,6 +547,7 @@ func (p *Scorer) row(r *scored) {
 		v[ColDstNameSource].AppendNull()
 		v[ColDstIPs].AppendUint(1)
 	}
+	v[ColDstSources].AppendUint(uint64(r.sources))
 	v[ColDstPort].AppendUint(uint64(k.port))
 	v[ColProto].AppendString(pr.protoName)
 	v[ColConnections].AppendUint(pr.n)

@@ -1,6 +1,7 @@
 package beacons_test
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -222,5 +223,33 @@ func TestMaxPairs(t *testing.T) {
 	// the minimum until its 5th connection, then for good)
 	if p.Forgotten != 1800-100 {
 		t.Errorf("forgot %d pairs, want %d", p.Forgotten, 1800-100)
+	}
+}
+
+// TestDstSources: dst_sources counts the sources of a destination over
+// the pairs held, those below the minimum of connections included.
+func TestDstSources(t *testing.T) {
+	b := newBatch()
+	p := beacons.New(outputFor(b), 4)
+	for i := range 6 {
+		for s, n := range []int{6, 6, 2} { // three sources of 10.0.0.2:443, one with 2 connections
+			if i < n {
+				r := flowRow(int64(i) * 60e9)
+				r.SrcIP = netip.AddrFrom4([4]byte{10, 1, 0, byte(s)})
+				p.Flow(&r)
+			}
+		}
+		r := flowRow(int64(i)*60e9 + 1e9) // a destination only one source calls
+		r.DstIP = netip.MustParseAddr("192.0.2.9")
+		p.Flow(&r)
+	}
+	p.Finish()
+	got := map[string]uint64{}
+	for _, r := range plugintest.Read(t, b) {
+		got[r.Str("src_ip")+">"+r.Str("dst_ip")] = r.Uint("dst_sources")
+	}
+	want := map[string]uint64{"10.1.0.0>10.0.0.2": 3, "10.1.0.1>10.0.0.2": 3, "10.0.0.1>192.0.2.9": 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("dst_sources %v, want %v", got, want)
 	}
 }
