@@ -599,7 +599,7 @@ func (p *Scorer) row(r *scored) {
 		v[ColScore].AppendFloat(s.Score)
 	}
 	v[ColStrobe].AppendBool(s.Strobe)
-	v[ColWhy].AppendString(s.Why(pr.n, pr.last-pr.first))
+	v[ColWhy].AppendString(r.per.explain(s.Why(pr.n, pr.last-pr.first), s.Median))
 	p.out.EndRow()
 }
 

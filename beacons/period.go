@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"math/cmplx"
 	"slices"
+	"strconv"
 )
 
 // Periodicity is what the periodicity test finds in a pair's call-out
@@ -330,4 +331,30 @@ func beatStats(times []int64, out *Periodicity) {
 	if hi > lo {
 		out.JitterSkew = (hi + lo - 2*p) / (hi - lo)
 	}
+}
+
+// explain appends the test's finding to a row's why when a period is
+// confirmed: "; periodic at p < 1e-9", the period when it is not the
+// median interval (median, s) within 10 %, and the beats missed.
+func (p *Periodicity) explain(why string, median float64) string {
+	if p.Period == 0 {
+		return why
+	}
+	b := append([]byte(why), "; periodic at p "...)
+	if p.PValue < 1e-9 {
+		b = append(b, "< 1e-9"...)
+	} else {
+		b = append(b, "= "...)
+		b = strconv.AppendFloat(b, p.PValue, 'g', 2, 64)
+	}
+	if math.Abs(p.Period-median) > 0.1*median {
+		b = append(b, ", period "...)
+		b = appendDuration(b, p.Period, p.Jitter*p.Period/2)
+	}
+	if m := math.Round(100 * p.MissedBeats); m > 0 {
+		b = append(b, ", "...)
+		b = strconv.AppendFloat(b, m, 'f', 0, 64)
+		b = append(b, " % of beats missed"...)
+	}
+	return string(b)
 }

@@ -124,3 +124,19 @@ func TestPeriodicityCalibration(t *testing.T) {
 	}
 	t.Logf("p < 0.05 for %d of %d", low, n)
 }
+
+func TestExplain(t *testing.T) {
+	for _, c := range []struct {
+		p      Periodicity
+		median float64
+		want   string
+	}{
+		{Periodicity{PValue: 0.5}, 60, "w"},
+		{Periodicity{Period: 60, PValue: 1e-12}, 60, "w; periodic at p < 1e-9"},
+		{Periodicity{Period: 60, PValue: 0.003, MissedBeats: 0.3, Jitter: 0.2}, 120, "w; periodic at p = 0.003, period 60.0 s ±6.0 s, 30 % of beats missed"},
+	} {
+		if got := c.p.explain("w", c.median); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.p, got, c.want)
+		}
+	}
+}

@@ -83,14 +83,14 @@ func TestSubScores(t *testing.T) {
 		why                    string
 	}{
 		{"perfect", 240, every(60), fixed(312), 0, rng{1, 1}, rng{1, 1}, rng{0.95, 1}, rng{0.99, 1}, rng{0.98, 1},
-			"every 60.0 s ±0.0 s, 312 B ±0, 4 h of 4"},
+			"every 60.0 s ±0.0 s, 312 B ±0, 4 h of 4; periodic at p < 1e-9"},
 		{"jitter 30%", 240, jitter(60, 0.3), fixed(312), 0, rng{0.75, 0.9}, rng{1, 1}, rng{0.9, 1}, rng{0.99, 1}, rng{0.7, 0.9}, ""},
 		{"jitter 10%", 240, jitter(60, 0.1), uniform(300, 330), 0, rng{0.88, 1}, rng{0.9, 1}, rng{0.9, 1}, rng{0.99, 1}, rng{0.85, 1}, ""},
 		{"exponential", 240, exponential(60), uniform(100, 2000), 0, rng{0.2, 0.5}, rng{0.2, 0.6}, rng{0.8, 1}, rng{0.99, 1}, rng{0.15, 0.45}, ""},
 		{"first hour of four", 60, every(60), fixed(312), t0 + 4*hour, rng{1, 1}, rng{1, 1}, rng{0.24, 0.26}, rng{0.24, 0.25}, rng{0.6, 0.7},
-			"every 60.0 s ±0.0 s, 312 B ±0, 1 h of 4"},
+			"every 60.0 s ±0.0 s, 312 B ±0, 1 h of 4; periodic at p < 1e-9"},
 		{"hourly", 48, every(3600), fixed(1000), 0, rng{1, 1}, rng{1, 1}, rng{0.97, 1}, rng{0.99, 1}, rng{0.99, 1},
-			"every 1.0 h ±0.0 h, 1000 B ±0, 24 h of 24"},
+			"every 1.0 h ±0.0 h, 1000 B ±0, 24 h of 24; periodic at p < 1e-9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			starts, bytes := series(tc.n, tc.next, tc.size)
