@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/pcap2table/pcap2table/writers"
 	// local paths (a program using beamx also gets gs://)
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 )
@@ -137,8 +138,8 @@ func publish(ctx context.Context, tmp, output, sensor string, part int) error {
 }
 
 // writeFile writes r's bytes to name, whole or not at all: a local file
-// is written beside its name and renamed; Beam's file systems (gs://)
-// make an object visible when it is closed.
+// through writers.File (beside its name, renamed when whole); Beam's file
+// systems (gs://) make an object visible when it is closed.
 func writeFile(ctx context.Context, name string, r io.Reader) error {
 	if remote(name) {
 		fsys, err := filesystem.New(ctx, name)
@@ -159,22 +160,18 @@ func writeFile(ctx context.Context, name string, r io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-")
+	// pcap2table's own atomic file: a temporary beside the name, renamed
+	// at Commit, swept by the next run if a worker dies before
+	f, err := writers.Create(name)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	_, err = io.Copy(tmp, r)
-	if err == nil {
-		err = tmp.Sync()
+	f.Sync = true
+	if _, err := io.Copy(f, r); err != nil {
+		f.Abort()
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
