@@ -12,6 +12,7 @@ import (
 	"github.com/pcap2table/pcap2table"
 	"github.com/pcap2table/pcap2table/beacons"
 	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/profile"
 	"github.com/pcap2table/pcap2table/sniff"
 	"github.com/pcap2table/pcap2table/writers"
 	"github.com/spf13/cobra"
@@ -180,7 +181,7 @@ func convert(ctx context.Context, e *env, f *convertFlags, args []string) error 
 		stopProgress = showProgress(e.stderr, o.Progress)
 	}
 	if f.cpuprofile != "" {
-		stop, err := startCPUProfile(f.cpuprofile)
+		stop, err := profile.StartCPU(f.cpuprofile)
 		if err != nil {
 			return err
 		}

@@ -12,19 +12,6 @@ import (
 // The hidden --cpuprofile and --memprofile flags profile a run for the
 // developers (BENCHMARKS.md says how they are used).
 
-// startCPUProfile writes a CPU profile to path until stop is called.
-func startCPUProfile(path string) (stop func(), err error) {
-	pf, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(pf); err != nil {
-		pf.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
-}
-
 // peakEvery is how often the live heap is looked at for its peak.
 const peakEvery = 50 * time.Millisecond
 

@@ -11,13 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 	"github.com/pcap2table/pcap2table/beam"
 	"github.com/pcap2table/pcap2table/internal/hugepage"
+	"github.com/pcap2table/pcap2table/internal/profile"
 )
 
 // list is a repeatable, comma-separated flag.
@@ -60,7 +60,7 @@ func main() {
 	}
 	c.CommunityIDSeed = uint16(seed)
 	if *cpuprofile != "" {
-		stop, err := profile(*cpuprofile)
+		stop, err := profile.StartCPU(*cpuprofile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "pcap2table-beam:", err)
 			os.Exit(1)
@@ -77,19 +77,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pcap2table-beam:", err)
 		os.Exit(1) //nolint:gocritic // the profile of a failed run is not wanted
 	}
-}
-
-// profile starts a CPU profile into name; stop ends it.
-func profile(name string) (stop func(), err error) {
-	f, err := os.Create(name)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func run(ctx context.Context, c *pcapbeam.Config, inputs, tables []string) error {
