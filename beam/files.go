@@ -117,9 +117,9 @@ func shardName(rel, sensor string, part int) string {
 }
 
 // publish copies every file a part wrote into tmp to the output folder,
-// each under its shard name. A part that runs again (a retried bundle)
-// writes the same names over.
-func publish(ctx context.Context, tmp, output, sensor string, part int) error {
+// each under its shard name, but those of the tables skip. A part that
+// runs again (a retried bundle) writes the same names over.
+func publish(ctx context.Context, tmp, output, sensor string, part int, skip []string) error {
 	return filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -127,6 +127,9 @@ func publish(ctx context.Context, tmp, output, sensor string, part int) error {
 		rel, err := filepath.Rel(tmp, p)
 		if err != nil {
 			return err
+		}
+		if table, _, _ := strings.Cut(strings.TrimSuffix(filepath.ToSlash(rel), filepath.Ext(rel)), "/"); slices.Contains(skip, table) {
+			return nil
 		}
 		f, err := os.Open(p)
 		if err != nil {

@@ -52,6 +52,9 @@ type Config struct {
 	GeoIP, ASN      string        // --geoip, --asn: .mmdb files at a path every worker reads
 	BeaconMinConns  int           // --beacon-min-conns (0: the default)
 	BeaconByAddress bool          // --beacon-by-address
+	// Unpublished are tables a stage converts but does not publish (the
+	// parts' beacons: one worker writes the whole table). Set by Build.
+	Unpublished []string
 	// BySensor makes the inputs of each folder (a sensor's rotated
 	// captures) a conversion of its own, written under
 	// <table>/sensor=<folder's name>/...: a part then reads its sensor's
@@ -155,8 +158,11 @@ func Build(s beam.Scope, c Config) error {
 	parted, whole := splitTables(c.Tables)
 	var counts []beam.PCollection
 	if len(parted) > 0 {
+		// the parts convert every table, beacons too, so that they run
+		// the parsers and the namer that a run writing beacons runs (the
+		// flows' dst_name), but publish only theirs
 		pc := c
-		pc.Tables = parted
+		pc.Unpublished = whole
 		counts = append(counts, beam.ParDo(s.Scope("parts"), &partFn{C: pc, Groups: groups}, beam.Reshuffle(s, beam.CreateList(s, parts)), beam.SideInput{Input: answers}))
 	}
 	if len(whole) > 0 {
@@ -207,6 +213,9 @@ type answersFn struct {
 }
 
 func (f *answersFn) ProcessElement(ctx context.Context, file int, emit func(Answer)) error {
+	if !f.C.named() {
+		return nil // no table of the run names destinations
+	}
 	start := time.Now()
 	g := file >> 32
 	in := f.Groups[g].Inputs[file&(1<<32-1) : file&(1<<32-1)+1]
@@ -274,15 +283,24 @@ func convertAndPublish(ctx context.Context, c Config, gr group, who string, part
 		return fmt.Errorf("%s: %w", who, err)
 	}
 	converted := time.Since(start)
-	if err := publish(ctx, tmp, c.Output, gr.Name, part); err != nil {
+	if err := publish(ctx, tmp, c.Output, gr.Name, part, c.Unpublished); err != nil {
 		return fmt.Errorf("%s: %w", who, err)
 	}
 	log.Infof(ctx, "%s: %d packets of its own; converted by %v, published by %v", who,
 		st.Total.Packets, converted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	for _, t := range st.Tables {
-		emit(t.Name, int64(t.Rows))
+		if !slices.Contains(c.Unpublished, t.Name) {
+			emit(t.Name, int64(t.Rows))
+		}
 	}
 	return nil
+}
+
+// named reports whether the conversion names the flows' destinations
+// from DNS answers: as pcap2table, when it writes dns, or beacons keyed
+// by name.
+func (c *Config) named() bool {
+	return slices.Contains(c.Tables, "dns") || slices.Contains(c.Tables, "beacons") && !c.BeaconByAddress
 }
 
 // options adds c's pcap2table options to o.

@@ -305,3 +305,23 @@ func TestOptions(t *testing.T) {
 		t.Errorf("only %d rows compared", n)
 	}
 }
+
+// TestNamesForBeacons: with beacons but no dns table, pcap2table still
+// names the flows' destinations (the parsers and the namer run for the
+// beacons' keys); so do the parts, which convert beacons too and leave
+// its files to the one worker that writes the whole table.
+func TestNamesForBeacons(t *testing.T) {
+	pieces, err := filepath.Glob("../testdata/rotated/example_*.pcap")
+	if err != nil || len(pieces) < 2 {
+		t.Fatalf("pieces: %v %v", pieces, err)
+	}
+	saved := tables
+	tables = []string{"flows", "beacons"}
+	defer func() { tables = saved }()
+	out := filepath.Join(t.TempDir(), "beam")
+	run(t, pcapbeam.Config{Inputs: pieces, Output: out, Tables: tables, Parts: 3})
+	if n := compare(t, pieces, out, "", filepath.Join(t.TempDir(), "one")); n < 100 {
+		t.Errorf("only %d rows compared", n)
+	}
+	checkSuccess(t, out)
+}
