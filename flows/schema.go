@@ -193,6 +193,14 @@ type Row struct {
 	// SrcGeo and DstGeo are what Config.Enrich knows of SrcIP and DstIP
 	// (zero without it).
 	SrcGeo, DstGeo Geo
+	// Notes are the events plugins noted in the flow (Conn.Note), in time
+	// order: all of them, or a uniform sample of MaxNotes of the
+	// NotesSeen; Facts are the facts they noted (Conn.Fact). Both are nil
+	// unless the tracker keeps notes (Tracker.KeepNotes), and belong to
+	// the row: a subscriber that keeps them copies the slices' values.
+	Notes     []Note
+	NotesSeen uint64
+	Facts     []Note
 }
 
 // DirStats are one direction's counters.

@@ -63,6 +63,9 @@ type shard struct {
 	rs          reasm
 	pl          plugins
 	services    []string // service names, by bit of flow.service
+	// notes are the plugins' notes of the live flows (Tracker.KeepNotes;
+	// nil: none kept)
+	notes map[*flow]*notes
 
 	// The rows of the flows ended in a step, and their tags; tag is the
 	// merge key of the rows made now (tagCut, tagPacket, tagFrag | value).
@@ -477,6 +480,9 @@ func (t *shard) end(i int32, reason string) {
 	}
 	row.Service = t.serviceString(f.service)
 	row.Name, row.NameSource = f.name, f.nameSource
+	if t.notes != nil {
+		t.giveNotes(f, row)
+	}
 	t.enrich(row)
 	if t.weird != nil {
 		t.weirdFlow(row)
