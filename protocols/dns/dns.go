@@ -325,6 +325,10 @@ func (p *Plugin) row(c *flows.Conn, st *flowState, q *query, m *layers.DNS, rts 
 	if err != "" {
 		c.Weird(q.ts, err, "", q.client, q.clientPt, q.server, q.serverPt)
 	}
+	if q.hasQ && status != "unsolicited" && q.client == c.OrigIP && c.Notes() {
+		// a query of the flow's originator: a call-out for the name (beacons)
+		c.Note(flows.Note{TS: q.ts, Kind: "dns", Text: q.name})
+	}
 }
 
 // appendRData appends a record's data as the answers column writes it.

@@ -33,6 +33,9 @@ func (p *Plugin) row(c *flows.Conn, st *conn, t *txn) {
 		v[ColError].AppendNull()
 	}
 	p.out.EndRow()
+	if t.hasReq && c.Notes() {
+		noteRequest(c, t)
+	}
 	for i := range st.dir {
 		if st.dir[i].cur == t {
 			st.dir[i].cur = nil
@@ -94,3 +97,16 @@ func (t *txn) appendSpan(v *table.Vector, s span, ok bool) {
 // nonEmpty says whether s holds text: header fields absent or empty are
 // null.
 func nonEmpty(s span) bool { return s.hi > s.lo }
+
+// noteRequest notes the request for the flows' subscribers (beacons
+// counts each request a call-out): its time and bodies, the client's
+// User-Agent, and a request without a Host.
+func noteRequest(c *flows.Conn, t *txn) {
+	c.Note(flows.Note{TS: t.ts, Kind: "http", Bytes: t.reqBody + t.respBody})
+	if t.ua != (span{}) {
+		c.Fact("http-user-agent", string(t.get(t.ua)))
+	}
+	if t.host == (span{}) {
+		c.Fact("http-no-host", "")
+	}
+}

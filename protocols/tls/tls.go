@@ -656,7 +656,10 @@ func (p *Plugin) row(c *flows.Conn, st *conn) {
 		v[ColJA3S].AppendNull()
 	}
 	bytesOrNull(ColJA4, st.ja4)
-	p.certColumns(v, st)
+	cert := p.certColumns(v, st)
+	if c.Notes() {
+		noteFacts(c, st, cert)
+	}
 	if st.certErr != "" {
 		st.addErr(st.certErr)
 	}
@@ -670,13 +673,34 @@ func (p *Plugin) row(c *flows.Conn, st *conn) {
 	p.out.EndRow()
 }
 
-// certColumns writes the certificate's columns.
-func (p *Plugin) certColumns(v []table.Vector, st *conn) {
+// noteFacts notes the client's fingerprint and what the certificate
+// says of the server for the flows' subscribers (beacons): JA4, JA3, a
+// self-signed certificate and its days of validity.
+func noteFacts(c *flows.Conn, st *conn, cert *x509.Certificate) {
+	if st.ja4 != nil {
+		c.Fact("tls-ja4", string(st.ja4))
+	}
+	if st.ja3 != nil {
+		c.Fact("tls-ja3", string(st.ja3))
+	}
+	if cert == nil {
+		return
+	}
+	if bytes.Equal(cert.RawIssuer, cert.RawSubject) {
+		c.Fact("tls-self-signed", "")
+	}
+	days := cert.NotAfter.Sub(cert.NotBefore).Hours() / 24
+	c.Fact("tls-cert-days", strconv.FormatFloat(days, 'f', 1, 64))
+}
+
+// certColumns writes the certificate's columns; it returns the
+// certificate (nil when there is none or it does not parse).
+func (p *Plugin) certColumns(v []table.Vector, st *conn) *x509.Certificate {
 	if st.cert == nil {
 		for _, col := range []int{ColCertSubject, ColCertIssuer, ColCertNotBefore, ColCertNotAfter, ColCertSHA256} {
 			v[col].AppendNull()
 		}
-		return
+		return nil
 	}
 	cert, err := x509.ParseCertificate(st.cert)
 	if err != nil {
@@ -693,6 +717,10 @@ func (p *Plugin) certColumns(v []table.Vector, st *conn) {
 	sum := sha256.Sum256(st.cert)
 	p.text = hex.AppendEncode(p.text[:0], sum[:])
 	v[ColCertSHA256].AppendBytes(p.text)
+	if err != nil {
+		return nil
+	}
+	return cert
 }
 
 // String describes the plugin's counters.
