@@ -3,6 +3,9 @@ package flows
 import (
 	"cmp"
 	"slices"
+	"time"
+
+	"github.com/pcap2table/pcap2table/parsers"
 )
 
 // A Note is what a plugin learned about a flow for the subscribers, which
@@ -44,6 +47,38 @@ func (s *Tracker) KeepNotes() {
 	for _, t := range s.ws {
 		t.notes = map[*flow]*notes{}
 	}
+}
+
+// NoteBursts makes the tracker note in every flow the originator's
+// payload after gap or more of silence (no payload either way since the
+// flow's previous payload): events of kind "burst" whose Bytes are the
+// payload bytes both ways the flow carried before the packet (counted as
+// the row's Orig.Bytes and Resp.Bytes: a subscriber takes differences).
+// A flow's first payload is no burst: its start is. These are the
+// call-outs inside a long session, a heartbeat over one TCP connection or
+// a poll over one kept-alive one, which the beacons table counts. It
+// implies KeepNotes; call it before the first packet.
+func (s *Tracker) NoteBursts(gap time.Duration) {
+	s.KeepNotes()
+	for _, t := range s.ws {
+		t.burstGap = max(int64(gap), 1)
+	}
+}
+
+// burst notes the packet of side (with payload) when it begins a burst
+// (NoteBursts).
+func (t *shard) burst(f *flow, side uint8, r *parsers.PacketRow) {
+	last := f.lastPayload
+	f.lastPayload = r.TS
+	if last == 0 || side != f.origSide || r.TS-last < t.burstGap {
+		return
+	}
+	b := f.ep[0].stats.Bytes + f.ep[1].stats.Bytes // this packet's included, by now
+	if f.key.Proto != 6 {
+		b -= min(b, uint64(r.PayloadLen))
+	}
+	c := Conn{ID: f.id, f: f, t: t}
+	c.Note(Note{TS: r.TS, Kind: "burst", Bytes: b})
 }
 
 // Notes reports whether the tracker keeps notes (KeepNotes): a plugin

@@ -3,6 +3,7 @@ package flows_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
@@ -109,5 +110,50 @@ func TestNotesSameSample(t *testing.T) {
 	}
 	if !slices.Equal(got[0], got[1]) {
 		t.Fatal("the sample differs with the number of shards")
+	}
+}
+
+// TestNoteBursts: with NoteBursts a flow's originator payload after the
+// gap of silence is a "burst" note carrying the bytes before it; the
+// flow's first payload, the responder's and the originator's within the
+// gap are not.
+func TestNoteBursts(t *testing.T) {
+	tr := flows.NewTracker(flows.DefaultConfig(), 1)
+	tr.NoteBursts(2 * time.Second)
+	var rows []parsers.PacketRow
+	pkt := func(ts int64, host int, n uint32) {
+		r := udpRow(host, 1000, ts)
+		if host == 2 { // the responder's answer
+			r = udpRow(1, 1000, ts)
+			r.SrcIP, r.DstIP = r.DstIP, r.SrcIP
+			r.SrcPort, r.DstPort = r.DstPort, r.SrcPort
+		}
+		r.PayloadLen = n
+		r.Set(parsers.ColPayloadLen)
+		rows = append(rows, r)
+	}
+	for beat := range 5 {
+		t0 := int64(beat) * 10e9
+		pkt(t0, 1, 30)       // the call-out (a burst but for the first)
+		pkt(t0+1e9, 1, 30)   // within the gap: the same burst
+		pkt(t0+12e8, 2, 100) // the answer
+	}
+	fl := feedTracker(tr, rows, 4)
+	if len(fl) != 1 {
+		t.Fatalf("%d flows, want 1", len(fl))
+	}
+	var got []flows.Note
+	for _, n := range fl[0].Notes {
+		if n.Kind == "burst" {
+			got = append(got, n)
+		}
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d bursts, want 4: %v", len(got), fl[0].Notes)
+	}
+	for i, n := range got {
+		if want := int64(i+1) * 10e9; n.TS != want || n.Bytes != uint64(i+1)*160 {
+			t.Errorf("burst %d at %d with %d bytes before, want %d with %d", i, n.TS, n.Bytes, want, (i+1)*160)
+		}
 	}
 }

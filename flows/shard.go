@@ -64,8 +64,9 @@ type shard struct {
 	pl          plugins
 	services    []string // service names, by bit of flow.service
 	// notes are the plugins' notes of the live flows (Tracker.KeepNotes;
-	// nil: none kept)
-	notes map[*flow]*notes
+	// nil: none kept); burstGap is NoteBursts' gap (0: none noted)
+	notes    map[*flow]*notes
+	burstGap int64
 
 	// The rows of the flows ended in a step, and their tags; tag is the
 	// merge key of the rows made now (tagCut, tagPacket, tagFrag | value).
@@ -254,6 +255,9 @@ func (t *shard) observeIP(r *parsers.PacketRow, a *rowKey) (int32, uint8) {
 	i, f, side := t.flowFor(r, a)
 	f.lastClock = t.now
 	f.observe(&t.rs, r, side, t.cfg.VerifyChecksums)
+	if t.burstGap > 0 && r.PayloadLen > 0 {
+		t.burst(f, side, r)
+	}
 	if len(t.pl.packet) > 0 {
 		t.packetHooks(f, side, r)
 	}
