@@ -177,6 +177,10 @@ func (pl *pipeline) wire() error {
 			return "", ""
 		})
 	}
+	if pl.sink(beacons.Schema) != nil {
+		// the call-outs inside connections: the parsers' notes, the bursts
+		pl.tracker.NoteBursts(beacons.BurstGap)
+	}
 	for _, t := range registry { // the registry's order is the plugins'
 		sk := pl.sink(t.schema)
 		switch {

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
@@ -24,6 +26,8 @@ const (
 	ColDstPort
 	ColProto
 	ColConnections
+	ColCallouts
+	ColCalloutKind
 	ColFirstTS
 	ColLastTS
 	ColIntervalMean
@@ -37,6 +41,11 @@ const (
 	ColMissedBeats
 	ColJitter
 	ColJitterSkew
+	ColClientFingerprint
+	ColFingerprintDsts
+	ColSelfSigned
+	ColCertDays
+	ColHTTPNoHost
 	ColBytesMean
 	ColBytesStddev
 	ColBytesMedian
@@ -48,6 +57,7 @@ const (
 	ColSizeScore
 	ColHistScore
 	ColDurationScore
+	ColPeriodScore
 	ColScore
 	ColStrobe
 	ColWhy
@@ -58,11 +68,11 @@ const (
 // dst_port, proto) with enough connections.
 var Schema = &table.Schema{
 	Name:    "beacons",
-	Version: 3,
+	Version: 4,
 	Doc: "One row per (src_ip, dst_name, dst_port, proto) — an originator calling a service by its name — or, for connections whose " +
-		"destination has no name, per (src_ip, dst_ip, dst_port, proto), with at least `--beacon-min-conns` connections " +
-		"(flows), scored for beaconing: the regular call-outs of malware to its command and control. Intervals are the times between " +
-		"consecutive connection starts. The score and its parts are defined in docs/beacons.md. Destinations never routed (multicast, " +
+		"destination has no name, per (src_ip, dst_ip, dst_port, proto), and per (src_ip, queried domain, resolver port, proto) for DNS queries, " +
+		"with at least `--beacon-min-conns` call-outs (callouts), scored for beaconing: the regular call-outs of malware to its command and control. " +
+		"Intervals are the times between consecutive call-outs. The score and its parts are defined in docs/beacons.md. Destinations never routed (multicast, " +
 		"broadcast, link-local, loopback, unspecified) and those of `--beacon-allow` are left out. Rows are written at the end of the input, " +
 		"highest score first, then the strobes (unscored).",
 	Columns: []table.Column{
@@ -78,34 +88,45 @@ var Schema = &table.Schema{
 		{Name: "dst_port", Type: table.Uint16, Doc: "The responder's port (0 without ports, as ICMP)."},
 		{Name: "proto", Type: table.String, Hint: table.Dict, Doc: "Transport protocol, as the flows table names it."},
 		{Name: "connections", Type: table.Uint64, Doc: "Number of connections (flows) of the pair."},
-		{Name: "first_ts", Type: table.Timestamp, Doc: "Start of the first connection."},
-		{Name: "last_ts", Type: table.Timestamp, Doc: "Start of the last connection."},
-		{Name: "interval_mean", Type: table.Float64, Doc: "Mean interval between connection starts, seconds."},
+		{Name: "callouts", Type: table.Uint64, Doc: "Number of call-outs the statistics are of (callout_kind): the connections' starts, " +
+			"or inside them their HTTP requests or their bursts of payload after silence, or the DNS queries for dst_name (docs/beacons.md, \"Call-outs\")."},
+		{Name: "callout_kind", Type: table.String, Hint: table.Dict, Doc: "What the call-outs are, comma-separated when several: `connections` (a connection's start), " +
+			"`requests` (an HTTP request, kept-alive connections included), `bursts` (the originator's payload after 2 s of silence inside a long TCP or UDP session), " +
+			"`queries` (a DNS query for a name under dst_name, the pair's dst_ip the resolver)."},
+		{Name: "first_ts", Type: table.Timestamp, Doc: "Time of the first call-out."},
+		{Name: "last_ts", Type: table.Timestamp, Doc: "Time of the last call-out."},
+		{Name: "interval_mean", Type: table.Float64, Doc: "Mean interval between call-outs, seconds."},
 		{Name: "interval_median", Type: table.Float64, Doc: "Median interval, seconds (exact up to 1024 intervals, then of a uniform sample of 1024)."},
 		{Name: "interval_stddev", Type: table.Float64, Doc: "Standard deviation of the intervals, seconds (population)."},
 		{Name: "interval_cv", Type: table.Float64, Nullable: true, Doc: "Coefficient of variation: stddev / mean; null when the mean is 0."},
 		{Name: "interval_mad", Type: table.Float64, Doc: "Median absolute deviation of the intervals from their median, seconds (same sample as the median)."},
 		{Name: "interval_skew", Type: table.Float64, Doc: "Bowley's quartile skewness of the intervals, in [-1, 1] (0 when the quartiles coincide)."},
-		{Name: "period", Type: table.Float64, Nullable: true, Doc: "The period of the connection starts, seconds: the highest peak of the periodogram of their binned series (or a subharmonic of it), confirmed by the series' autocorrelation at that lag, then the median interval between beats (docs/beacons.md, \"The periodicity test\"). Null when none is: the peak not significant at 1 % (periodicity_pvalue), the autocorrelation not confirming it, or fewer than 4 connections."},
-		{Name: "periodicity_pvalue", Type: table.Float64, Doc: "Walker's test of that periodogram: the chance that starts without a period (a Poisson process) give a peak as high; small for a beacon, despite jitter and missed beats. 1 when not tested (fewer than 4 connections, or all at one instant)."},
-		{Name: "missed_beats", Type: table.Float64, Nullable: true, Doc: "Share of the beats the period expects between the first start and the last at which no connection started, in [0, 1]; null with period."},
+		{Name: "period", Type: table.Float64, Nullable: true, Doc: "The period of the call-outs, seconds: the highest peak of the periodogram of their binned series (or a subharmonic of it), confirmed by the series' autocorrelation at that lag, then the median interval between beats (docs/beacons.md, \"The periodicity test\"). Null when none is: the peak not significant at 1 % (periodicity_pvalue), the autocorrelation not confirming it, or fewer than 4 call-outs."},
+		{Name: "periodicity_pvalue", Type: table.Float64, Doc: "Walker's test of that periodogram: the chance that call-outs without a period (a Poisson process) give a peak as high; small for a beacon, despite jitter and missed beats. 1 when not tested (fewer than 4 connections, or all at one instant)."},
+		{Name: "missed_beats", Type: table.Float64, Nullable: true, Doc: "Share of the beats the period expects between the first call-out and the last at which none came, in [0, 1]; null with period."},
 		{Name: "jitter", Type: table.Float64, Nullable: true, Doc: "Spread of the intervals between beats (each divided by the periods it spans) around the period: the central 90 % of them over the period (a sleep of the period ±10 %, uniform, gives about 0.18); null with period."},
 		{Name: "jitter_skew", Type: table.Float64, Nullable: true, Doc: "Bowley's skewness of those intervals, in [-1, 1]: beyond ±0.3 they lean to one side of the period. A uniform jitter that only shortens the sleep (Cobalt Strike's) is as symmetric about its mean as a two-sided one; null with period."},
-		{Name: "bytes_mean", Type: table.Float64, Doc: "Mean payload bytes per connection, both directions (orig_bytes + resp_bytes)."},
+		{Name: "client_fingerprint", Type: table.String, Nullable: true, Hint: table.Dict, Doc: "The client's fingerprint in the pair's latest connection that had one: `ja4:` and its TLS JA4, else `ua:` and its HTTP User-Agent; null when none had."},
+		{Name: "fingerprint_dsts", Type: table.Uint32, Nullable: true, Doc: "Destinations (as dst_sources counts them) that src_ip calls with that fingerprint, over the pairs held: 1 when it uses it with this destination only, as an implant's own TLS stack or User-Agent would; null with client_fingerprint."},
+		{Name: "self_signed", Type: table.Bool, Nullable: true, Doc: "The server's certificate in the pair's latest TLS connection that showed one is self-signed (its issuer is its subject); null when none showed one (TLS 1.3 hides it)."},
+		{Name: "cert_days", Type: table.Float64, Nullable: true, Doc: "That certificate's validity, days (not_after - not_before): a few days for a throwaway certificate; null with self_signed."},
+		{Name: "http_no_host", Type: table.Bool, Nullable: true, Doc: "An HTTP request of the pair had no Host header (a hand-written client's); null when the pair made no HTTP request."},
+		{Name: "bytes_mean", Type: table.Float64, Doc: "Mean payload bytes per call-out, both directions (for connections orig_bytes + resp_bytes; for requests their bodies; for bursts the payload to the next burst; for queries the connection's bytes over its queries)."},
 		{Name: "bytes_stddev", Type: table.Float64, Doc: "Standard deviation of those bytes."},
-		{Name: "bytes_median", Type: table.Float64, Doc: "Median bytes per connection (exact up to 1024 connections, then of a uniform sample of 1024)."},
-		{Name: "bytes_mad", Type: table.Float64, Doc: "Median absolute deviation of the bytes per connection from their median (same sample)."},
-		{Name: "bytes_skew", Type: table.Float64, Doc: "Bowley's quartile skewness of the bytes per connection, in [-1, 1] (0 when the quartiles coincide)."},
-		{Name: "hourly", Type: table.String, Doc: "Connections by the UTC hour of their start: 24 comma-separated counts, hour 0 first " +
+		{Name: "bytes_median", Type: table.Float64, Doc: "Median bytes per call-out (exact up to 1024 call-outs, then of a uniform sample of 1024)."},
+		{Name: "bytes_mad", Type: table.Float64, Doc: "Median absolute deviation of the bytes per call-out from their median (same sample)."},
+		{Name: "bytes_skew", Type: table.Float64, Doc: "Bowley's quartile skewness of the bytes per call-out, in [-1, 1] (0 when the quartiles coincide)."},
+		{Name: "hourly", Type: table.String, Doc: "Call-outs by the UTC hour of day: 24 comma-separated counts, hour 0 first " +
 			"(DuckDB: `string_split(hourly, ',')::INT[]`)."},
-		{Name: "coverage", Type: table.Float64, Doc: "Share of the capture's time span that the pair's connections span: (last_ts - first_ts) / span, in [0, 1]."},
+		{Name: "coverage", Type: table.Float64, Doc: "Share of the capture's time span that the pair's call-outs span: (last_ts - first_ts) / span, in [0, 1]."},
 		{Name: "ts_score", Type: table.Float64, Doc: "Regularity of the intervals, in [0, 1]: their symmetry (interval_skew) and dispersion (interval_mad / interval_median)."},
-		{Name: "size_score", Type: table.Float64, Doc: "Regularity of the bytes per connection, in [0, 1]: their symmetry (bytes_skew) and dispersion (bytes_mad / bytes_median)."},
-		{Name: "hist_score", Type: table.Float64, Doc: "How evenly the connections spread over the hours of the day that the capture covers (hourly), in [0, 1]."},
-		{Name: "duration_score", Type: table.Float64, Doc: "How much of the capture the connections span: the coverage, in [0, 1]."},
-		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: ts_score × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score), " +
+		{Name: "size_score", Type: table.Float64, Doc: "Regularity of the bytes per call-out, in [0, 1]: their symmetry (bytes_skew) and dispersion (bytes_mad / bytes_median)."},
+		{Name: "hist_score", Type: table.Float64, Doc: "How evenly the call-outs spread over the hours of the day that the capture covers (hourly), in [0, 1]."},
+		{Name: "duration_score", Type: table.Float64, Doc: "How much of the capture the call-outs span: the coverage, in [0, 1]."},
+		{Name: "period_score", Type: table.Float64, Doc: "Strength of the periodicity test, in [0, 1]: -log10(periodicity_pvalue) / 20, at most 1, when it found a period, else 0."},
+		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: max(ts_score, period_score) × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score), " +
 			"near 1 for regular call-outs over the whole capture (docs/beacons.md); null for a strobe."},
-		{Name: "strobe", Type: table.Bool, Doc: "More than one connection a second on average (over 86 400 a day) over a span of at least a minute: " +
+		{Name: "strobe", Type: table.Bool, Doc: "More than one call-out a second on average (over 86 400 a day) over a span of at least a minute: " +
 			"not a beacon but a flood or a busy service, not scored and written after the scored rows."},
 		{Name: "why", Type: table.String, Doc: "The evidence in short: \"every 60.0 s ±0.4 s, 312 B ±0, 23 h of 24\" " +
 			"(median interval ± MAD, median bytes ± MAD, hours of the day with connections of those the capture covers)."},
@@ -149,9 +170,16 @@ const (
 
 type pair struct {
 	key         pairKey
-	prev, next  *pair // the list of pairs below the minimum, least recent first
-	n           uint64
-	left        uint8 // kept, or why the pair is left out (only counted)
+	prev, next  *pair  // the list of pairs below the minimum, least recent first
+	n           uint64 // call-outs
+	flows       uint64 // connections
+	lastFlow    uint64 // the flow_id of the latest (to count a query pair's flows)
+	kinds       uint8  // of call-outs counted (kindConnections, ...)
+	left        uint8  // kept, or why the pair is left out (only counted)
+	fp          string // the latest client fingerprint: TLS JA4, else the HTTP User-Agent
+	selfSigned  int8   // the latest certificate: 1 self-signed, -1 not, 0 none seen
+	certDays    float64
+	noHost      int8 // 1: an HTTP request without a Host; -1: requests all with one; 0: none seen
 	first, last int64
 	starts      []int64 // the latest starts, sorted, up to window
 	ivals       []float64
@@ -209,6 +237,7 @@ type Scorer struct {
 	TimeSync uint64
 	// Strobes counts the strobes (set by Finish).
 	Strobes  uint64
+	calls    []callout // Flow's scratch
 	rng      uint64
 	spanLo   int64
 	spanHi   int64
@@ -264,35 +293,183 @@ func (p *Scorer) leftOut(row *flows.Row, name string) uint8 {
 	return kept
 }
 
-// Flow implements flows.Subscriber: the connection counts for its pair
-// (an interim row of a flow that goes on does not: its final row will).
+// Flow implements flows.Subscriber: the connection's call-outs count
+// for its pair, or its DNS queries for their names' pairs (an interim row
+// of a flow that goes on does not count: its final row will).
 func (p *Scorer) Flow(row *flows.Row) {
 	if row.Interim {
 		return
 	}
 	p.spanLo = min(p.spanLo, row.TSStart)
 	p.spanHi = max(p.spanHi, row.TSEnd)
-	pr := p.lookup(row)
+	name, source := row.Name, row.NameSource
+	if p.ByAddress {
+		name, source = "", ""
+	}
+	if p.queries(row) {
+		return // its call-outs are its queries, counted for their names
+	}
+	kind, calls := p.callouts(row)
+	pr := p.lookup(row, name, source)
+	pr.flows++
+	for _, c := range calls {
+		p.add(pr, row.DstIP, c.ts, c.bytes)
+	}
+	if pr.left == kept {
+		pr.ntp = pr.ntp && timeSync(row)
+		pr.kinds |= kind
+		pr.facts(row.Facts)
+	}
+}
+
+// facts keeps what the flow's facts say of the client and the server.
+func (pr *pair) facts(facts []flows.Note) {
+	for _, f := range facts {
+		switch f.Kind {
+		case "tls-ja4":
+			pr.fp = "ja4:" + f.Text
+		case "http-user-agent":
+			pr.fp = "ua:" + f.Text
+		case "tls-self-signed":
+			pr.selfSigned = 1
+		case "tls-cert-days":
+			pr.certDays, _ = strconv.ParseFloat(f.Text, 64)
+			if pr.selfSigned == 0 {
+				pr.selfSigned = -1
+			}
+		case "http-no-host":
+			pr.noHost = 1
+		}
+	}
+	if pr.kinds&kindRequests != 0 && pr.noHost == 0 {
+		pr.noHost = -1
+	}
+}
+
+// A pair's kinds of call-outs (pair.kinds; the callout_kind column).
+const (
+	kindConnections uint8 = 1 << iota
+	kindRequests
+	kindBursts
+	kindQueries
+)
+
+// kindNames names the kinds, in kindConnections' bit order.
+var kindNames = [...]string{"connections", "requests", "bursts", "queries"}
+
+// callout is a call-out's time and payload bytes.
+type callout struct {
+	ts    int64
+	bytes float64
+}
+
+// callouts are the flow's call-outs: its HTTP requests; or its start and
+// its bursts (flows.Tracker.NoteBursts), each with the bytes to the next;
+// or, without either, its start with all of its bytes.
+func (p *Scorer) callouts(row *flows.Row) (uint8, []callout) {
+	p.calls = p.calls[:0]
+	for _, n := range row.Notes {
+		if n.Kind == "http" {
+			p.calls = append(p.calls, callout{n.TS, float64(n.Bytes)})
+		}
+	}
+	if len(p.calls) > 0 {
+		return kindRequests, p.calls
+	}
+	total := row.Orig.Bytes + row.Resp.Bytes
+	prev := callout{ts: row.TSStart}
+	var before uint64 // bytes before the call-out prev
+	for _, n := range row.Notes {
+		if n.Kind == "burst" {
+			prev.bytes = float64(min(n.Bytes, total) - min(before, n.Bytes, total))
+			p.calls = append(p.calls, prev)
+			prev, before = callout{ts: n.TS}, n.Bytes
+		}
+	}
+	prev.bytes = float64(total - min(before, total))
+	p.calls = append(p.calls, prev)
+	if len(p.calls) > 1 {
+		return kindBursts, p.calls
+	}
+	return kindConnections, p.calls
+}
+
+// queries counts the flow's DNS queries (notes of kind "dns") for the
+// pairs of their names (QueryDomain), each a call-out with an equal share
+// of the flow's bytes; it reports whether the flow had any.
+func (p *Scorer) queries(row *flows.Row) bool {
+	n := 0
+	for i := range row.Notes {
+		if row.Notes[i].Kind == "dns" {
+			n++
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	b := float64(row.Orig.Bytes+row.Resp.Bytes) / float64(n)
+	for i := range row.Notes {
+		if nt := &row.Notes[i]; nt.Kind == "dns" {
+			if d := QueryDomain(nt.Text); d != "" {
+				pr := p.lookup(row, d, "query")
+				pr.kinds |= kindQueries
+				if pr.flows == 0 || pr.lastFlow != row.FlowID {
+					pr.flows, pr.lastFlow = pr.flows+1, row.FlowID
+				}
+				p.add(pr, row.DstIP, nt.TS, b)
+			}
+		}
+	}
+	return true
+}
+
+// QueryDomain is the domain a query's name is counted for: the name's
+// last three labels when it has four or more, else its last two, lower
+// case without the trailing dot ("x7f2.q.c2.example" and "k9a.q.c2.example"
+// are both "q.c2.example"; "www.example.com" is "example.com"). A DNS
+// channel's random labels vary below a fixed domain.
+func QueryDomain(name string) string {
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	if name == "" {
+		return ""
+	}
+	keep := 2
+	if strings.Count(name, ".") >= 3 {
+		keep = 3
+	}
+	i := len(name)
+	for range keep {
+		j := strings.LastIndexByte(name[:i], '.')
+		if j < 0 {
+			return name
+		}
+		i = j
+	}
+	return name[i+1:]
+}
+
+// add counts one call-out at ts with b bytes, to dst, for the pair (only
+// counts it for a pair left out).
+func (p *Scorer) add(pr *pair, dst netip.Addr, ts int64, b float64) {
+	p.count(pr)
 	if pr.left != kept {
 		return
 	}
-	pr.ntp = pr.ntp && timeSync(row)
-	pr.first = min(pr.first, row.TSStart)
-	if row.TSStart >= pr.last {
-		pr.last, pr.addr = row.TSStart, row.DstIP
+	pr.first = min(pr.first, ts)
+	if ts >= pr.last {
+		pr.last, pr.addr = ts, dst
 	}
-	if h := addrHash(row.DstIP); pr.key.name != "" && len(pr.addrs) < maxAddrs && !slices.Contains(pr.addrs, h) {
+	if h := addrHash(dst); pr.key.name != "" && len(pr.addrs) < maxAddrs && !slices.Contains(pr.addrs, h) {
 		pr.addrs = append(pr.addrs, h)
 	}
-	b := float64(row.Orig.Bytes + row.Resp.Bytes)
 	d := b - pr.bMean
 	pr.bMean += d / float64(pr.n)
 	pr.bM2 += d * (b - pr.bMean)
 	pr.bytes = p.sample(pr.bytes, pr.n, b)
-	pr.sampleTime(row.TSStart)
+	pr.sampleTime(ts)
 	// insert the start in order; a full window gives up its oldest
-	i, _ := slices.BinarySearch(pr.starts, row.TSStart)
-	pr.starts = slices.Insert(pr.starts, i, row.TSStart)
+	i, _ := slices.BinarySearch(pr.starts, ts)
+	pr.starts = slices.Insert(pr.starts, i, ts)
 	if len(pr.starts) > window {
 		p.interval(pr, pr.starts[1]-pr.starts[0])
 		pr.countHour(pr.starts[0])
@@ -329,12 +506,9 @@ func (pr *pair) countHour(ts int64) {
 	}
 }
 
-// lookup finds or makes the row's pair and counts the connection.
-func (p *Scorer) lookup(row *flows.Row) *pair {
-	name, source := row.Name, row.NameSource
-	if p.ByAddress {
-		name, source = "", ""
-	}
+// lookup finds or makes the pair of the row's source, the name (or,
+// without one, the row's destination address), port and protocol.
+func (p *Scorer) lookup(row *flows.Row, name, source string) *pair {
 	k := pairKey{src: row.SrcIP, dst: row.DstIP, name: name, port: row.DstPort, proto: row.IPProto}
 	if name != "" {
 		k.dst = netip.Addr{}
@@ -347,18 +521,26 @@ func (p *Scorer) lookup(row *flows.Row) *pair {
 			delete(p.pairs, old.key)
 			p.Forgotten++
 		}
-		pr = &pair{key: k, first: row.TSStart, last: row.TSStart, addr: row.DstIP, protoName: row.Proto, nameSource: source, left: p.leftOut(row, name), ntp: !p.NTP}
+		pr = &pair{key: k, first: math.MaxInt64, last: math.MinInt64, addr: row.DstIP, protoName: row.Proto, nameSource: source,
+			left: p.leftOut(row, name), ntp: !p.NTP && source != "query"}
 		p.pairs[k] = pr
 		p.pushBack(pr)
-	} else if pr.n < p.min {
-		p.unlink(pr)
-		p.pushBack(pr)
-	}
-	pr.n++
-	if pr.n == p.min {
-		p.unlink(pr) // kept from now on
 	}
 	return pr
+}
+
+// count counts a call-out of the pair: below the minimum it is the most
+// recently seen of the few; at the minimum it is kept from then on.
+func (p *Scorer) count(pr *pair) {
+	if pr.n < p.min {
+		p.unlink(pr)
+		pr.n++
+		if pr.n < p.min {
+			p.pushBack(pr)
+		}
+		return
+	}
+	pr.n++
 }
 
 // interval adds one interval (ns) to the pair's statistics.
@@ -394,6 +576,7 @@ type scored struct {
 	s       Stats
 	per     Periodicity
 	sources int // dst_sources
+	fpDsts  int // fingerprint_dsts
 }
 
 // destOf is a pair's destination: its key without the source.
@@ -411,6 +594,24 @@ func (p *Scorer) sources() map[pairKey]int {
 	return n
 }
 
+// fingerprint is a source's client fingerprint.
+type fingerprint struct {
+	src netip.Addr
+	fp  string
+}
+
+// fingerprints counts the destinations each source calls with each of
+// its fingerprints, over the pairs held.
+func (p *Scorer) fingerprints() map[fingerprint]int {
+	n := map[fingerprint]int{}
+	for k, pr := range p.pairs {
+		if pr.fp != "" {
+			n[fingerprint{k.src, pr.fp}]++
+		}
+	}
+	return n
+}
+
 // Finish implements flows.Subscriber: the scored rows, highest score
 // first, then the strobes, most connections first.
 func (p *Scorer) Finish() {
@@ -419,7 +620,7 @@ func (p *Scorer) Finish() {
 	}
 	p.finished = true
 	var rows []scored
-	sources := p.sources()
+	sources, fps := p.sources(), p.fingerprints()
 	span := float64(p.spanHi-p.spanLo) / 1e9
 	e := exposure(p.spanLo, p.spanHi)
 	for k, pr := range p.pairs {
@@ -446,7 +647,8 @@ func (p *Scorer) Finish() {
 		}
 		pr.starts = nil
 		slices.Sort(pr.times)
-		r := scored{k, pr, pr.stats(span, &e), periodicity(pr.times), sources[destOf(k)]}
+		per := periodicity(pr.times)
+		r := scored{k, pr, pr.stats(span, &e, &per), per, sources[destOf(k)], fps[fingerprint{k.src, pr.fp}]}
 		pr.times = nil
 		if r.s.Strobe {
 			p.Strobes++
@@ -489,7 +691,7 @@ func compareRows(a, b scored) int {
 
 // stats computes the pair's statistics and score; span is the capture's
 // span in seconds, e its exposure by hour of the day.
-func (pr *pair) stats(span float64, e *[24]float64) Stats {
+func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity) Stats {
 	var s Stats
 	s.Mean = pr.iMean
 	if pr.seen > 0 {
@@ -519,6 +721,9 @@ func (pr *pair) stats(span float64, e *[24]float64) Stats {
 	s.Hist = histScore(&s.Hourly, e)
 	own := float64(pr.last-pr.first) / 1e9
 	s.Strobe = own >= strobeSpan && float64(pr.n) > own*strobeRate
+	if per.Period > 0 {
+		s.Period = min(1, -math.Log10(max(per.PValue, 1e-300))/20)
+	}
 	s.score()
 	return s
 }
@@ -550,7 +755,9 @@ func (p *Scorer) row(r *scored) {
 	v[ColDstSources].AppendUint(uint64(r.sources))
 	v[ColDstPort].AppendUint(uint64(k.port))
 	v[ColProto].AppendString(pr.protoName)
-	v[ColConnections].AppendUint(pr.n)
+	v[ColConnections].AppendUint(pr.flows)
+	v[ColCallouts].AppendUint(pr.n)
+	v[ColCalloutKind].AppendString(pr.kindString())
 	v[ColFirstTS].AppendInt(pr.first)
 	v[ColLastTS].AppendInt(pr.last)
 	v[ColIntervalMean].AppendFloat(s.Mean)
@@ -576,6 +783,7 @@ func (p *Scorer) row(r *scored) {
 		v[ColJitter].AppendNull()
 		v[ColJitterSkew].AppendNull()
 	}
+	p.context(v, r)
 	v[ColBytesMean].AppendFloat(s.BytesMean)
 	v[ColBytesStddev].AppendFloat(s.BytesStddev)
 	v[ColBytesMedian].AppendFloat(s.BytesMedian)
@@ -593,14 +801,68 @@ func (p *Scorer) row(r *scored) {
 	v[ColSizeScore].AppendFloat(s.Size)
 	v[ColHistScore].AppendFloat(s.Hist)
 	v[ColDurationScore].AppendFloat(s.Duration)
+	v[ColPeriodScore].AppendFloat(s.Period)
 	if s.Strobe {
 		v[ColScore].AppendNull()
 	} else {
 		v[ColScore].AppendFloat(s.Score)
 	}
 	v[ColStrobe].AppendBool(s.Strobe)
-	v[ColWhy].AppendString(r.per.explain(s.Why(pr.n, pr.last-pr.first), s.Median))
+	v[ColWhy].AppendString(r.per.explain(s.Why(pr.n, pr.kindNoun(), pr.last-pr.first), s.Median))
 	p.out.EndRow()
+}
+
+// context writes the false-positive context columns.
+func (p *Scorer) context(v []table.Vector, r *scored) {
+	pr := r.pr
+	if pr.fp != "" {
+		v[ColClientFingerprint].AppendString(pr.fp)
+		v[ColFingerprintDsts].AppendUint(uint64(r.fpDsts))
+	} else {
+		v[ColClientFingerprint].AppendNull()
+		v[ColFingerprintDsts].AppendNull()
+	}
+	if pr.selfSigned != 0 {
+		v[ColSelfSigned].AppendBool(pr.selfSigned > 0)
+		v[ColCertDays].AppendFloat(pr.certDays)
+	} else {
+		v[ColSelfSigned].AppendNull()
+		v[ColCertDays].AppendNull()
+	}
+	if pr.noHost != 0 {
+		v[ColHTTPNoHost].AppendBool(pr.noHost > 0)
+	} else {
+		v[ColHTTPNoHost].AppendNull()
+	}
+}
+
+// kindString names the pair's kinds of call-outs, comma-separated.
+func (pr *pair) kindString() string {
+	if pr.kinds&(pr.kinds-1) == 0 {
+		return kindNames[bits.TrailingZeros8(max(pr.kinds, 1))]
+	}
+	var b []byte
+	for i, n := range kindNames {
+		if pr.kinds&(1<<i) != 0 {
+			if len(b) > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, n...)
+		}
+	}
+	return string(b)
+}
+
+// kindNoun is what the why column counts: "connections" unless every
+// call-out is of one other kind.
+func (pr *pair) kindNoun() string {
+	if pr.kinds&(pr.kinds-1) == 0 && pr.kinds > kindConnections {
+		return kindNames[bits.TrailingZeros8(pr.kinds)]
+	}
+	if pr.kinds == kindConnections {
+		return "connections"
+	}
+	return "call-outs"
 }
 
 // timeSync reports whether a connection looks like NTP: UDP to port 123

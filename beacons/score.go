@@ -23,7 +23,7 @@ type Stats struct {
 	// a strobe has no score.
 	Strobe bool
 	// The parts of the score, each in [0, 1], and the score.
-	TS, Size, Hist, Duration, Score float64
+	TS, Size, Hist, Duration, Period, Score float64
 }
 
 // robust are the order statistics of a sample.
@@ -116,23 +116,27 @@ func (s *Stats) score() {
 	s.Size = regularity(robust{s.BytesMedian, s.BytesMAD, s.BytesSkew})
 	s.Duration = s.Coverage
 	s.TS = regularity(robust{s.Median, s.MAD, s.Skew})
-	s.Score = s.TS * (0.4 + 0.2*s.Size + 0.2*s.Hist + 0.2*s.Duration)
+	s.Score = max(s.TS, s.Period) * (0.4 + 0.2*s.Size + 0.2*s.Hist + 0.2*s.Duration)
 }
 
 // Why is the row's explanation: "every 60.0 s ±0.4 s, 312 B ±0, 23 h of
 // 24" (median interval ± MAD, median bytes ± MAD, hours of the day with
 // connections of those the capture covers).
-func (s *Stats) Why(n uint64, spanNs int64) string {
+func (s *Stats) Why(n uint64, noun string, spanNs int64) string {
 	b := make([]byte, 0, 64)
 	if n < ThinEvidence && !s.Strobe {
 		b = append(b, "thin evidence, "...)
 		b = strconv.AppendUint(b, n, 10)
-		b = append(b, " connections: "...)
+		b = append(b, ' ')
+		b = append(b, noun...)
+		b = append(b, ": "...)
 	}
 	if s.Strobe {
 		b = append(b, "strobe: "...)
 		b = strconv.AppendFloat(b, float64(n)/(float64(spanNs)/1e9), 'f', 1, 64)
-		b = append(b, " connections/s, "...)
+		b = append(b, ' ')
+		b = append(b, noun...)
+		b = append(b, "/s, "...)
 	}
 	b = append(b, "every "...)
 	b = appendDuration(b, s.Median, s.MAD)

@@ -85,9 +85,12 @@ type CountRow struct {
 }
 
 // BeaconRow is a row of the beacons table with the histogram of the
-// gaps between its connection starts.
+// gaps between its connection starts, drawn when its call-outs are
+// connections (Kind, the callout_kind column): the flows table has no
+// requests, bursts or queries.
 type BeaconRow struct {
 	Cells []Cell
+	Kind  string
 	Gaps  int
 	Hist  *Chart
 	key   pairKey

@@ -182,7 +182,7 @@ func (d *Data) read(dir string, o *Options, st *pcap2table.Stats) error {
 	if err := d.readBeacons(file("beacons"), o.beacons()); err != nil {
 		return err
 	}
-	if err := d.readFlows(file("flows"), o, st.Total.Earliest, st.Total.Latest); err != nil {
+	if err := d.readFlows(file("flows"), file("http"), file("dns"), o, st.Total.Earliest, st.Total.Latest); err != nil {
 		return err
 	}
 	c, n, err := readCounts(file("dns"), "query")

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"github.com/pcap2table/pcap2table/beacons"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"slices"
@@ -12,7 +13,7 @@ import (
 // beaconCols are the columns of the beacons table the page shows, those
 // present, in this order; columns with "score" in their name (sub-scores)
 // follow score.
-var beaconCols = []string{"src_ip", "dst_ip", "dst_name", "dst_port", "proto", "connections", "interval_median", "score"}
+var beaconCols = []string{"src_ip", "dst_ip", "dst_name", "dst_port", "proto", "connections", "callouts", "callout_kind", "interval_median", "period", "score"}
 
 // beaconTail are shown last, when present.
 var beaconTail = []string{"strobe", "why"}
@@ -64,7 +65,7 @@ func (d *Data) readBeacons(path string, n int) error {
 			d.BeaconCols = pickBeaconCols(b.names)
 		}
 		for i := 0; i < b.n; i++ {
-			r := BeaconRow{key: pairKey{src: b.str("src_ip", i), dst: destination(b, i), proto: b.str("proto", i)}}
+			r := BeaconRow{key: pairKey{src: b.str("src_ip", i), dst: destination(b, i), proto: b.str("proto", i)}, Kind: b.str("callout_kind", i)}
 			port, _ := b.num("dst_port", i)
 			r.key.port = uint16(port)
 			for _, c := range d.BeaconCols {
@@ -87,29 +88,55 @@ type flowAgg struct {
 	hosts    map[string]*HostRow
 	services map[ServiceRow]*ServiceRow
 	tl       *timeline
-	// starts are the connection starts of the beacons shown.
-	starts map[pairKey][]int64
+	// starts are the call-outs of the beacons shown: their connection
+	// starts, or their HTTP requests (the flows ids of those beacons'
+	// flows: ids) or their DNS queries (queries: the beacons of those).
+	starts  map[pairKey][]int64
+	ids     map[uint64]idStart
+	wantIDs map[pairKey]bool
+	queries map[pairKey]bool
 }
 
-// readFlows reads the flows table: top talkers, services, the timeline and
-// the connection starts of the beacons shown.
-func (d *Data) readFlows(path string, o *Options, t0, t1 int64) error {
+// idStart is a flow's beacon and start, until its requests are read.
+type idStart struct {
+	pk       pairKey
+	start    int64
+	requests bool
+}
+
+// readFlows reads the flows table (and the http and dns tables for the
+// call-outs inside connections): top talkers, services, the timeline and
+// the call-outs of the beacons shown.
+func (d *Data) readFlows(path, httpPath, dnsPath string, o *Options, t0, t1 int64) error {
 	a := &flowAgg{
 		hosts:    map[string]*HostRow{},
 		services: map[ServiceRow]*ServiceRow{},
 		starts:   map[pairKey][]int64{},
+		ids:      map[uint64]idStart{},
+		wantIDs:  map[pairKey]bool{},
+		queries:  map[pairKey]bool{},
 	}
 	if t1 >= t0 && d.Total.First != "" {
 		a.tl = newTimeline(t0, t1, o.bins())
 	}
 	for _, b := range d.Beacons {
-		a.starts[b.key] = nil
+		switch b.Kind {
+		case "connections", "":
+			a.starts[b.key] = nil
+		case "requests", "connections,requests":
+			a.wantIDs[b.key] = true
+		case "queries":
+			a.queries[b.key] = true
+		}
 	}
 	err := eachBatch(path, func(b *batch) {
 		for i := 0; i < b.n; i++ {
 			a.add(b, i)
 		}
 	})
+	if err == nil {
+		err = a.callouts(httpPath, dnsPath)
+	}
 	d.Hosts = topHosts(a.hosts, o.top())
 	d.Services = topServices(a.services, o.top())
 	if a.tl != nil {
@@ -171,6 +198,49 @@ func (a *flowAgg) add(b *batch, i int) {
 	if st, ok := a.starts[pk]; ok {
 		a.starts[pk] = append(st, start)
 	}
+	if id, ok := b.num("flow_id", i); ok && a.wantIDs[pk] {
+		a.ids[uint64(id)] = idStart{pk: pk, start: start}
+	}
+}
+
+// callouts adds the HTTP requests of the flows in ids (or their start,
+// for a flow without any) and the DNS queries of the beacons in queries
+// to their call-outs, as the beacons table counts them (docs/beacons.md,
+// "Call-outs").
+func (a *flowAgg) callouts(httpPath, dnsPath string) error {
+	if len(a.ids) > 0 {
+		err := eachBatch(httpPath, func(b *batch) {
+			for i := 0; i < b.n; i++ {
+				id, _ := b.num("flow_id", i)
+				f, ok := a.ids[uint64(id)]
+				if ts, has := b.ts("ts", i); ok && has && b.str("method", i) != "" {
+					a.starts[f.pk] = append(a.starts[f.pk], ts)
+					f.requests = true
+					a.ids[uint64(id)] = f
+				}
+			}
+		})
+		if err != nil {
+			return err
+		}
+		for _, f := range a.ids {
+			if !f.requests {
+				a.starts[f.pk] = append(a.starts[f.pk], f.start)
+			}
+		}
+	}
+	if len(a.queries) == 0 {
+		return nil
+	}
+	return eachBatch(dnsPath, func(b *batch) {
+		for i := 0; i < b.n; i++ {
+			port, _ := b.num("dst_port", i)
+			pk := pairKey{b.str("src_ip", i), "name " + beacons.QueryDomain(b.str("query", i)), b.str("proto", i), uint16(port)}
+			if ts, ok := b.ts("ts", i); ok && a.queries[pk] && b.str("status", i) != "unsolicited" {
+				a.starts[pk] = append(a.starts[pk], ts)
+			}
+		}
+	})
 }
 
 // destination is row i's key for the beacons table: its dst_name (as the

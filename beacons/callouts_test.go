@@ -1,0 +1,118 @@
+package beacons_test
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/pcap2table/pcap2table/beacons"
+	"github.com/pcap2table/pcap2table/flows"
+	"github.com/pcap2table/pcap2table/internal/plugintest"
+)
+
+// scoreFlows gives the rows to a Scorer (minimum 4) and returns its table.
+func scoreFlows(t *testing.T, rows []flows.Row) []plugintest.Row {
+	t.Helper()
+	b := newBatch()
+	p := beacons.New(outputFor(b), beacons.DefaultMinConns)
+	for i := range rows {
+		p.Flow(&rows[i])
+	}
+	p.Finish()
+	return plugintest.Read(t, b)
+}
+
+// TestCallouts: what a flow's notes make its call-outs. HTTP requests in
+// one kept-alive connection are call-outs of kind requests; DNS queries
+// count for their domain's pair, not the resolver's; a flow without notes
+// is one call-out, its start.
+func TestCallouts(t *testing.T) {
+	const t0 = int64(1_700_000_000e9)
+	keptAlive := flowRow(t0)
+	keptAlive.TSEnd = t0 + 3600e9
+	for i := range 60 {
+		keptAlive.Notes = append(keptAlive.Notes, flows.Note{TS: t0 + int64(i)*60e9, Kind: "http", Bytes: 48})
+	}
+	keptAlive.Facts = []flows.Note{{Kind: "http-user-agent", Text: "curl/8.0"}, {Kind: "http-no-host"}}
+
+	var dnsFlows []flows.Row
+	for i := range 30 {
+		r := flowRow(t0 + int64(i)*90e9)
+		r.Proto, r.IPProto, r.DstPort, r.DstIP = "udp", 17, 53, netip.MustParseAddr("10.0.0.53")
+		r.Notes = []flows.Note{{TS: r.TSStart, Kind: "dns", Text: "K" + string(rune('a'+i%26)) + "x.Q.c2.example."}}
+		dnsFlows = append(dnsFlows, r)
+	}
+	got := scoreFlows(t, append([]flows.Row{keptAlive}, dnsFlows...))
+	byKind := map[string]plugintest.Row{}
+	for _, r := range got {
+		byKind[r.Str("callout_kind")] = r
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d rows, want 2 (the requests' and the queries'): %v", len(got), got)
+	}
+	req := byKind["requests"]
+	if req == nil || req.Uint("callouts") != 60 || req.Uint("connections") != 1 || req.Str("client_fingerprint") != "ua:curl/8.0" || req["http_no_host"] != uint64(1) {
+		t.Fatalf("requests row %v", req)
+	}
+	q := byKind["queries"]
+	if q == nil || q.Str("dst_name") != "q.c2.example" || q.Str("dst_name_source") != "query" || q.Uint("callouts") != 30 || q.Str("dst_ip") != "10.0.0.53" {
+		t.Fatalf("queries row %v", q)
+	}
+	if p, _ := q["period"].(float64); p < 89 || p > 91 {
+		t.Fatalf("queries' period %v, want 90 s", q["period"])
+	}
+}
+
+// TestQueryDomain: the domain a query counts for.
+func TestQueryDomain(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"", ""},
+		{"localhost", "localhost"},
+		{"example.com.", "example.com"},
+		{"WWW.Example.COM", "example.com"},
+		{"a7x.q.c2.example", "q.c2.example"},
+		{"x.y.z.t.evil.com", "t.evil.com"},
+		{"www.bbc.co.uk", "bbc.co.uk"},
+	} {
+		if got := beacons.QueryDomain(tc.name); got != tc.want {
+			t.Errorf("QueryDomain(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestContext: the false-positive context columns. A JA4 the source uses
+// with one destination only has fingerprint_dsts 1, one it uses with two
+// has 2; a self-signed certificate and its days; no HTTP, no http_no_host.
+func TestContext(t *testing.T) {
+	const t0 = int64(1_700_000_000e9)
+	var rows []flows.Row
+	for i := range 10 {
+		for j, dst := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+			r := flowRow(t0 + int64(i)*300e9 + int64(j)*1e9)
+			r.DstIP = netip.MustParseAddr(dst)
+			fp := "t13d_browser"
+			if j == 0 {
+				fp = "t13d_implant"
+			}
+			r.Facts = []flows.Note{{Kind: "tls-ja4", Text: fp}, {Kind: "tls-cert-days", Text: "7.0"}}
+			if j == 0 {
+				r.Facts = append(r.Facts, flows.Note{Kind: "tls-self-signed"})
+			}
+			rows = append(rows, r)
+		}
+	}
+	got := scoreFlows(t, rows)
+	if len(got) != 3 {
+		t.Fatalf("%d rows, want 3", len(got))
+	}
+	for _, r := range got {
+		implant := r.Str("dst_ip") == "203.0.113.1"
+		wantDsts, wantFP, selfSigned := uint64(2), "ja4:t13d_browser", uint64(0) // bools read as 0 and 1
+		if implant {
+			wantDsts, wantFP, selfSigned = 1, "ja4:t13d_implant", 1
+		}
+		if r.Str("client_fingerprint") != wantFP || r.Uint("fingerprint_dsts") != wantDsts || r["self_signed"] != selfSigned ||
+			r["cert_days"] != 7.0 || r["http_no_host"] != nil {
+			t.Errorf("%s: %v", r.Str("dst_ip"), r)
+		}
+	}
+}
