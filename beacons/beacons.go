@@ -195,6 +195,7 @@ type pair struct {
 	addrs       []uint64   // hashes of the distinct addresses, up to maxAddrs (only when keyed by name)
 	times       []int64    // a uniform sample of the starts, up to maxTimes, for the periodicity test
 	trng        uint64     // the pair's own sampling state: other pairs' traffic does not move its sample
+	srng        uint64     // the same for the samples of intervals and bytes
 }
 
 // maxTimes bounds the starts a pair keeps for the periodicity test (32
@@ -238,7 +239,6 @@ type Scorer struct {
 	// Strobes counts the strobes (set by Finish).
 	Strobes  uint64
 	calls    []callout // Flow's scratch
-	rng      uint64
 	spanLo   int64
 	spanHi   int64
 	finished bool
@@ -247,7 +247,7 @@ type Scorer struct {
 // New returns a Scorer writing the pairs with at least minConns
 // connections to out (minConns < 2 is 2: an interval needs two).
 func New(out *table.Output, minConns int) *Scorer {
-	return &Scorer{out: out, min: uint64(max(minConns, 2)), pairs: map[pairKey]*pair{}, rng: 0x9e3779b97f4a7c15,
+	return &Scorer{out: out, min: uint64(max(minConns, 2)), pairs: map[pairKey]*pair{},
 		spanLo: math.MaxInt64, spanHi: math.MinInt64, MaxPairs: DefaultMaxPairs}
 }
 
@@ -465,7 +465,7 @@ func (p *Scorer) add(pr *pair, dst netip.Addr, ts int64, b float64) {
 	d := b - pr.bMean
 	pr.bMean += d / float64(pr.n)
 	pr.bM2 += d * (b - pr.bMean)
-	pr.bytes = p.sample(pr.bytes, pr.n, b)
+	pr.bytes = pr.sample(pr.bytes, pr.n, b)
 	pr.sampleTime(ts)
 	// insert the start in order; a full window gives up its oldest
 	i, _ := slices.BinarySearch(pr.starts, ts)
@@ -550,20 +550,26 @@ func (p *Scorer) interval(pr *pair, ns int64) {
 	d := x - pr.iMean
 	pr.iMean += d / float64(pr.seen)
 	pr.iM2 += d * (x - pr.iMean)
-	pr.ivals = p.sample(pr.ivals, pr.seen, x)
+	pr.ivals = pr.sample(pr.ivals, pr.seen, x)
 }
 
 // sample adds x, the seen-th value of a series, to a uniform reservoir
 // sample v of the series.
-func (p *Scorer) sample(v []float64, seen uint64, x float64) []float64 {
+func (pr *pair) sample(v []float64, seen uint64, x float64) []float64 {
 	if len(v) < reservoir {
 		return append(v, x)
 	}
-	// Algorithm R with a fixed-seed xorshift: the same input gives the same table
-	p.rng ^= p.rng << 13
-	p.rng ^= p.rng >> 7
-	p.rng ^= p.rng << 17
-	if j := p.rng % seen; j < reservoir {
+	// Algorithm R with a fixed-seed xorshift of the pair's own: the same
+	// input gives the same table, whatever the order Finish meets the
+	// pairs in (a generator shared by the pairs made the table differ
+	// from run to run once a pair had more than 1024 intervals)
+	if pr.srng == 0 {
+		pr.srng = 0x9e3779b97f4a7c15
+	}
+	pr.srng ^= pr.srng << 13
+	pr.srng ^= pr.srng >> 7
+	pr.srng ^= pr.srng << 17
+	if j := pr.srng % seen; j < reservoir {
 		v[j] = x
 	}
 	return v

@@ -1,6 +1,7 @@
 package beacons_test
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 
@@ -113,6 +114,38 @@ func TestContext(t *testing.T) {
 		if r.Str("client_fingerprint") != wantFP || r.Uint("fingerprint_dsts") != wantDsts || r["self_signed"] != selfSigned ||
 			r["cert_days"] != 7.0 || r["http_no_host"] != nil {
 			t.Errorf("%s: %v", r.Str("dst_ip"), r)
+		}
+	}
+}
+
+// TestSameTable: the same rows give the same table, run after run, with
+// pairs past the reservoir's 1024 intervals (a generator shared by the
+// pairs, which Finish meets in map order, made them differ).
+func TestSameTable(t *testing.T) {
+	const t0 = int64(1_700_000_000e9)
+	var rows []flows.Row
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 1500 {
+		for j := range 24 {
+			r := flowRow(t0 + int64(i)*60e9 + rng.Int64N(20e9))
+			r.DstIP = netip.AddrFrom4([4]byte{203, 0, 113, byte(j)})
+			r.Orig.Bytes = uint64(100 + rng.IntN(1000))
+			rows = append(rows, r)
+		}
+	}
+	var first []plugintest.Row
+	for run := range 6 {
+		got := scoreFlows(t, rows)
+		if run == 0 {
+			first = got
+			continue
+		}
+		for i := range got {
+			for c, v := range got[i] {
+				if first[i][c] != v {
+					t.Fatalf("run %d, row %d, %s: %v against %v", run, i, c, v, first[i][c])
+				}
+			}
 		}
 	}
 }
