@@ -128,7 +128,8 @@ type flow struct {
 	pluginOff    uint16 // plugins that failed on this flow (plugin.go)
 	name         string // Conn.SetName's, "" before
 	nameSource   string
-	lastPayload  int64 // the time of its latest payload, 0 before (Tracker.NoteBursts only)
+	lastPayload  int64  // the time of its latest payload, 0 before (Tracker.NoteBursts only)
+	payload      uint64 // the payload bytes of its packets so far (Tracker.NoteBursts only)
 	idle, age    links
 }
 

@@ -52,8 +52,9 @@ func (s *Tracker) KeepNotes() {
 // NoteBursts makes the tracker note in every flow the originator's
 // payload after gap or more of silence (no payload either way since the
 // flow's previous payload): events of kind "burst" whose Bytes are the
-// payload bytes both ways the flow carried before the packet (counted as
-// the row's Orig.Bytes and Resp.Bytes: a subscriber takes differences).
+// payload bytes both ways of the flow's packets before it (retransmitted
+// ones included, unlike the row's Orig.Bytes and Resp.Bytes, which count
+// sequence space at the end): a subscriber takes differences.
 // A flow's first payload is no burst: its start is. These are the
 // call-outs inside a long session, a heartbeat over one TCP connection or
 // a poll over one kept-alive one, which the beacons table counts. It
@@ -66,19 +67,16 @@ func (s *Tracker) NoteBursts(gap time.Duration) {
 }
 
 // burst notes the packet of side (with payload) when it begins a burst
-// (NoteBursts).
+// (NoteBursts), and counts its payload.
 func (t *shard) burst(f *flow, side uint8, r *parsers.PacketRow) {
-	last := f.lastPayload
+	last, before := f.lastPayload, f.payload
 	f.lastPayload = r.TS
+	f.payload += uint64(r.PayloadLen)
 	if last == 0 || side != f.origSide || r.TS-last < t.burstGap {
 		return
 	}
-	b := f.ep[0].stats.Bytes + f.ep[1].stats.Bytes // this packet's included, by now
-	if f.key.Proto != 6 {
-		b -= min(b, uint64(r.PayloadLen))
-	}
 	c := Conn{ID: f.id, f: f, t: t}
-	c.Note(Note{TS: r.TS, Kind: "burst", Bytes: b})
+	c.Note(Note{TS: r.TS, Kind: "burst", Bytes: before})
 }
 
 // Notes reports whether the tracker keeps notes (KeepNotes): a plugin
