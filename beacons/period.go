@@ -42,7 +42,7 @@ const (
 	// a series without a period has one in 100 chances of it.
 	alpha    = 0.01
 	minBeats = 4       // call-outs needed, as RITA's minimum
-	maxBins  = 1 << 14 // the binned series' longest length
+	maxBins  = 1 << 16 // the binned series' longest length (512 KiB, at Finish only)
 	minBins  = 64
 	// binsPerPeriod is the bins the typical interval spans.
 	binsPerPeriod = 8
@@ -152,9 +152,12 @@ func gammaQ(a int, x float64) float64 {
 	return min(1, math.Exp(top+math.Log(sum)))
 }
 
-// binSeries counts the times in bins of equal width, a power of two of
-// them: about binsPerPeriod to the median interval, within minBins and
-// maxBins. It returns the counts and the width in seconds.
+// binSeries marks the bins of equal width that hold a time (1, else 0),
+// a power of two of them: about binsPerPeriod to the median interval,
+// within minBins and maxBins. It returns the series and the width in
+// seconds. A bin holds 1 however many call-outs fell in it: a tasking
+// burst (several call-outs seconds apart after a beat) is one event, as
+// the beat it follows, and does not outweigh the beats.
 func binSeries(times []int64) ([]float64, float64) {
 	span := float64(times[len(times)-1]-times[0]) / 1e9
 	ivals := make([]float64, 0, len(times)-1)
@@ -170,7 +173,7 @@ func binSeries(times []int64) ([]float64, float64) {
 	w := span / float64(n-1)
 	x := make([]float64, n)
 	for _, t := range times {
-		x[int(float64(t-times[0])/1e9/w)]++
+		x[int(float64(t-times[0])/1e9/w)] = 1
 	}
 	return x, w
 }
@@ -231,32 +234,40 @@ func fft(a []complex128) {
 // peak at frequency k gives, or of a subharmonic of it (k/2, k/3, k/4: a
 // train of short call-outs puts as much power at its harmonics as at its
 // own frequency). A lag's correlation is the sum of the autocorrelation
-// at it and the lags beside it, where jitter moves the beats; the lag
+// at it and, from 4 bins on, the lags beside it, where jitter moves the
+// beats (a period of 3 bins, in a long capture's capped series, has no
+// room for them: its neighbours are a third of a period off). The lag
 // chosen is the shortest whose correlation is within 70 % of the best (the
 // multiples of the period correlate as well as the period), if the best
 // is beyond what a series without a period reaches (two standard errors
-// of that sum, 2·√3/√n); 0 when it is not.
+// of that sum, 2·√(lags summed)/√n); 0 when it is not.
 func confirm(x []float64, seg, k int) int {
 	n := len(x)
 	type cand struct {
 		lag int
 		r   float64
+		z   float64 // r over its standard error without a period
 	}
 	var cands []cand
-	best := 0.0
+	best, bestZ := 0.0, 0.0
 	for d := 1; d <= 4 && k/d >= 1; d++ {
 		lag := int(math.Round(float64(seg) * float64(d) / float64(k)))
-		if lag+1 >= seg/2 {
-			break
+		if lag < 2 || lag+1 >= seg/2 {
+			continue
+		}
+		h := 0
+		if lag >= 4 {
+			h = 1
 		}
 		c := cand{lag: lag}
-		for l := max(lag-1, 1); l <= lag+1; l++ {
+		for l := lag - h; l <= lag+h; l++ {
 			c.r += autocorrelation(x, l)
 		}
+		c.z = c.r / (math.Sqrt(float64(2*h+1)) / math.Sqrt(float64(n)))
 		cands = append(cands, c)
-		best = max(best, c.r)
+		best, bestZ = max(best, c.r), max(bestZ, c.z)
 	}
-	if best <= 2*math.Sqrt(3)/math.Sqrt(float64(n)) {
+	if bestZ <= 2 {
 		return 0
 	}
 	for _, c := range cands {
