@@ -58,6 +58,8 @@ const (
 	ColHistScore
 	ColDurationScore
 	ColPeriodScore
+	ColEvidenceScore
+	ColPrevalenceScore
 	ColScore
 	ColStrobe
 	ColWhy
@@ -124,7 +126,9 @@ var Schema = &table.Schema{
 		{Name: "hist_score", Type: table.Float64, Doc: "How evenly the call-outs spread over the hours of the day that the capture covers (hourly), in [0, 1]."},
 		{Name: "duration_score", Type: table.Float64, Doc: "How much of the capture the call-outs span: the coverage, in [0, 1]."},
 		{Name: "period_score", Type: table.Float64, Doc: "Strength of the periodicity test, in [0, 1]: -log10(periodicity_pvalue) / 20, at most 1, when it found a period, else 0."},
-		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: max(ts_score, period_score) × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score), " +
+		{Name: "evidence_score", Type: table.Float64, Doc: "How much the call-outs are evidence, in [0, 1]: √((callouts − 1) / 9), 1 from 10 call-outs on: a few intervals can look regular by chance."},
+		{Name: "prevalence_score", Type: table.Float64, Doc: "How rare the destination is, in [0.5, 1]: 1 − ((dst_sources − 1) / (sources of the capture − 1)) / 2 (1 with one source): a service the whole network calls is less likely a command and control."},
+		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: max(ts_score, period_score) × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score) × evidence_score × prevalence_score, " +
 			"near 1 for regular call-outs over the whole capture (docs/beacons.md); null for a strobe."},
 		{Name: "strobe", Type: table.Bool, Doc: "More than one call-out a second on average (over 86 400 a day) over a span of at least a minute: " +
 			"not a beacon but a flood or a busy service, not scored and written after the scored rows."},
@@ -591,13 +595,16 @@ func destOf(k pairKey) pairKey {
 	return k
 }
 
-// sources counts the sources of every destination of the pairs held.
-func (p *Scorer) sources() map[pairKey]int {
+// sources counts the sources of every destination of the pairs held,
+// and the distinct sources of them all.
+func (p *Scorer) sources() (map[pairKey]int, int) {
 	n := map[pairKey]int{}
+	all := map[netip.Addr]struct{}{}
 	for k := range p.pairs {
 		n[destOf(k)]++
+		all[k.src] = struct{}{}
 	}
-	return n
+	return n, len(all)
 }
 
 // fingerprint is a source's client fingerprint.
@@ -626,7 +633,8 @@ func (p *Scorer) Finish() {
 	}
 	p.finished = true
 	var rows []scored
-	sources, fps := p.sources(), p.fingerprints()
+	sources, all := p.sources()
+	fps := p.fingerprints()
 	span := float64(p.spanHi-p.spanLo) / 1e9
 	e := exposure(p.spanLo, p.spanHi)
 	for k, pr := range p.pairs {
@@ -654,7 +662,11 @@ func (p *Scorer) Finish() {
 		pr.starts = nil
 		slices.Sort(pr.times)
 		per := periodicity(pr.times)
-		r := scored{k, pr, pr.stats(span, &e, &per), per, sources[destOf(k)], fps[fingerprint{k.src, pr.fp}]}
+		src, share := sources[destOf(k)], 0.0
+		if all > 1 {
+			share = float64(src-1) / float64(all-1)
+		}
+		r := scored{k, pr, pr.stats(span, &e, &per, share), per, src, fps[fingerprint{k.src, pr.fp}]}
 		pr.times = nil
 		if r.s.Strobe {
 			p.Strobes++
@@ -697,7 +709,9 @@ func compareRows(a, b scored) int {
 
 // stats computes the pair's statistics and score; span is the capture's
 // span in seconds, e its exposure by hour of the day.
-func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity) Stats {
+// per is its periodicity, share the share of the capture's other sources
+// that call its destination too.
+func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity, share float64) Stats {
 	var s Stats
 	s.Mean = pr.iMean
 	if pr.seen > 0 {
@@ -730,6 +744,8 @@ func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity) Stats {
 	if per.Period > 0 {
 		s.Period = min(1, -math.Log10(max(per.PValue, 1e-300))/20)
 	}
+	s.Evidence = math.Sqrt(min(1, float64(pr.n-1)/(ThinEvidence-1)))
+	s.Prevalence = 1 - share/2
 	s.score()
 	return s
 }
@@ -808,6 +824,8 @@ func (p *Scorer) row(r *scored) {
 	v[ColHistScore].AppendFloat(s.Hist)
 	v[ColDurationScore].AppendFloat(s.Duration)
 	v[ColPeriodScore].AppendFloat(s.Period)
+	v[ColEvidenceScore].AppendFloat(s.Evidence)
+	v[ColPrevalenceScore].AppendFloat(s.Prevalence)
 	if s.Strobe {
 		v[ColScore].AppendNull()
 	} else {

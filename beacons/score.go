@@ -24,6 +24,9 @@ type Stats struct {
 	Strobe bool
 	// The parts of the score, each in [0, 1], and the score.
 	TS, Size, Hist, Duration, Period, Score float64
+	// Evidence and Prevalence scale the score: few call-outs, a
+	// destination many sources call (1 when not set).
+	Evidence, Prevalence float64
 }
 
 // robust are the order statistics of a sample.
@@ -117,6 +120,12 @@ func (s *Stats) score() {
 	s.Duration = s.Coverage
 	s.TS = regularity(robust{s.Median, s.MAD, s.Skew})
 	s.Score = max(s.TS, s.Period) * (0.4 + 0.2*s.Size + 0.2*s.Hist + 0.2*s.Duration)
+	if s.Evidence > 0 {
+		s.Score *= s.Evidence
+	}
+	if s.Prevalence > 0 {
+		s.Score *= s.Prevalence
+	}
 }
 
 // Why is the row's explanation: "every 60.0 s ±0.4 s, 312 B ±0, 23 h of
