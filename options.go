@@ -92,7 +92,8 @@ type Options struct {
 	// memory its decoder holds (0: sniff.DefaultZstdWindow, 128 MiB; zstd
 	// --long=31 writes up to 2 GiB).
 	ZstdMaxWindow int64
-	// BeaconMinConns is the fewest connections a pair needs for a row of
+	// BeaconMinConns is the fewest call-outs (connections, HTTP requests,
+	// bursts or DNS queries: docs/beacons.md) a pair needs for a row of
 	// the beacons table (0: beacons.DefaultMinConns).
 	BeaconMinConns int
 	// BeaconMaxPairs bounds the pairs below BeaconMinConns that the

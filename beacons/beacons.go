@@ -249,7 +249,7 @@ type Scorer struct {
 }
 
 // New returns a Scorer writing the pairs with at least minConns
-// connections to out (minConns < 2 is 2: an interval needs two).
+// call-outs to out (minConns < 2 is 2: an interval needs two).
 func New(out *table.Output, minConns int) *Scorer {
 	return &Scorer{out: out, min: uint64(max(minConns, 2)), pairs: map[pairKey]*pair{},
 		spanLo: math.MaxInt64, spanHi: math.MinInt64, MaxPairs: DefaultMaxPairs}

@@ -160,7 +160,7 @@ func (s *Stats) Why(n uint64, noun string, spanNs int64) string {
 	return string(b)
 }
 
-// ThinEvidence is the fewest connections whose statistics the why column
+// ThinEvidence is the fewest call-outs whose statistics the why column
 // does not warn about: below it, as RITA's minimum of 4 lets in, a few
 // intervals make the score (issue 29; docs/beacons.md).
 const ThinEvidence = 10

@@ -103,7 +103,7 @@ or corrupt; every packet before the damage was converted), 130 interrupted
 	fl.StringVar(&f.tables, "tables", "packets", "comma-separated tables to write in one pass: "+strings.Join(pcap2table.TableNames(), ", ")+"; with several, -o is a folder receiving <table>.<ext> (Parquet unless --format)")
 	addFlowFlags(fl, &f)
 	fl.DurationVar(&f.interim, "interim", 0, "flows: a flow that goes on is also written every INTERVAL of capture time (end_reason interim, its counts so far), as IPFIX's active timeout without ending it (0: never)")
-	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest connections a (src_ip, dst_ip, dst_port, proto) pair needs for a row")
+	fl.IntVar(&f.beaconMin, "beacon-min-conns", beacons.DefaultMinConns, "beacons: the fewest call-outs (connections, HTTP requests, bursts or DNS queries) a pair needs for a row")
 	fl.IntVar(&f.beaconPairs, "beacon-max-pairs", beacons.DefaultMaxPairs, "beacons: the most pairs with fewer connections than --beacon-min-conns kept at once (about 400 bytes each); at the bound the least recently seen is forgotten")
 	fl.BoolVar(&f.beaconAll, "beacon-all-destinations", false, "beacons: keep the destinations never routed (multicast, broadcast, link-local, loopback, unspecified), left out by default")
 	fl.BoolVar(&f.beaconNTP, "beacon-ntp", false, "beacons: keep NTP time synchronization (UDP to port 123, NTP-sized messages), left out by default: clients poll on a schedule by design")
