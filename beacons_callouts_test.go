@@ -80,4 +80,3 @@ func TestBeaconCallouts(t *testing.T) {
 		}
 	}
 }
-
