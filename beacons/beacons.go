@@ -125,7 +125,7 @@ var Schema = &table.Schema{
 		{Name: "size_score", Type: table.Float64, Doc: "Regularity of the bytes per call-out, in [0, 1]: their symmetry (bytes_skew) and dispersion (bytes_mad / bytes_median)."},
 		{Name: "hist_score", Type: table.Float64, Doc: "How evenly the call-outs spread over the hours of the day that the capture covers (hourly), in [0, 1]."},
 		{Name: "duration_score", Type: table.Float64, Doc: "How much of the capture the call-outs span: the coverage, in [0, 1]."},
-		{Name: "period_score", Type: table.Float64, Doc: "Strength of the periodicity test, in [0, 1]: -log10(periodicity_pvalue) / 20, at most 1, when it found a period, else 0."},
+		{Name: "period_score", Type: table.Float64, Doc: "Strength of the periodicity test, in [0, 1]: -log10(periodicity_pvalue) / 10, at most 1, when it found a period, else 0."},
 		{Name: "evidence_score", Type: table.Float64, Doc: "How much the call-outs are evidence, in [0, 1]: √((callouts − 1) / 9), 1 from 10 call-outs on: a few intervals can look regular by chance."},
 		{Name: "prevalence_score", Type: table.Float64, Doc: "How rare the destination is, in [0.5, 1]: 1 − ((dst_sources − 1) / (sources of the capture − 1)) / 2 (1 with one source): a service the whole network calls is less likely a command and control."},
 		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: max(ts_score, period_score) × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score) × evidence_score × prevalence_score, " +
@@ -742,7 +742,7 @@ func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity, share floa
 	own := float64(pr.last-pr.first) / 1e9
 	s.Strobe = own >= strobeSpan && float64(pr.n) > own*strobeRate
 	if per.Period > 0 {
-		s.Period = min(1, -math.Log10(max(per.PValue, 1e-300))/20)
+		s.Period = min(1, -math.Log10(max(per.PValue, 1e-300))/10)
 	}
 	s.Evidence = math.Sqrt(min(1, float64(pr.n-1)/(ThinEvidence-1)))
 	s.Prevalence = 1 - share/2
