@@ -97,8 +97,8 @@ var Schema = &table.Schema{
 			"`queries` (a DNS query for a name under dst_name, the pair's dst_ip the resolver)."},
 		{Name: "first_ts", Type: table.Timestamp, Doc: "Time of the first call-out."},
 		{Name: "last_ts", Type: table.Timestamp, Doc: "Time of the last call-out."},
-		{Name: "interval_mean", Type: table.Float64, Doc: "Mean interval between call-outs, seconds."},
-		{Name: "interval_median", Type: table.Float64, Doc: "Median interval, seconds (exact up to 1024 intervals, then of a uniform sample of 1024)."},
+		{Name: "interval_mean", Type: table.Float64, Doc: "Mean interval between beats, seconds: up to 4096 call-outs, those less than an eighth of the median interval after the previous are one beat with it (an operator's tasking burst after a check-in); past 4096, between call-outs (docs/beacons.md, \"Statistics\")."},
+		{Name: "interval_median", Type: table.Float64, Doc: "Median of those intervals, seconds (past 4096 call-outs, of a uniform sample of 1024 intervals between call-outs)."},
 		{Name: "interval_stddev", Type: table.Float64, Doc: "Standard deviation of the intervals, seconds (population)."},
 		{Name: "interval_cv", Type: table.Float64, Nullable: true, Doc: "Coefficient of variation: stddev / mean; null when the mean is 0."},
 		{Name: "interval_mad", Type: table.Float64, Doc: "Median absolute deviation of the intervals from their median, seconds (same sample as the median)."},
@@ -126,7 +126,7 @@ var Schema = &table.Schema{
 		{Name: "hist_score", Type: table.Float64, Doc: "How evenly the call-outs spread over the hours of the day that the capture covers (hourly), in [0, 1]."},
 		{Name: "duration_score", Type: table.Float64, Doc: "How much of the capture the call-outs span: the coverage, in [0, 1]."},
 		{Name: "period_score", Type: table.Float64, Doc: "Strength of the periodicity test, in [0, 1]: -log10(periodicity_pvalue) / 10, at most 1, when it found a period, else 0."},
-		{Name: "evidence_score", Type: table.Float64, Doc: "How much the call-outs are evidence, in [0, 1]: √((callouts − 1) / 9), 1 from 10 call-outs on: a few intervals can look regular by chance."},
+		{Name: "evidence_score", Type: table.Float64, Doc: "How much the call-outs are evidence, in [0, 1]: √((beats − 1) / 9), 1 from 10 beats on (beats: the call-outs, tasking bursts counted once, as interval_mean has them): a few intervals can look regular by chance."},
 		{Name: "prevalence_score", Type: table.Float64, Doc: "How rare the destination is, in [0.5, 1]: 1 − ((dst_sources − 1) / (sources of the capture − 1)) / 2 (1 with one source): a service the whole network calls is less likely a command and control."},
 		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: max(ts_score, period_score) × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score) × evidence_score × prevalence_score, " +
 			"near 1 for regular call-outs over the whole capture (docs/beacons.md); null for a strobe."},
@@ -721,6 +721,16 @@ func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity, share floa
 		s.CV, s.HasCV = s.Stddev/s.Mean, true
 	}
 	iv := robustStats(slices.Clone(pr.ivals))
+	beats := pr.n // what the statistics rest on: the call-outs, or their beats
+	if b := beatIntervals(pr.times, pr.n, iv.median/8); len(b) >= 2 {
+		beats = uint64(len(b) + 1)
+		s.Mean, s.Stddev = meanStddev(b)
+		s.CV, s.HasCV = 0, false
+		if s.Mean > 0 {
+			s.CV, s.HasCV = s.Stddev/s.Mean, true
+		}
+		iv = robustStats(b)
+	}
 	s.Median, s.MAD, s.Skew = iv.median, iv.mad, iv.skew
 	bs := robustStats(pr.bytes)
 	s.BytesMedian, s.BytesMAD, s.BytesSkew = bs.median, bs.mad, bs.skew
@@ -744,10 +754,45 @@ func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity, share floa
 	if per.Period > 0 {
 		s.Period = min(1, -math.Log10(max(per.PValue, 1e-300))/10)
 	}
-	s.Evidence = math.Sqrt(min(1, float64(pr.n-1)/(ThinEvidence-1)))
+	s.Evidence = math.Sqrt(min(1, float64(beats-1)/(ThinEvidence-1)))
 	s.Prevalence = 1 - share/2
 	s.score()
 	return s
+}
+
+// beatIntervals returns the intervals (seconds) between the beats of the
+// sorted call-out times when they are all there (n of them): a call-out
+// less than gap seconds after the previous one belongs to its beat, as
+// an operator's tasking burst after a check-in does. It returns nil when
+// the times are a sample (a sample's intervals are not the pair's) or
+// the gap is 0.
+func beatIntervals(times []int64, n uint64, gap float64) []float64 {
+	if uint64(len(times)) != n || gap <= 0 || len(times) < 2 {
+		return nil
+	}
+	var out []float64
+	prev := times[0]
+	for _, t := range times[1:] {
+		d := float64(t-prev) / 1e9
+		if d < gap {
+			prev = t
+			continue
+		}
+		out = append(out, d)
+		prev = t
+	}
+	return out
+}
+
+// meanStddev is v's mean and population standard deviation.
+func meanStddev(v []float64) (float64, float64) {
+	var m, m2 float64
+	for i, x := range v {
+		d := x - m
+		m += d / float64(i+1)
+		m2 += d * (x - m)
+	}
+	return m, math.Sqrt(m2 / float64(len(v)))
 }
 
 // A pair is a strobe with more than strobeRate connections a second on
