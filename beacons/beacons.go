@@ -60,6 +60,7 @@ const (
 	ColPeriodScore
 	ColEvidenceScore
 	ColPrevalenceScore
+	ColScopeScore
 	ColScore
 	ColStrobe
 	ColWhy
@@ -127,8 +128,9 @@ var Schema = &table.Schema{
 		{Name: "duration_score", Type: table.Float64, Doc: "How much of the capture the call-outs span: the coverage, in [0, 1]."},
 		{Name: "period_score", Type: table.Float64, Doc: "Strength of the periodicity test, in [0, 1]: -log10(periodicity_pvalue) / 10, at most 1, when it found a period, else 0."},
 		{Name: "evidence_score", Type: table.Float64, Doc: "How much the call-outs are evidence, in [0, 1]: √((beats − 1) / 9), 1 from 10 beats on (beats: the call-outs, tasking bursts counted once, as interval_mean has them): a few intervals can look regular by chance."},
-		{Name: "prevalence_score", Type: table.Float64, Doc: "How rare the destination is, in [0.5, 1]: 1 − ((dst_sources − 1) / (sources of the capture − 1)) / 2 (1 with one source): a service the whole network calls is less likely a command and control."},
-		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: max(ts_score, period_score) × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score) × evidence_score × prevalence_score, " +
+		{Name: "prevalence_score", Type: table.Float64, Doc: "How rare the destination is, in [0.25, 1]: 1 − 0.75 × (dst_sources − 1) / (sources of the capture − 1) (1 with one source): a service the whole network calls is less likely a command and control."},
+		{Name: "scope_score", Type: table.Float64, Doc: "0.6 for a pair from a private address (RFC 1918, IPv6 ULA) to a private address it reached by no name — the site's own services, lateral traffic, which RITA leaves out by default — else 1."},
+		{Name: "score", Type: table.Float64, Nullable: true, Doc: "Beaconing score in [0, 1]: max(ts_score, period_score) × (0.4 + 0.2·size_score + 0.2·hist_score + 0.2·duration_score) × evidence_score × prevalence_score × scope_score, " +
 			"near 1 for regular call-outs over the whole capture (docs/beacons.md); null for a strobe."},
 		{Name: "strobe", Type: table.Bool, Doc: "More than one call-out a second on average (over 86 400 a day) over a span of at least a minute: " +
 			"not a beacon but a flood or a busy service, not scored and written after the scored rows."},
@@ -755,7 +757,11 @@ func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity, share floa
 		s.Period = min(1, -math.Log10(max(per.PValue, 1e-300))/10)
 	}
 	s.Evidence = math.Sqrt(min(1, float64(beats-1)/(ThinEvidence-1)))
-	s.Prevalence = 1 - share/2
+	s.Prevalence = 1 - 0.75*share
+	s.Scope = 1
+	if pr.key.name == "" && pr.key.src.IsPrivate() && pr.addr.IsPrivate() {
+		s.Scope = internalScope
+	}
 	s.score()
 	return s
 }
@@ -794,6 +800,12 @@ func meanStddev(v []float64) (float64, float64) {
 	}
 	return m, math.Sqrt(m2 / float64(len(v)))
 }
+
+// internalScope is scope_score for a pair from a private address to a
+// private address, without a name: the site's own services and lateral
+// traffic, which RITA leaves out by default (its internal subnets), while
+// a command and control answers from outside.
+const internalScope = 0.6
 
 // A pair is a strobe with more than strobeRate connections a second on
 // average over a span (first to last start) of at least strobeSpan
@@ -871,6 +883,7 @@ func (p *Scorer) row(r *scored) {
 	v[ColPeriodScore].AppendFloat(s.Period)
 	v[ColEvidenceScore].AppendFloat(s.Evidence)
 	v[ColPrevalenceScore].AppendFloat(s.Prevalence)
+	v[ColScopeScore].AppendFloat(s.Scope)
 	if s.Strobe {
 		v[ColScore].AppendNull()
 	} else {

@@ -232,7 +232,7 @@ func TestDstSources(t *testing.T) {
 	b := newBatch()
 	p := beacons.New(outputFor(b), 4)
 	for i := range 6 {
-		for s, n := range []int{6, 6, 2} { // three sources of 10.0.0.2:443, one with 2 connections
+		for s, n := range []int{6, 6, 2} { // three sources of 198.51.100.2:443, one with 2 connections
 			if i < n {
 				r := flowRow(int64(i) * 60e9)
 				r.SrcIP = netip.AddrFrom4([4]byte{10, 1, 0, byte(s)})
@@ -248,7 +248,7 @@ func TestDstSources(t *testing.T) {
 	for _, r := range plugintest.Read(t, b) {
 		got[r.Str("src_ip")+">"+r.Str("dst_ip")] = r.Uint("dst_sources")
 	}
-	want := map[string]uint64{"10.1.0.0>10.0.0.2": 3, "10.1.0.1>10.0.0.2": 3, "10.0.0.1>192.0.2.9": 1}
+	want := map[string]uint64{"10.1.0.0>198.51.100.2": 3, "10.1.0.1>198.51.100.2": 3, "10.0.0.1>192.0.2.9": 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("dst_sources %v, want %v", got, want)
 	}

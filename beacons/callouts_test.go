@@ -149,3 +149,30 @@ func TestSameTable(t *testing.T) {
 		}
 	}
 }
+
+// TestScope: a pair between private addresses without a name has
+// scope_score 0.6 and its score scaled by it; named, or to a public
+// address, 1.
+func TestScope(t *testing.T) {
+	const t0 = int64(1_700_000_000e9)
+	var rows []flows.Row
+	for i := range 20 {
+		for _, dst := range []string{"192.168.1.5", "198.51.100.5", "10.9.9.9"} {
+			r := flowRow(t0 + int64(i)*60e9)
+			r.DstIP = netip.MustParseAddr(dst)
+			if dst == "10.9.9.9" {
+				r.Name, r.NameSource = "intranet.example", "tls"
+			}
+			rows = append(rows, r)
+		}
+	}
+	for _, r := range scoreFlows(t, rows) {
+		want := 1.0
+		if r.Str("dst_ip") == "192.168.1.5" {
+			want = 0.6
+		}
+		if r["scope_score"] != want {
+			t.Errorf("%s (%v): scope_score %v, want %v", r.Str("dst_ip"), r["dst_name"], r["scope_score"], want)
+		}
+	}
+}

@@ -14,6 +14,6 @@ func outputFor(b *table.Batch) *table.Output { return table.NewOutput(b, 1<<30, 
 
 func flowRow(start int64) flows.Row {
 	return flows.Row{TSStart: start, TSEnd: start + 1e9, Proto: "tcp", IPProto: 6,
-		SrcIP: netip.MustParseAddr("10.0.0.1"), DstIP: netip.MustParseAddr("10.0.0.2"), SrcPort: 1, DstPort: 443, HasPorts: true,
+		SrcIP: netip.MustParseAddr("10.0.0.1"), DstIP: netip.MustParseAddr("198.51.100.2"), SrcPort: 1, DstPort: 443, HasPorts: true,
 		Orig: flows.DirStats{Bytes: 100}, Resp: flows.DirStats{Bytes: 300}}
 }

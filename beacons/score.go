@@ -24,9 +24,9 @@ type Stats struct {
 	Strobe bool
 	// The parts of the score, each in [0, 1], and the score.
 	TS, Size, Hist, Duration, Period, Score float64
-	// Evidence and Prevalence scale the score: few call-outs, a
-	// destination many sources call (1 when not set).
-	Evidence, Prevalence float64
+	// Evidence, Prevalence and Scope scale the score: few call-outs, a
+	// destination many sources call, a private one (1 when not set).
+	Evidence, Prevalence, Scope float64
 }
 
 // robust are the order statistics of a sample.
@@ -125,6 +125,9 @@ func (s *Stats) score() {
 	}
 	if s.Prevalence > 0 {
 		s.Score *= s.Prevalence
+	}
+	if s.Scope > 0 {
+		s.Score *= s.Scope
 	}
 }
 

@@ -145,7 +145,7 @@ func TestStrobe(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("%d rows", len(rows))
 	}
-	if rows[0].Str("dst_ip") != "10.0.0.2" || strobe(rows[0]) || rows[0]["score"] == nil {
+	if rows[0].Str("dst_ip") != "198.51.100.2" || strobe(rows[0]) || rows[0]["score"] == nil {
 		t.Errorf("first row %v", rows[0])
 	}
 	s := rows[1]
