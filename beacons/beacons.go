@@ -406,7 +406,7 @@ func (p *Scorer) callouts(row *flows.Row) (uint8, []callout) {
 func (p *Scorer) queries(row *flows.Row) bool {
 	n := 0
 	for i := range row.Notes {
-		if row.Notes[i].Kind == "dns" {
+		if row.Notes[i].Kind == "dns" && QueryDomain(row.Notes[i].Text) != "" {
 			n++
 		}
 	}
@@ -433,10 +433,14 @@ func (p *Scorer) queries(row *flows.Row) bool {
 // last three labels when it has four or more, else its last two, lower
 // case without the trailing dot ("x7f2.q.c2.example" and "k9a.q.c2.example"
 // are both "q.c2.example"; "www.example.com" is "example.com"). A DNS
-// channel's random labels vary below a fixed domain.
+// channel's random labels vary below a fixed domain. A reverse lookup
+// (under in-addr.arpa or ip6.arpa) asks about an address, not for a
+// service: it has no domain (""), and a flow of only those counts as a
+// connection to its resolver.
 func QueryDomain(name string) string {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
-	if name == "" {
+	if name == "" || name == "in-addr.arpa" || name == "ip6.arpa" ||
+		strings.HasSuffix(name, ".in-addr.arpa") || strings.HasSuffix(name, ".ip6.arpa") {
 		return ""
 	}
 	keep := 2

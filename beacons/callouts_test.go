@@ -73,6 +73,8 @@ func TestQueryDomain(t *testing.T) {
 		{"a7x.q.c2.example", "q.c2.example"},
 		{"x.y.z.t.evil.com", "t.evil.com"},
 		{"www.bbc.co.uk", "bbc.co.uk"},
+		{"5.1.168.192.in-addr.arpa.", ""},
+		{"b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa", ""},
 	} {
 		if got := beacons.QueryDomain(tc.name); got != tc.want {
 			t.Errorf("QueryDomain(%q) = %q, want %q", tc.name, got, tc.want)
