@@ -402,7 +402,8 @@ func (p *Scorer) callouts(row *flows.Row) (uint8, []callout) {
 
 // queries counts the flow's DNS queries (notes of kind "dns") for the
 // pairs of their names (QueryDomain), each a call-out with an equal share
-// of the flow's bytes; it reports whether the flow had any.
+// of the flow's bytes; it reports whether the flow had any that count
+// (reverse lookups do not).
 func (p *Scorer) queries(row *flows.Row) bool {
 	n := 0
 	for i := range row.Notes {
@@ -760,6 +761,7 @@ func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity, share floa
 	if per.Period > 0 {
 		s.Period = min(1, -math.Log10(max(per.PValue, 1e-300))/10)
 	}
+	s.Beats = beats
 	s.Evidence = math.Sqrt(min(1, float64(beats-1)/(ThinEvidence-1)))
 	s.Prevalence = 1 - 0.75*share
 	s.Scope = 1
@@ -894,7 +896,11 @@ func (p *Scorer) row(r *scored) {
 		v[ColScore].AppendFloat(s.Score)
 	}
 	v[ColStrobe].AppendBool(s.Strobe)
-	v[ColWhy].AppendString(r.per.explain(s.Why(pr.n, pr.kindNoun(), pr.last-pr.first), s.Median))
+	noun, n := pr.kindNoun(), pr.n
+	if !s.Strobe && s.Beats > 0 && s.Beats < pr.n {
+		noun, n = "beats", s.Beats // tasking bursts counted once, as evidence_score counts them
+	}
+	v[ColWhy].AppendString(r.per.explain(s.Why(n, noun, pr.last-pr.first), s.Median))
 	p.out.EndRow()
 }
 

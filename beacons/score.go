@@ -19,6 +19,9 @@ type Stats struct {
 	// Covered hours of the day that the capture covers.
 	Hourly         [24]uint32
 	Hours, Covered int
+	// Beats is what the interval statistics rest on: the call-outs, with
+	// a tasking burst counted once (docs/beacons.md, "Beats").
+	Beats uint64
 	// Strobe: more than one connection a second over at least a minute;
 	// a strobe has no score.
 	Strobe bool
