@@ -29,26 +29,38 @@ const (
 // IPv4, microsecond timestamps) and returns its truth.
 func Generate(w io.Writer, cfg Config) (Truth, error) {
 	cfg = cfg.withDefaults()
+	g, _, beacons, benign := office(cfg, true)
+	truth := Truth{Seed: cfg.Seed, Start: cfg.Start.UTC(), End: cfg.Start.Add(cfg.Duration).UTC(),
+		Packets: len(g.pkts), Beacons: beacons, Benign: benign}
+	return truth, g.write(w)
+}
+
+// office generates the office day of cfg (with defaults): its five
+// fixed beacons when plant, the periodic chatter, every host's browsing
+// and lookups, the packets sorted by time. It returns the generator, the
+// hosts, the beacons and the benign pairs.
+func office(cfg Config, plant bool) (*gen, []netip.Addr, []Beacon, []Pair) {
 	g := &gen{start: cfg.Start.UnixNano(), end: cfg.Start.Add(cfg.Duration).UnixNano()}
 	hosts := make([]netip.Addr, cfg.Hosts)
 	for i := range hosts {
 		hosts[i] = netip.AddrFrom4([4]byte{10, 1, byte(i / 200), byte(10 + i%200)})
 	}
-	truth := Truth{Seed: cfg.Seed, Start: cfg.Start.UTC(), End: cfg.Start.Add(cfg.Duration).UTC()}
-	truth.Beacons = g.plant(cfg.Seed, hosts)
-	truth.Benign = g.chatter(cfg.Seed, hosts)
+	var beacons []Beacon
+	if plant {
+		beacons = g.plant(cfg.Seed, hosts)
+	}
+	benign := g.chatter(cfg.Seed, hosts)
 	g.reseed(cfg.Seed, 1)
 	pool := g.servers(webServers)
 	for i, h := range hosts {
 		g.reseed(cfg.Seed, uint64(1000+i))
 		g.browse(h, pool)
 		g.lookups(h)
-		truth.Benign = append(truth.Benign, Pair{Kind: "dns", SrcIP: h.String(), DstIP: resolver.String(), DstPort: 53, Proto: "udp",
+		benign = append(benign, Pair{Kind: "dns", SrcIP: h.String(), DstIP: resolver.String(), DstPort: 53, Proto: "udp",
 			Note: "lookups to the internal resolver, in bursts at random times"})
 	}
 	slices.SortStableFunc(g.pkts, func(a, b packet) int { return cmp.Compare(a.ts, b.ts) })
-	truth.Packets = len(g.pkts)
-	return truth, g.write(w)
+	return g, hosts, beacons, benign
 }
 
 // chatter writes the periodic benign background: NTP, SSDP, mDNS and a

@@ -41,24 +41,8 @@ func (b *Background) Packets() int { return len(b.pkts) }
 // without its five fixed beacons: their hosts, and the hosts beyond the
 // chatter's, are free for planted Specs.
 func OfficeBackground(cfg Config) *Background {
-	cfg = cfg.withDefaults()
-	g := &gen{start: cfg.Start.UnixNano(), end: cfg.Start.Add(cfg.Duration).UnixNano()}
-	hosts := make([]netip.Addr, cfg.Hosts)
-	for i := range hosts {
-		hosts[i] = netip.AddrFrom4([4]byte{10, 1, byte(i / 200), byte(10 + i%200)})
-	}
-	bg := &Background{start: g.start, end: g.end, taken: map[netip.Addr]bool{}, generated: true}
-	bg.benign = g.chatter(cfg.Seed, hosts)
-	g.reseed(cfg.Seed, 1)
-	pool := g.servers(webServers)
-	for i, h := range hosts {
-		g.reseed(cfg.Seed, uint64(1000+i))
-		g.browse(h, pool)
-		g.lookups(h)
-		bg.benign = append(bg.benign, Pair{Kind: "dns", SrcIP: h.String(), DstIP: resolver.String(), DstPort: 53, Proto: "udp",
-			Note: "lookups to the internal resolver, in bursts at random times"})
-	}
-	slices.SortStableFunc(g.pkts, func(a, b packet) int { return cmp.Compare(a.ts, b.ts) })
+	g, hosts, _, benign := office(cfg.withDefaults(), false)
+	bg := &Background{start: g.start, end: g.end, taken: map[netip.Addr]bool{}, generated: true, benign: benign}
 	bg.pkts = g.pkts
 	bg.wire = make([]int, len(g.pkts))
 	for _, p := range g.pkts {

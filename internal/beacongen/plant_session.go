@@ -13,23 +13,11 @@ func (g *gen) session(c, s netip.Addr, dport uint16, rtt int64, calls []callout,
 	if len(calls) == 0 {
 		return
 	}
-	sport := g.ephemeral()
-	st := &tcpState{c: c, s: s, sport: sport, dport: dport, rtt: rtt, cseq: g.rng.Uint32(), sseq: g.rng.Uint32()}
-	t := max(g.start, calls[0].t-rtt-ms(2))
-	g.segment(t, c, s, sport, dport, st.cseq, 0, syn, nil)
-	g.segment(t+rtt, s, c, dport, sport, st.sseq, st.cseq+1, syn|ack, nil)
-	t += rtt + ms(0.1+g.rng.Float64())
-	st.cseq, st.sseq = st.cseq+1, st.sseq+1
-	g.segment(t, c, s, sport, dport, st.cseq, st.sseq, ack, nil)
+	st, t := g.open(max(g.start, calls[0].t-rtt-ms(2)), c, s, dport, rtt)
 	for _, cl := range calls {
 		t = g.messages(st, max(cl.t, t+ms(1)), exchange(cl.extra))
 	}
-	t += ms(1 + 50*g.rng.Float64())
-	g.segment(t, c, s, sport, dport, st.cseq, st.sseq, fin|ack, nil)
-	t += rtt
-	g.segment(t, s, c, dport, sport, st.sseq, st.cseq+1, fin|ack, nil)
-	t += ms(0.1 + g.rng.Float64())
-	g.segment(t, c, s, sport, dport, st.cseq+1, st.sseq+1, ack, nil)
+	g.close(st, t)
 }
 
 // tcpState is an open connection's ends and next sequence numbers.

@@ -1,9 +1,6 @@
 package beacongen
 
-import (
-	"net/netip"
-	"time"
-)
+import "net/netip"
 
 // msg is one application message of a TCP connection.
 type msg struct {
@@ -19,47 +16,31 @@ const mss = 1448
 // client. rtt is the round trip seen from the capture point. It returns
 // the time of the last packet.
 func (g *gen) tcp(t int64, c, s netip.Addr, dport uint16, rtt int64, msgs []msg) int64 {
-	sport := g.ephemeral()
-	cseq, sseq := g.rng.Uint32(), g.rng.Uint32()
-	half := rtt / 2
-	g.segment(t, c, s, sport, dport, cseq, 0, syn, nil)
-	g.segment(t+rtt, s, c, dport, sport, sseq, cseq+1, syn|ack, nil)
+	st, t := g.open(t, c, s, dport, rtt)
+	return g.close(st, g.messages(st, t, msgs))
+}
+
+// open writes the handshake of a TCP connection from c to s:dport at t
+// and returns its state and the time of its last packet.
+func (g *gen) open(t int64, c, s netip.Addr, dport uint16, rtt int64) (*tcpState, int64) {
+	st := &tcpState{c: c, s: s, sport: g.ephemeral(), dport: dport, rtt: rtt, cseq: g.rng.Uint32(), sseq: g.rng.Uint32()}
+	g.segment(t, c, s, st.sport, dport, st.cseq, 0, syn, nil)
+	g.segment(t+rtt, s, c, dport, st.sport, st.sseq, st.cseq+1, syn|ack, nil)
 	t += rtt + ms(0.1+g.rng.Float64())
-	cseq, sseq = cseq+1, sseq+1
-	g.segment(t, c, s, sport, dport, cseq, sseq, ack, nil)
-	for i, m := range msgs {
-		from, to, fp, tp, seq, peer := c, s, sport, dport, &cseq, &sseq
-		if m.client {
-			t += ms(0.2 + 2*g.rng.Float64())
-		} else {
-			from, to, fp, tp, seq, peer = s, c, dport, sport, &sseq, &cseq
-			t += rtt + ms(1+30*g.rng.Float64()) // the request's way there, the server's work
-		}
-		for off := 0; off < len(m.data); off += mss {
-			end := min(off+mss, len(m.data))
-			flags := byte(ack)
-			if end == len(m.data) {
-				flags |= psh
-			}
-			g.segment(t, from, to, fp, tp, *seq, *peer, flags, m.data[off:end])
-			*seq += uint32(end - off)
-			t += int64(100 * time.Microsecond)
-		}
-		if i == len(msgs)-1 || msgs[i+1].client == m.client {
-			ackAt := t + half
-			if m.client {
-				ackAt = t + rtt
-			}
-			g.segment(ackAt, to, from, tp, fp, *peer, *seq, ack, nil)
-			t = ackAt
-		}
-	}
+	st.cseq, st.sseq = st.cseq+1, st.sseq+1
+	g.segment(t, c, s, st.sport, dport, st.cseq, st.sseq, ack, nil)
+	return st, t
+}
+
+// close writes the client's FIN close of the connection after t and
+// returns the time of its last packet.
+func (g *gen) close(st *tcpState, t int64) int64 {
 	t += ms(1 + 50*g.rng.Float64())
-	g.segment(t, c, s, sport, dport, cseq, sseq, fin|ack, nil)
-	t += rtt
-	g.segment(t, s, c, dport, sport, sseq, cseq+1, fin|ack, nil)
+	g.segment(t, st.c, st.s, st.sport, st.dport, st.cseq, st.sseq, fin|ack, nil)
+	t += st.rtt
+	g.segment(t, st.s, st.c, st.dport, st.sport, st.sseq, st.cseq+1, fin|ack, nil)
 	t += ms(0.1 + g.rng.Float64())
-	g.segment(t, c, s, sport, dport, cseq+1, sseq+1, ack, nil)
+	g.segment(t, st.c, st.s, st.sport, st.dport, st.cseq+1, st.sseq+1, ack, nil)
 	return t
 }
 
