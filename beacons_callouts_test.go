@@ -2,7 +2,7 @@ package pcap2table_test
 
 import (
 	"context"
-	"os"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -32,14 +32,9 @@ func TestBeaconCallouts(t *testing.T) {
 	}
 	dir := t.TempDir()
 	capture := filepath.Join(dir, "c.pcap")
-	f, err := os.Create(capture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := beacongen.GenerateSpecs(f, cfg, specs)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	truth, err := beacongen.WriteFile(capture, func(w io.Writer) (beacongen.SpecTruth, error) {
+		return beacongen.GenerateSpecs(w, cfg, specs)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

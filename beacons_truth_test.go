@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,14 +48,7 @@ func TestBeaconTruth(t *testing.T) {
 func testBeaconTruth(t *testing.T, cfg beacongen.Config) {
 	dir := t.TempDir()
 	capture := filepath.Join(dir, "truth.pcap")
-	f, err := os.Create(capture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := beacongen.Generate(f, cfg)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	truth, err := beacongen.WriteFile(capture, func(w io.Writer) (beacongen.Truth, error) { return beacongen.Generate(w, cfg) })
 	if err != nil {
 		t.Fatal(err)
 	}

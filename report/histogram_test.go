@@ -2,7 +2,7 @@ package report
 
 import (
 	"context"
-	"os"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,14 +21,11 @@ func TestBeaconHistograms(t *testing.T) {
 		t.Skip("converts a day of generated traffic")
 	}
 	path := filepath.Join(t.TempDir(), "truth.pcap")
-	f, err := os.Create(path)
-	if err != nil {
+	if _, err := beacongen.WriteFile(path, func(w io.Writer) (beacongen.Truth, error) {
+		return beacongen.Generate(w, beacongen.DefaultConfig())
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := beacongen.Generate(f, beacongen.DefaultConfig()); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	d, _, err := Build(context.Background(), []string{path}, Options{})
 	if err != nil {
 		t.Fatal(err)

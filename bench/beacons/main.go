@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -43,14 +44,7 @@ func run(out, truthOut string, seed uint64, hours float64, hosts int, start stri
 		return err
 	}
 	cfg := beacongen.Config{Seed: seed, Start: t0, Duration: time.Duration(hours * float64(time.Hour)), Hosts: hosts}
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	truth, err := beacongen.Generate(f, cfg)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	truth, err := beacongen.WriteFile(out, func(w io.Writer) (beacongen.Truth, error) { return beacongen.Generate(w, cfg) })
 	if err != nil {
 		return err
 	}

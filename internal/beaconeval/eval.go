@@ -145,14 +145,9 @@ func runCapture(ctx context.Context, cfg Config, dir string, b background, bi, c
 	from, to := b.bg.Span()
 	specs := Specs(cfg.K, bi, c, cfg.Seed, jitter, missed, cfg.MaxPeriod, to.Sub(from), b.generated)
 	path, out := filepath.Join(dir, "capture.pcap"), filepath.Join(dir, "out")
-	f, err := os.Create(path)
-	if err != nil {
-		return Capture{}, fmt.Errorf("beaconeval: %w", err)
-	}
-	truth, err := b.bg.Plant(f, cfg.Seed<<16|uint64(bi)<<8|uint64(c), specs)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	truth, err := beacongen.WriteFile(path, func(w io.Writer) (beacongen.SpecTruth, error) {
+		return b.bg.Plant(w, cfg.Seed<<16|uint64(bi)<<8|uint64(c), specs)
+	})
 	if err != nil {
 		return Capture{}, fmt.Errorf("beaconeval: plant: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"time"
 
@@ -104,4 +105,20 @@ func (g *gen) write(w io.Writer) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// WriteFile writes the capture that write makes (Generate, GenerateSpecs,
+// a Background's Plant) to the file path and returns write's truth; the
+// file is closed, and its close error reported, before it returns.
+func WriteFile[T any](path string, write func(io.Writer) (T, error)) (T, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	truth, err := write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return truth, err
 }
