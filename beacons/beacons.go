@@ -13,6 +13,7 @@ import (
 	"github.com/pcap2table/pcap2table/flows"
 	"github.com/pcap2table/pcap2table/parsers"
 	"github.com/pcap2table/pcap2table/table"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Column indexes of the beacons table, in schema order.
@@ -430,33 +431,28 @@ func (p *Scorer) queries(row *flows.Row) bool {
 	return true
 }
 
-// QueryDomain is the domain a query's name is counted for: the name's
-// last three labels when it has four or more, else its last two, lower
-// case without the trailing dot ("x7f2.q.c2.example" and "k9a.q.c2.example"
-// are both "q.c2.example"; "www.example.com" is "example.com"). A DNS
-// channel's random labels vary below a fixed domain. A reverse lookup
-// (under in-addr.arpa or ip6.arpa) asks about an address, not for a
-// service: it has no domain (""), and a flow of only those counts as a
-// connection to its resolver.
+// QueryDomain is the domain a query's name is counted for: its
+// registered domain, one label below its public suffix on the Public
+// Suffix List (golang.org/x/net/publicsuffix), lower case without the
+// trailing dot. "x7f2.q.c2.example", "k9a.d4.q.c2.example" and
+// "c2.example" are all "c2.example" (a DNS channel's labels vary below a
+// fixed domain, however many of them it uses); "www.bbc.co.uk" is
+// "bbc.co.uk"; a name under a provider's suffix stays its customer's
+// ("a.b.myhost.duckdns.org" is "myhost.duckdns.org"); a name that is a
+// public suffix itself, or a single label (a NetBIOS name), is itself. A
+// reverse lookup (under in-addr.arpa or ip6.arpa) asks about an address,
+// not for a service: it has no domain (""), and a flow of only those
+// counts as a connection to its resolver.
 func QueryDomain(name string) string {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	if name == "" || name == "in-addr.arpa" || name == "ip6.arpa" ||
 		strings.HasSuffix(name, ".in-addr.arpa") || strings.HasSuffix(name, ".ip6.arpa") {
 		return ""
 	}
-	keep := 2
-	if strings.Count(name, ".") >= 3 {
-		keep = 3
+	if d, err := publicsuffix.EffectiveTLDPlusOne(name); err == nil {
+		return d
 	}
-	i := len(name)
-	for range keep {
-		j := strings.LastIndexByte(name[:i], '.')
-		if j < 0 {
-			return name
-		}
-		i = j
-	}
-	return name[i+1:]
+	return name
 }
 
 // add counts one call-out at ts with b bytes, to dst, for the pair (only

@@ -55,7 +55,7 @@ func TestCallouts(t *testing.T) {
 		t.Fatalf("requests row %v", req)
 	}
 	q := byKind["queries"]
-	if q == nil || q.Str("dst_name") != "q.c2.example" || q.Str("dst_name_source") != "query" || q.Uint("callouts") != 30 || q.Str("dst_ip") != "10.0.0.53" {
+	if q == nil || q.Str("dst_name") != "c2.example" || q.Str("dst_name_source") != "query" || q.Uint("callouts") != 30 || q.Str("dst_ip") != "10.0.0.53" {
 		t.Fatalf("queries row %v", q)
 	}
 	if p, _ := q["period"].(float64); p < 89 || p > 91 {
@@ -70,9 +70,12 @@ func TestQueryDomain(t *testing.T) {
 		{"localhost", "localhost"},
 		{"example.com.", "example.com"},
 		{"WWW.Example.COM", "example.com"},
-		{"a7x.q.c2.example", "q.c2.example"},
-		{"x.y.z.t.evil.com", "t.evil.com"},
+		{"a7x.q.c2.example", "c2.example"},
+		{"x.y.z.t.evil.com", "evil.com"},
 		{"www.bbc.co.uk", "bbc.co.uk"},
+		{"co.uk", "co.uk"},
+		{"a.b.myhost.duckdns.org", "myhost.duckdns.org"},
+		{"brwc0cb383d1f42", "brwc0cb383d1f42"},
 		{"5.1.168.192.in-addr.arpa.", ""},
 		{"b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa", ""},
 	} {
