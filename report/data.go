@@ -85,12 +85,12 @@ type CountRow struct {
 }
 
 // BeaconRow is a row of the beacons table with the histogram of the
-// gaps between its connection starts, drawn when its call-outs are
-// connections (Kind, the callout_kind column): the flows table has no
-// requests, bursts or queries.
+// gaps between its call-outs (Of says what they are; "" when no table
+// lists them: bursts inside a session) and Kind, its callout_kind.
 type BeaconRow struct {
 	Cells []Cell
 	Kind  string
+	Of    string
 	Gaps  int
 	Hist  *Chart
 	key   pairKey

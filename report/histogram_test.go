@@ -54,3 +54,22 @@ func TestBeaconHistograms(t *testing.T) {
 		t.Errorf("%d beacons keyed by name, %d of DNS queries: the test checks nothing of them", named, queries)
 	}
 }
+
+// TestCalloutsOf: where a beacon's call-outs are listed, whatever the
+// order or mix of its kinds.
+func TestCalloutsOf(t *testing.T) {
+	for _, tc := range []struct{ kinds, want string }{
+		{"", ofConnections},
+		{"connections", ofConnections},
+		{"requests", ofRequests},
+		{"connections,requests", ofRequestsAndConnections},
+		{"queries", ofQueries},
+		{"bursts", ""},
+		{"connections,bursts", ""},
+		{"requests,bursts", ""},
+	} {
+		if got := calloutsOf(tc.kinds); got != tc.want {
+			t.Errorf("calloutsOf(%q) = %q, want %q", tc.kinds, got, tc.want)
+		}
+	}
+}

@@ -66,6 +66,7 @@ func (d *Data) readBeacons(path string, n int) error {
 		}
 		for i := 0; i < b.n; i++ {
 			r := BeaconRow{key: pairKey{src: b.str("src_ip", i), dst: destination(b, i), proto: b.str("proto", i)}, Kind: b.str("callout_kind", i)}
+			r.Of = calloutsOf(r.Kind)
 			port, _ := b.num("dst_port", i)
 			r.key.port = uint16(port)
 			for _, c := range d.BeaconCols {
@@ -81,6 +82,33 @@ func (d *Data) readBeacons(path string, n int) error {
 		d.Beacons = append(d.Beacons, r.row)
 	}
 	return err
+}
+
+// What a beacon's histogram is of (BeaconRow.Of).
+const (
+	ofConnections            = "connection starts"
+	ofRequests               = "HTTP requests"
+	ofRequestsAndConnections = "HTTP requests and connection starts"
+	ofQueries                = "DNS queries"
+)
+
+// calloutsOf says where a beacon's call-outs of the kinds of its
+// callout_kind (comma-separated) are listed: the flows table's starts,
+// the http table's requests (and the starts of its flows without any),
+// the dns table's queries; "" when a kind is listed nowhere (bursts).
+func calloutsOf(kinds string) string {
+	has := func(k string) bool { return slices.Contains(strings.Split(kinds, ","), k) }
+	switch {
+	case has("bursts"):
+		return ""
+	case has("queries"):
+		return ofQueries
+	case has("requests") && has("connections"):
+		return ofRequestsAndConnections
+	case has("requests"):
+		return ofRequests
+	}
+	return ofConnections // "connections", or a table from before callout_kind
 }
 
 // flowAgg gathers what the page shows of the flows table.
@@ -120,12 +148,12 @@ func (d *Data) readFlows(path, httpPath, dnsPath string, o *Options, t0, t1 int6
 		a.tl = newTimeline(t0, t1, o.bins())
 	}
 	for _, b := range d.Beacons {
-		switch b.Kind {
-		case "connections", "":
+		switch b.Of {
+		case ofConnections:
 			a.starts[b.key] = nil
-		case "requests", "connections,requests":
+		case ofRequests, ofRequestsAndConnections:
 			a.wantIDs[b.key] = true
-		case "queries":
+		case ofQueries:
 			a.queries[b.key] = true
 		}
 	}
