@@ -99,7 +99,7 @@ var Schema = &table.Schema{
 			"`queries` (a DNS query for a name under dst_name, the pair's dst_ip the resolver)."},
 		{Name: "first_ts", Type: table.Timestamp, Doc: "Time of the first call-out."},
 		{Name: "last_ts", Type: table.Timestamp, Doc: "Time of the last call-out."},
-		{Name: "interval_mean", Type: table.Float64, Doc: "Mean interval between beats, seconds: up to 4096 call-outs, those less than an eighth of the median interval after the previous are one beat with it (an operator's tasking burst after a check-in); past 4096, between call-outs (docs/beacons.md, \"Statistics\")."},
+		{Name: "interval_mean", Type: table.Float64, Doc: "Mean interval between beats, seconds: up to 4096 call-outs, those less than an eighth of the upper quartile of the intervals between call-outs after the previous are one beat with it (an operator's tasking burst after a check-in); past 4096, between call-outs (docs/beacons.md, \"Statistics\")."},
 		{Name: "interval_median", Type: table.Float64, Doc: "Median of those intervals, seconds (past 4096 call-outs, of a uniform sample of 1024 intervals between call-outs)."},
 		{Name: "interval_stddev", Type: table.Float64, Doc: "Standard deviation of the intervals, seconds (population)."},
 		{Name: "interval_cv", Type: table.Float64, Nullable: true, Doc: "Coefficient of variation: stddev / mean; null when the mean is 0."},
@@ -723,9 +723,12 @@ func (pr *pair) stats(span float64, e *[24]float64, per *Periodicity, share floa
 	if s.Mean > 0 {
 		s.CV, s.HasCV = s.Stddev/s.Mean, true
 	}
-	iv := robustStats(slices.Clone(pr.ivals))
+	raw := slices.Clone(pr.ivals)
+	slices.Sort(raw)
+	gap := quantile(raw, 0.75) / 8 // before robustStats reuses raw
+	iv := robustStats(raw)
 	beats := pr.n // what the statistics rest on: the call-outs, or their beats
-	if b := beatIntervals(pr.times, pr.n, iv.median/8); len(b) >= 2 {
+	if b := beatIntervals(pr.times, pr.n, gap); len(b) >= 2 {
 		beats = uint64(len(b) + 1)
 		s.Mean, s.Stddev = meanStddev(b)
 		s.CV, s.HasCV = 0, false

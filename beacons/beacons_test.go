@@ -244,12 +244,20 @@ func TestDstSources(t *testing.T) {
 		p.Flow(&r)
 	}
 	p.Finish()
-	got := map[string]uint64{}
+	got, prev := map[string]uint64{}, map[string]float64{}
 	for _, r := range plugintest.Read(t, b) {
 		got[r.Str("src_ip")+">"+r.Str("dst_ip")] = r.Uint("dst_sources")
+		prev[r.Str("src_ip")+">"+r.Str("dst_ip")] = r["prevalence_score"].(float64)
 	}
 	want := map[string]uint64{"10.1.0.0>198.51.100.2": 3, "10.1.0.1>198.51.100.2": 3, "10.0.0.1>192.0.2.9": 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("dst_sources %v, want %v", got, want)
+	}
+	// 4 sources: two other sources of 3 call 198.51.100.2 too, none 192.0.2.9
+	wantPrev := map[string]float64{"10.1.0.0>198.51.100.2": 0.5, "10.1.0.1>198.51.100.2": 0.5, "10.0.0.1>192.0.2.9": 1}
+	for k, v := range wantPrev {
+		if math.Abs(prev[k]-v) > 1e-12 {
+			t.Errorf("%s: prevalence_score %v, want %v", k, prev[k], v)
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package beacons_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/pcap2table/pcap2table/beacons"
@@ -110,6 +112,7 @@ func TestContext(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d rows, want 3", len(got))
 	}
+	checkScore(t, got)
 	for _, r := range got {
 		implant := r.Str("dst_ip") == "203.0.113.1"
 		wantDsts, wantFP, selfSigned := uint64(2), "ja4:t13d_browser", uint64(0) // bools read as 0 and 1
@@ -171,13 +174,78 @@ func TestScope(t *testing.T) {
 			rows = append(rows, r)
 		}
 	}
-	for _, r := range scoreFlows(t, rows) {
+	got := scoreFlows(t, rows)
+	checkScore(t, got)
+	for _, r := range got {
 		want := 1.0
 		if r.Str("dst_ip") == "192.168.1.5" {
 			want = 0.6
 		}
 		if r["scope_score"] != want {
 			t.Errorf("%s (%v): scope_score %v, want %v", r.Str("dst_ip"), r["dst_name"], r["scope_score"], want)
+		}
+	}
+}
+
+// TestTaskingBeats: call-outs seconds after a check-in (an operator's
+// tasking) join its beat: the intervals, the timing score and the
+// evidence are of the beats, and a row of few beats says so.
+func TestTaskingBeats(t *testing.T) {
+	const t0 = int64(1_700_000_000e9)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var rows []flows.Row
+	beacon := func(dst string, beats int) {
+		ts := t0
+		for i := range beats {
+			ts += int64((570 + rng.Float64()*60) * 1e9) // 600 s ± 5 %
+			r := flowRow(ts)
+			r.DstIP = netip.MustParseAddr(dst)
+			rows = append(rows, r)
+			if i%2 == 0 { // tasked: 3 more call-outs 2 s apart
+				for k := range 3 {
+					r.TSStart, r.TSEnd = ts+int64(k+1)*2e9, ts+int64(k+1)*2e9+1e9
+					rows = append(rows, r)
+				}
+			}
+		}
+	}
+	beacon("203.0.113.1", 60)
+	beacon("203.0.113.2", 6)
+	got := scoreFlows(t, rows)
+	if len(got) != 2 {
+		t.Fatalf("%d rows, want 2", len(got))
+	}
+	for _, r := range got {
+		many := r.Str("dst_ip") == "203.0.113.1"
+		med, _ := r["interval_median"].(float64)
+		if math.Abs(med-600) > 30 || many && r["ts_score"].(float64) < 0.85 { // 5 intervals can skew by chance
+			t.Errorf("%s: median interval %v, ts_score %v: tasking not one beat", r.Str("dst_ip"), med, r["ts_score"])
+		}
+		why := r.Str("why")
+		if thin := strings.HasPrefix(why, "thin evidence, 6 beats: "); thin == many {
+			t.Errorf("%s: why %q", r.Str("dst_ip"), why)
+		}
+		if ev := r["evidence_score"].(float64); many != (ev == 1) {
+			t.Errorf("%s: evidence_score %v", r.Str("dst_ip"), ev)
+		}
+	}
+	checkScore(t, got)
+}
+
+// checkScore checks each scored row's score against its parts, as
+// docs/beacons.md defines it.
+func checkScore(t *testing.T, rows []plugintest.Row) {
+	t.Helper()
+	f := func(r plugintest.Row, c string) float64 { v, _ := r[c].(float64); return v }
+	for _, r := range rows {
+		if r["score"] == nil {
+			continue
+		}
+		want := max(f(r, "ts_score"), f(r, "period_score")) *
+			(0.4 + 0.2*f(r, "size_score") + 0.2*f(r, "hist_score") + 0.2*f(r, "duration_score")) *
+			f(r, "evidence_score") * f(r, "prevalence_score") * f(r, "scope_score")
+		if got := f(r, "score"); math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s -> %s: score %v, its parts make %v", r.Str("src_ip"), r.Str("dst_ip"), got, want)
 		}
 	}
 }
